@@ -1,0 +1,81 @@
+import path from 'node:path';
+
+/**
+ * Everything the local stack needs to know at start-up. Values come from the environment
+ * (see README, "Local stack") so that tests and two parallel runs can pick their own ports.
+ */
+export interface LocalStackConfig {
+  /** Folder holding PostgreSQL's data directory and nothing else of value. */
+  dataDir: string;
+  host: string;
+  pgPort: number;
+  apiPort: number;
+  proxyPort: number;
+  /** Bearer key the Neon-compatible API accepts (Neon's `NEON_API_KEY`). */
+  apiKey: string;
+  /** Password of the cluster's `postgres` superuser; it never leaves the local stack. */
+  superuserPassword: string;
+  rateLimit: RateLimitConfig;
+  /** Neon's default when an endpoint says `suspend_timeout_seconds: 0`. */
+  defaultSuspendTimeoutSeconds: number;
+  /** Region reported for every project; Neon clients only echo it. */
+  regionId: string;
+  /** Fault rules applied from start-up, as JSON in `DBLEASE_LOCAL_FAULTS`. */
+  faults: unknown[];
+  log: (line: string) => void;
+}
+
+export interface RateLimitConfig {
+  /** Requests per minute across the whole API (Neon documents 700). */
+  perMinute: number;
+  /** Burst per route per second (Neon documents 40). */
+  perSecondPerRoute: number;
+}
+
+/** The documented development key. Anyone on this machine may use it; it guards nothing real. */
+export const DEV_API_KEY = 'dblease-local-dev-key';
+export const DEV_SUPERUSER_PASSWORD = 'dblease-local-superuser';
+
+function port(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number (0-65535), got "${value}"`);
+  return n;
+}
+
+function positive(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${value}"`);
+  return n;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<LocalStackConfig> = {}): LocalStackConfig {
+  let faults: unknown[] = [];
+  if (env.DBLEASE_LOCAL_FAULTS) {
+    try {
+      faults = JSON.parse(env.DBLEASE_LOCAL_FAULTS);
+    } catch {
+      throw new Error('DBLEASE_LOCAL_FAULTS must be a JSON array of fault rules');
+    }
+    if (!Array.isArray(faults)) throw new Error('DBLEASE_LOCAL_FAULTS must be a JSON array of fault rules');
+  }
+  return {
+    dataDir: path.resolve(env.DBLEASE_LOCAL_DATA ?? '.dblease'),
+    host: '127.0.0.1',
+    pgPort: port(env.DBLEASE_LOCAL_PG_PORT, 55432, 'DBLEASE_LOCAL_PG_PORT'),
+    apiPort: port(env.DBLEASE_LOCAL_API_PORT, 4100, 'DBLEASE_LOCAL_API_PORT'),
+    proxyPort: port(env.DBLEASE_LOCAL_PROXY_PORT, 4444, 'DBLEASE_LOCAL_PROXY_PORT'),
+    apiKey: env.DBLEASE_LOCAL_API_KEY || DEV_API_KEY,
+    superuserPassword: DEV_SUPERUSER_PASSWORD,
+    rateLimit: {
+      perMinute: positive(env.DBLEASE_LOCAL_RATE_PER_MINUTE, 700, 'DBLEASE_LOCAL_RATE_PER_MINUTE'),
+      perSecondPerRoute: positive(env.DBLEASE_LOCAL_RATE_PER_SECOND, 40, 'DBLEASE_LOCAL_RATE_PER_SECOND'),
+    },
+    defaultSuspendTimeoutSeconds: positive(env.DBLEASE_LOCAL_SUSPEND_TIMEOUT, 300, 'DBLEASE_LOCAL_SUSPEND_TIMEOUT'),
+    regionId: 'local',
+    faults,
+    log: (line) => console.log(line),
+    ...overrides,
+  };
+}
