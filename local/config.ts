@@ -8,7 +8,13 @@ export interface LocalStackConfig {
   /** Folder holding PostgreSQL's data directory and nothing else of value. */
   dataDir: string;
   host: string;
+  /**
+   * Where clients reach PostgreSQL: the endpoint proxy, listening on 127.0.0.1 and on one
+   * loopback address per endpoint (the endpoint's `host`), as Neon routes by SNI.
+   */
   pgPort: number;
+  /** The real PostgreSQL, on 127.0.0.1 only, with per-branch physical role and database names. */
+  pgInternalPort: number;
   apiPort: number;
   proxyPort: number;
   /** Bearer key the Neon-compatible API accepts (Neon's `NEON_API_KEY`). */
@@ -64,6 +70,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     dataDir: path.resolve(env.DBLEASE_LOCAL_DATA ?? '.dblease'),
     host: '127.0.0.1',
     pgPort: port(env.DBLEASE_LOCAL_PG_PORT, 55432, 'DBLEASE_LOCAL_PG_PORT'),
+    pgInternalPort: port(env.DBLEASE_LOCAL_PG_INTERNAL_PORT, 55433, 'DBLEASE_LOCAL_PG_INTERNAL_PORT'),
     apiPort: port(env.DBLEASE_LOCAL_API_PORT, 4100, 'DBLEASE_LOCAL_API_PORT'),
     proxyPort: port(env.DBLEASE_LOCAL_PROXY_PORT, 4444, 'DBLEASE_LOCAL_PROXY_PORT'),
     apiKey: env.DBLEASE_LOCAL_API_KEY || DEV_API_KEY,
