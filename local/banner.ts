@@ -1,0 +1,20 @@
+import type { LocalStack } from './stack';
+
+/** What a developer needs to point Neon clients at the local stack, printed at start. */
+export function banner(stack: LocalStack): string {
+  const { config, urls } = stack;
+  const proxyHost = `${config.host}:${config.proxyPort}`;
+  return [
+    `dblease local stack ready (PostgreSQL 18, data in ${config.dataDir})`,
+    `  Neon API     ${urls.api}`,
+    `  API key      ${config.apiKey}${config.apiKey === 'dblease-local-dev-key' ? '   (development key; set DBLEASE_LOCAL_API_KEY to change)' : ''}`,
+    `  SQL proxies  ${urls.proxy}/sql (SQL over HTTP), ws://${proxyHost}/v2 (WebSocket relay)`,
+    `  PostgreSQL   ${config.host}:${config.pgPort} (each endpoint also on its own 127.1.x.y address)`,
+    '',
+    '  Neon CLI:    NEON_API_HOST=' + urls.api + ' NEON_API_KEY=' + config.apiKey + ' npx neon projects list',
+    '  @neondatabase/serverless:',
+    `    neonConfig.fetchEndpoint = () => 'http://${proxyHost}/sql';`,
+    `    neonConfig.wsProxy = (host, port) => '${proxyHost}/v2?address=' + host + ':' + port;`,
+    '    neonConfig.useSecureWebSocket = false; neonConfig.pipelineTLS = false; neonConfig.pipelineConnect = false;',
+  ].join('\n');
+}

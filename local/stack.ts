@@ -1,0 +1,120 @@
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import { bearerAuth } from 'hono/bearer-auth';
+import { adminRoutes } from './admin';
+import type { LocalStackConfig } from './config';
+import { FaultInjector } from './faults';
+import type { ComputeGate } from './hooks';
+import { createNeonApi, type NeonApi } from './neon-api/index';
+import { startCluster, type Cluster } from './postgres/cluster';
+import { startSqlProxy, type SqlProxy } from './proxy/index';
+import { RateLimiter } from './rate-limit';
+import { RequestStats } from './request-stats';
+
+export interface LocalStack {
+  /** The configuration in force, with the ports actually bound. */
+  config: LocalStackConfig;
+  urls: {
+    /** Neon API v2 base, e.g. http://127.0.0.1:4100/api/v2 */
+    api: string;
+    /** SQL over HTTP (`POST /sql`) and the WebSocket relay (`/v2?address=`). */
+    proxy: string;
+  };
+  cluster: Cluster;
+  api: NeonApi;
+  proxy: SqlProxy;
+  faults: FaultInjector;
+  limiter: RateLimiter;
+  stats: RequestStats;
+  stop(): Promise<void>;
+}
+
+function listen(app: Hono, host: string, port: number): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(server));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `API port ${host}:${port} is already in use; stop what holds it or set DBLEASE_LOCAL_API_PORT`
+            : `cannot listen on ${host}:${port}: ${err.message}`,
+        ),
+      ),
+    );
+  });
+}
+
+/**
+ * Starts the whole local stack in this process: PostgreSQL, the SQL proxies, and the
+ * Neon-compatible API with its fault injection, rate limit and counters in front.
+ */
+export async function startLocalStack(base: LocalStackConfig): Promise<LocalStack> {
+  const cluster = await startCluster({
+    dataDir: base.dataDir,
+    host: base.host,
+    port: base.pgInternalPort,
+    superuserPassword: base.superuserPassword,
+    log: base.log,
+  });
+  const stopping: (() => Promise<unknown>)[] = [() => cluster.stop()];
+  const stopAll = async () => {
+    for (const stop of stopping.reverse()) await stop().catch(() => {});
+  };
+
+  try {
+    // The proxies and the control plane need each other; the proxies start first (the API
+    // opens a listener per existing endpoint at start-up) and reach the gate once it exists.
+    let api: NeonApi | undefined;
+    const gate: ComputeGate = {
+      resolve: (host) => api?.gate.resolve(host),
+      ensureAwake: (id) => (api ? api.gate.ensureAwake(id) : Promise.resolve()),
+      connectionOpened: (id) => api?.gate.connectionOpened(id),
+      connectionClosed: (id) => api?.gate.connectionClosed(id),
+    };
+    const proxy = await startSqlProxy({ config: base, gate, log: base.log });
+    stopping.push(() => proxy.close());
+    const config: LocalStackConfig = { ...base, pgPort: proxy.pgPort, proxyPort: proxy.httpPort };
+
+    const faults = new FaultInjector();
+    faults.add(config.faults);
+    const limiter = new RateLimiter(config.rateLimit);
+    const stats = new RequestStats();
+    api = await createNeonApi({
+      config,
+      cluster,
+      proxy,
+      middleware: [stats.middleware(), limiter.middleware(), faults.middleware('/api/v2')],
+    });
+    stopping.push(() => api!.close());
+
+    const app = new Hono()
+      .route('/', new Hono().use('/_admin/*', bearerAuth({ token: config.apiKey })).route('/_admin', adminRoutes({ faults, limiter, stats })))
+      .get('/healthz', (c) => c.json({ ok: true }))
+      .route('/', api.app);
+    const server = await listen(app, config.host, config.apiPort);
+    stopping.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        }),
+    );
+    const apiPort = (server.address() as AddressInfo).port;
+    const finalConfig = { ...config, apiPort };
+    return {
+      config: finalConfig,
+      urls: { api: `http://${config.host}:${apiPort}/api/v2`, proxy: `http://${config.host}:${proxy.httpPort}` },
+      cluster,
+      api,
+      proxy,
+      faults,
+      limiter,
+      stats,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
