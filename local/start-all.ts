@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { banner } from './banner';
+import { reportStartFailure, runLocalStack } from './main';
+import type { LocalStack } from './stack';
+
+/**
+ * `npm start`: the local stack, then the Worker under `wrangler dev` pointed at it, a
+ * development account, and the minute cron that `wrangler dev` does not fire by itself.
+ */
+const WORKER_HOST = '127.0.0.1';
+const WORKER_PORT = Number(process.env.DBLEASE_WORKER_PORT || 8787);
+const WORKER_URL = `http://${WORKER_HOST}:${WORKER_PORT}`;
+const OPERATOR_TOKEN = process.env.DBLEASE_OPERATOR_TOKEN || 'dblease-dev-operator-token';
+const CRON_EVERY_MS = 60_000;
+
+function startWrangler(stack: LocalStack): ChildProcess {
+  const vars = {
+    NEON_API_URL: stack.urls.api,
+    NEON_API_KEY: stack.config.apiKey,
+    NEON_LOCAL_PROXY: `${stack.config.host}:${stack.config.proxyPort}`,
+    DBLEASE_OPERATOR_TOKEN: OPERATOR_TOKEN,
+    DBLEASE_ENV: 'development',
+  };
+  const args = ['dev', '--ip', WORKER_HOST, '--port', String(WORKER_PORT), '--test-scheduled', '--show-interactive-dev-session=false'];
+  for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`);
+  const child = spawn('wrangler', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+  const forward = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) if (line.trim()) console.log(`[worker] ${line}`);
+  };
+  child.stdout!.on('data', forward);
+  child.stderr!.on('data', forward);
+  return child;
+}
+
+async function waitForWorker(child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`${WORKER_URL}/healthz`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the Worker did not answer ${WORKER_URL}/healthz within ${timeoutMs / 1000} s`);
+}
+
+/** Reuses the development account across restarts (wrangler dev keeps Durable Object state). */
+async function developmentToken(dataDir: string): Promise<string | undefined> {
+  const file = path.join(dataDir, 'dev-account.json');
+  try {
+    const saved = JSON.parse(await fs.readFile(file, 'utf8')) as { token: string };
+    const res = await fetch(`${WORKER_URL}/v1/account`, { headers: { authorization: `Bearer ${saved.token}` } });
+    if (res.ok) return saved.token;
+  } catch {
+    // none saved yet, or unreadable: make a new one
+  }
+  const res = await fetch(`${WORKER_URL}/v1/accounts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'development' }),
+  });
+  if (!res.ok) return undefined;
+  const created = (await res.json()) as { token?: string };
+  if (!created.token) return undefined;
+  await fs.writeFile(file, JSON.stringify({ token: created.token }), { mode: 0o600 });
+  return created.token;
+}
+
+function fireCronEveryMinute(): NodeJS.Timeout {
+  return setInterval(() => {
+    fetch(`${WORKER_URL}/__scheduled?cron=${encodeURIComponent('* * * * *')}`).catch((err) =>
+      console.error(`[cron] could not reach the Worker: ${err instanceof Error ? err.message : err}`),
+    );
+  }, CRON_EVERY_MS);
+}
+
+async function main() {
+  const stack = await runLocalStack();
+  console.log(banner(stack));
+  const wrangler = startWrangler(stack);
+  const stop = () => {
+    wrangler.kill('SIGINT');
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  wrangler.on('exit', (code) => {
+    if (code !== 0 && code !== null) console.error(`wrangler dev exited with code ${code}`);
+  });
+  await waitForWorker(wrangler);
+  fireCronEveryMinute().unref();
+  const token = await developmentToken(stack.config.dataDir);
+  console.log(`\ndblease Worker ready at ${WORKER_URL}  (GET ${WORKER_URL}/healthz)`);
+  if (token) {
+    console.log(`development account token: ${token}`);
+    console.log('first database:');
+    console.log(`  curl -s -X POST ${WORKER_URL}/v1/databases -H "authorization: Bearer ${token}" -H 'content-type: application/json' -d '{"ttl_seconds":3600}'`);
+  }
+}
+
+main().catch(reportStartFailure);
