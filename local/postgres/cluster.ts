@@ -99,6 +99,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   try {
     await fs.mkdir(options.dataDir, { recursive: true });
     await fs.access(options.dataDir, fs.constants.W_OK);
+    // As root, PostgreSQL runs as the `postgres` user, which must be able to traverse this
+    // folder to reach its data directory (mkdtemp makes folders 0700).
+    const { mode } = await fs.stat(options.dataDir);
+    if ((mode & 0o001) === 0) await fs.chmod(options.dataDir, (mode & 0o777) | 0o011);
   } catch (err) {
     throw new ClusterStartError(
       `data folder ${options.dataDir} is unusable (${(err as NodeJS.ErrnoException).code}); fix it or set DBLEASE_LOCAL_DATA`,
