@@ -1,0 +1,28 @@
+import type { LocalStackConfig } from '../config';
+import type { ProxyConnections } from '../hooks';
+import type { Cluster } from '../postgres/cluster';
+import type { Branching } from './branching';
+import type { Compute } from './compute';
+import type { Operations } from './operations';
+import type { Physical } from './physical';
+import type { Provision } from './provision';
+import type { Store } from './store';
+import type { Usage } from './usage';
+
+/** Everything the routes reach; built once in index.ts. */
+export interface Deps {
+  config: LocalStackConfig;
+  cluster: Cluster;
+  proxy: ProxyConnections;
+  store: Store;
+  ops: Operations;
+  physical: Physical;
+  usage: Usage;
+  compute: Compute;
+  branching: Branching;
+  provision: Provision;
+}
+
+/** The single local user and organisation the Neon CLI expects to find. */
+export const LOCAL_USER_ID = 'local-user';
+export const LOCAL_ORG_ID = 'org-local';

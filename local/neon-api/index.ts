@@ -1,0 +1,81 @@
+import type { Hono, MiddlewareHandler } from 'hono';
+import type { LocalStackConfig } from '../config';
+import type { ComputeGate, ProxyConnections } from '../hooks';
+import type { Cluster } from '../postgres/cluster';
+import { buildApp } from './app';
+import { Branching } from './branching';
+import { Compute } from './compute';
+import type { Deps } from './context';
+import { Operations } from './operations';
+import { Physical } from './physical';
+import { Provision } from './provision';
+import { recover } from './recovery';
+import { Store } from './store';
+import { Usage } from './usage';
+
+export { neonRoutes } from './app';
+
+export interface NeonApi {
+  gate: ComputeGate;
+  /** Serves `/api/v2/...`. */
+  app: Hono;
+  /** Stops timers and persists consumption; the cluster keeps running. */
+  close(): Promise<void>;
+}
+
+const TICK_MS = 1000;
+const FLUSH_EVERY_TICKS = 5;
+const SAMPLE_EVERY_TICKS = 10;
+
+export async function createNeonApi(opts: {
+  config: LocalStackConfig;
+  cluster: Cluster;
+  proxy: ProxyConnections;
+  /** Mounted after auth and before the routes (fault injection, rate limit). */
+  middleware?: MiddlewareHandler[];
+}): Promise<NeonApi> {
+  const { config, cluster, proxy } = opts;
+  const store = await Store.open(cluster);
+  const physical = new Physical(cluster);
+  const ops = new Operations(store);
+  const usage = new Usage(store, physical);
+  const compute = new Compute(config, store, ops, physical, usage);
+  const provision = new Provision(config, store, ops, compute, usage, proxy);
+  const branching = new Branching(config, store, ops, physical, compute, provision, proxy);
+  const deps: Deps = { config, cluster, proxy, store, ops, physical, usage, compute, branching, provision };
+
+  await recover(deps);
+
+  let ticks = 0;
+  let running: Promise<void> | undefined;
+  const tick = async () => {
+    ticks += 1;
+    usage.accountOpen();
+    await compute.suspendIdle();
+    await branching.expireDue();
+    if (ticks % SAMPLE_EVERY_TICKS === 0) await usage.sampleStorage();
+    if (ticks % FLUSH_EVERY_TICKS === 0) await usage.flush();
+  };
+  const timer = setInterval(() => {
+    if (running) return;
+    running = tick()
+      .catch((err) => config.log(`neon-api: background tick failed: ${err.message}`))
+      .finally(() => (running = undefined));
+  }, TICK_MS);
+  timer.unref();
+
+  let closed = false;
+  return {
+    gate: compute.gate,
+    app: buildApp(deps, opts.middleware),
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      await running;
+      usage.accountOpen();
+      await usage.flush().catch(() => {});
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * The control plane's records. They live in memory (the proxies' `resolve` is synchronous)
+ * and are written through to the metadata database on every change.
+ */
+export interface ProjectRec {
+  id: string;
+  name: string;
+  region_id: string;
+  created_at: string;
+  updated_at: string;
+  seq: number;
+  history_retention_seconds: number;
+  default_endpoint_settings: {
+    suspend_timeout_seconds: number;
+    autoscaling_limit_min_cu: number;
+    autoscaling_limit_max_cu: number;
+  };
+}
+
+export interface BranchRec {
+  id: string;
+  project_id: string;
+  name: string;
+  parent_id?: string;
+  /** Suffix of this branch's physical role and database names; changes on restore. */
+  key: string;
+  default: boolean;
+  protected: boolean;
+  expires_at?: string;
+  current_state: 'init' | 'ready';
+  created_at: string;
+  updated_at: string;
+  last_reset_at?: string;
+  seq: number;
+}
+
+export type EndpointState = 'init' | 'active' | 'idle';
+
+export interface EndpointRec {
+  id: string;
+  project_id: string;
+  branch_id: string;
+  /** Loopback address the endpoint proxy listens on for this endpoint. */
+  ip: string;
+  type: 'read_write' | 'read_only';
+  state: EndpointState;
+  pending_state?: EndpointState;
+  disabled: boolean;
+  suspend_timeout_seconds: number;
+  autoscaling_limit_min_cu: number;
+  autoscaling_limit_max_cu: number;
+  name?: string;
+  created_at: string;
+  updated_at: string;
+  started_at?: string;
+  suspended_at?: string;
+  last_active?: string;
+  seq: number;
+}
+
+export interface RoleRec {
+  project_id: string;
+  branch_id: string;
+  name: string;
+  physical: string;
+  password: string;
+  protected: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DatabaseRec {
+  id: number;
+  project_id: string;
+  branch_id: string;
+  name: string;
+  physical: string;
+  owner_name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export type OperationStatus = 'scheduling' | 'running' | 'finished' | 'failed';
+
+export interface OperationRec {
+  id: string;
+  project_id: string;
+  branch_id?: string;
+  endpoint_id?: string;
+  action: string;
+  status: OperationStatus;
+  error?: string;
+  failures_count: number;
+  created_at: string;
+  updated_at: string;
+  total_duration_ms: number;
+  seq: number;
+}
+
+/** One branch's consumption during one UTC hour. */
+export interface UsageBucket {
+  project_id: string;
+  branch_id: string;
+  /** Start of the hour, ISO. */
+  hour: string;
+  active_seconds: number;
+  compute_unit_seconds: number;
+  /** Last sampled `pg_database_size` sum of the branch's databases during the hour. */
+  storage_bytes: number;
+}
+
+export const now = () => new Date().toISOString();
