@@ -1,0 +1,134 @@
+/**
+ * The account Durable Object's SQLite schema (one database per account). SCHEMA.md next to this
+ * file explains each table and its invariants. Change it here, then run `npm run db:generate`
+ * to write a migration into ./migrations; the object applies pending migrations when it starts.
+ *
+ * Conventions: times are integer milliseconds since the epoch; money is integer micro-dollars
+ * (1 USD = 1,000,000) so sums never drift; JSON columns hold plain objects.
+ */
+import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+/** Exactly one row (`singleton = 1`) once the operator has created the account. */
+export const account = sqliteTable('account', {
+  singleton: integer('singleton').primaryKey(),
+  id: text('id').notNull(),
+  name: text('name').notNull(),
+  createdAt: integer('created_at').notNull(),
+  /** Owner overrides of the operator's maxima; absent keys mean "the maximum". */
+  policy: text('policy', { mode: 'json' }).$type<Record<string, number>>().notNull(),
+  abuseState: text('abuse_state', { enum: ['ok', 'throttled', 'suspended'] }).notNull(),
+  abuseReason: text('abuse_reason'),
+  abuseSince: integer('abuse_since'),
+});
+
+export const tokens = sqliteTable(
+  'tokens',
+  {
+    id: text('id').primaryKey(),
+    /** First 16 hex digits of `hash`: the indexed lookup key. The full hash is compared in constant time. */
+    lookup: text('lookup').notNull(),
+    /** Hex SHA-256 of the token's secret part. The secret itself is never stored. */
+    hash: text('hash').notNull(),
+    name: text('name').notNull(),
+    scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+    expiresAt: integer('expires_at'),
+    maxDatabaseTtlSeconds: integer('max_database_ttl_seconds'),
+    createdAt: integer('created_at').notNull(),
+    createdBy: text('created_by'),
+    revokedAt: integer('revoked_at'),
+    lastUsedAt: integer('last_used_at'),
+  },
+  (t) => [index('tokens_lookup').on(t.lookup)],
+);
+
+export const DATABASE_STATES = ['provisioning', 'ready', 'deleting', 'deleted', 'failed'] as const;
+export type DatabaseState = (typeof DATABASE_STATES)[number];
+
+export const databases = sqliteTable(
+  'databases',
+  {
+    id: text('id').primaryKey(),
+    state: text('state', { enum: DATABASE_STATES }).notNull(),
+    kind: text('kind', { enum: ['fresh', 'branch'] }).notNull(),
+    parentId: text('parent_id'),
+    /** 0 for a fresh database, parent's depth + 1 for a branch. */
+    depth: integer('depth').notNull(),
+    providerAccount: text('provider_account'),
+    providerProjectId: text('provider_project_id'),
+    providerBranchId: text('provider_branch_id'),
+    providerEndpointId: text('provider_endpoint_id'),
+    roleName: text('role_name').notNull(),
+    databaseName: text('database_name').notNull(),
+    host: text('host'),
+    /** AES-GCM sealed (see src/crypto/sealed.ts); cleared when the database is deleted. */
+    passwordSealed: text('password_sealed'),
+    labels: text('labels', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    sessionId: text('session_id'),
+    tokenId: text('token_id'),
+    ttlSeconds: integer('ttl_seconds').notNull(),
+    /** Null only while kept. */
+    expiresAt: integer('expires_at'),
+    kept: integer('kept', { mode: 'boolean' }).notNull(),
+    /** The maximum cost of the lease, held against the spend cap while the record is live. */
+    reservedMicroUsd: integer('reserved_micro_usd').notNull(),
+    createdAt: integer('created_at').notNull(),
+    readyAt: integer('ready_at'),
+    deletedAt: integer('deleted_at'),
+    lastError: text('last_error'),
+    deleteAttempts: integer('delete_attempts').notNull(),
+    nextAttemptAt: integer('next_attempt_at'),
+  },
+  (t) => [
+    index('databases_state').on(t.state),
+    index('databases_created').on(t.createdAt, t.id),
+    index('databases_parent').on(t.parentId),
+    index('databases_session').on(t.sessionId),
+    index('databases_expires').on(t.expiresAt),
+  ],
+);
+
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    key: text('key').primaryKey(),
+    requestHash: text('request_hash').notNull(),
+    databaseId: text('database_id').notNull(),
+    /** The sealed response of the original request once it finished; null while it is in flight. */
+    responseSealed: text('response_sealed'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('idempotency_expires').on(t.expiresAt), index('idempotency_database').on(t.databaseId)],
+);
+
+/** Exactly one row (`singleton = 1`): the create-rate token bucket. */
+export const rateBucket = sqliteTable('rate_bucket', {
+  singleton: integer('singleton').primaryKey(),
+  tokens: real('tokens').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const spend = sqliteTable('spend', {
+  /** `YYYY-MM` (UTC). */
+  month: text('month').primaryKey(),
+  /** Estimated cost of leases that ended this month; cron replaces it with the provider's figures. */
+  spentMicroUsd: integer('spent_micro_usd').notNull(),
+  /** Sum of live reservations; carried into the next month's row when it is first touched. */
+  reservedMicroUsd: integer('reserved_micro_usd').notNull(),
+});
+
+export const events = sqliteTable(
+  'events',
+  {
+    /** Monotonic: the cursor of `GET /v1/events`. */
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: integer('at').notNull(),
+    type: text('type').notNull(),
+    databaseId: text('database_id'),
+    tokenId: text('token_id'),
+    data: text('data', { mode: 'json' }).$type<Record<string, unknown>>(),
+  },
+  (t) => [index('events_database').on(t.databaseId)],
+);
+
+export const schema = { account, tokens, databases, idempotencyKeys, rateBucket, spend, events };
