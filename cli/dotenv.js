@@ -13,14 +13,19 @@ const BARE = /^[A-Za-z0-9_@%+:,./-]*$/;
 /**
  * A value quoted so that dotenv (npm), Node's `--env-file`, Docker Compose and POSIX shells
  * all read back exactly `value`. Single quotes are literal in all of them (no `$` expansion,
- * no escapes); double quotes are the fallback only for values containing a single quote or a
- * newline.
+ * no escapes). Double quotes are the fallback for a value with a single quote; inside them
+ * these readers agree on no escape at all, so a value that would need one (`"`, `$`, a
+ * backtick, a backslash, a newline) cannot be written portably and is refused rather than
+ * corrupted.
+ * dblease's connection strings are percent-encoded URLs and always take one of the first forms.
  * @param {string} value
  */
 export function quoteValue(value) {
   if (BARE.test(value)) return value;
-  if (!value.includes("'") && !/[\r\n]/.test(value)) return `'${value}'`;
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$').replace(/`/g, '\\`').replace(/\r/g, '\\r').replace(/\n/g, '\\n')}"`;
+  if (/[\r\n]/.test(value)) throw new Error('a value with a line break cannot be written portably to a .env file');
+  if (!value.includes("'")) return `'${value}'`;
+  if (!/["$`\\]/.test(value)) return `"${value}"`;
+  throw new Error('the value mixes quotes, "$", backslashes or newlines in a way no .env reader agrees on');
 }
 
 const ASSIGNMENT = /^(\s*)(export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=(.*)$/;

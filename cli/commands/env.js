@@ -48,7 +48,10 @@ export const env = {
     try {
       ({ created } = await writeDotenv(file, entries));
     } catch (err) {
-      throw usageError(`cannot write ${file}: ${/** @type {NodeJS.ErrnoException} */ (err).code ?? err}`);
+      const e = /** @type {NodeJS.ErrnoException} */ (err);
+      // A file-system refusal (EACCES, EISDIR, ENOENT for the folder) is about the path given.
+      if (e.code) throw usageError(`cannot write ${file}: ${e.code}`, { fields: [{ path: 'file', message: e.code }] });
+      throw new CliError({ type: 'internal', code: 'dotenv_error', message: `cannot write ${file}: ${e.message}` }, { exitCode: EXIT.other });
     }
     const keys = entries.map(([k]) => k);
     // The values stay in the file: the point of `env` is to keep them off the terminal.
