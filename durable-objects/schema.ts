@@ -51,6 +51,8 @@ export const databases = sqliteTable(
     state: text('state', { enum: DATABASE_STATES }).notNull(),
     kind: text('kind', { enum: ['fresh', 'branch'] }).notNull(),
     parentId: text('parent_id'),
+    /** Provider region (`default`: the provider's default); a branch is in its parent's. */
+    region: text('region').notNull(),
     /** 0 for a fresh database, parent's depth + 1 for a branch. */
     depth: integer('depth').notNull(),
     providerAccount: text('provider_account'),

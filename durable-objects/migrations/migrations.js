@@ -1,5 +1,5 @@
 import journal from './meta/_journal.json';
-import m0000 from './0000_conscious_luke_cage.sql';
+import m0000 from './0000_wise_jean_grey.sql';
 
   export default {
     journal,

@@ -14,6 +14,7 @@ CREATE TABLE `databases` (
 	`state` text NOT NULL,
 	`kind` text NOT NULL,
 	`parent_id` text,
+	`region` text NOT NULL,
 	`depth` integer NOT NULL,
 	`provider_account` text,
 	`provider_project_id` text,
