@@ -1,0 +1,267 @@
+/**
+ * The account Durable Object: the single writer for everything about one account (DESIGN §2).
+ * Its typed RPC methods return `Result` values (errors as data, revived by the Worker with
+ * `ApiError.from`). Every admission decision happens in here, before any provider call.
+ * Storage: durable-objects/SCHEMA.md.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import type { AccountPrincipal } from '../src/auth/principal';
+import { generateToken, hashSecret } from '../src/auth/tokens';
+import { Sealer } from '../src/crypto/sealed';
+import { ApiError } from '../src/errors';
+import { operatorConfig } from '../src/policy/operator-config';
+import type { PolicyPatch } from '../src/policy/policy';
+import { fail, ok, type Result } from '../src/rpc';
+import { encryptionKeyMaterial } from '../src/secrets';
+import * as settings from './account-settings';
+import * as tokenStore from './account-tokens';
+import { admit, type AdmitCreateInput, type ProviderNames } from './admission';
+import { keepDatabase, updateDatabase, type DatabasePatch } from './lease';
+import * as registry from './registry';
+import { listDatabases, type DatabasePage, type ListDatabasesFilter } from './registry-list';
+import { StorageError, Store } from './store';
+import { databaseRecord, type DatabaseRecord, type TokenView } from './views';
+
+export type { AdmitCreateInput, ProviderNames, DatabasePatch, ListDatabasesFilter, DatabasePage, DatabaseRecord, TokenView };
+export type { AccountView, AbuseState, EventPage } from './account-settings';
+export type { ProviderFacts } from './registry';
+
+export type AdmitResult =
+  | { outcome: 'admitted'; database: DatabaseRecord; provider_names: ProviderNames; parent: DatabaseRecord | null }
+  /**
+   * The same Idempotency-Key and request were admitted before: its record, and the response the
+   * original create returned (JSON text, as given to `completeCreate`), replayed byte for byte.
+   */
+  | { outcome: 'replayed'; database: DatabaseRecord; response_json: string | null };
+
+export interface TokenCaller {
+  id: string;
+  max_database_ttl_seconds: number | null;
+}
+
+/** How long a retried create waits for the original (same Idempotency-Key) to finish. */
+const IDEMPOTENCY_WAIT_MS = 10_000;
+const IDEMPOTENCY_POLL_MS = 20;
+
+export class AccountDurableObject extends DurableObject<Env> {
+  private readonly store: Store;
+  private startupError: unknown;
+  private sealer?: Promise<Sealer>;
+  /** Instance field so tests can shorten the wait. */
+  idempotencyWaitMs = IDEMPOTENCY_WAIT_MS;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new Store(ctx.storage);
+    // Migrations run before any call is delivered. A failure is kept and answered by every call
+    // (a logged 500) instead of thrown here, where it would reset the object on every request.
+    void ctx.blockConcurrencyWhile(async () => {
+      try {
+        await this.store.migrate();
+      } catch (err) {
+        this.startupError = err;
+      }
+    });
+  }
+
+  // ── account ────────────────────────────────────────────────────────────────────────────────
+
+  async createAccount(input: { id: string; name: string }) {
+    return this.rpc('createAccount', async () => {
+      const { token, secret } = generateToken(input.id);
+      const hash = await hashSecret(secret);
+      const now = Date.now();
+      const created = this.store.write('create account', (db) => {
+        settings.insertAccount(db, input.id, input.name, now);
+        const view = tokenStore.insertToken(db, hash, { name: 'owner', scopes: ['owner'] }, now, null);
+        this.store.appendEvent(db, now, 'account.created', { tokenId: view.id, data: { name: input.name } });
+        return { account: settings.accountView(this.store, db, this.config(), now), owner_token: { ...view, token } };
+      });
+      return created;
+    });
+  }
+
+  async getAccount() {
+    return this.rpc('getAccount', () => this.store.read('get account', (db) => settings.accountView(this.store, db, this.config(), Date.now())));
+  }
+
+  async updatePolicy(patch: PolicyPatch, tokenId: string) {
+    return this.rpc('updatePolicy', () => settings.updatePolicy(this.store, patch, this.config(), tokenId, Date.now()));
+  }
+
+  async setAbuseState(state: settings.AbuseState, reason: string) {
+    return this.rpc('setAbuseState', () => settings.setAbuseState(this.store, state, reason, this.config(), Date.now()));
+  }
+
+  async listEvents(cursor?: string, limit = 50) {
+    return this.rpc('listEvents', () => {
+      this.requireAccount();
+      return settings.listEvents(this.store, cursor, limit);
+    });
+  }
+
+  // ── tokens ─────────────────────────────────────────────────────────────────────────────────
+
+  async authenticate(secret: string): Promise<Result<AccountPrincipal>> {
+    return this.rpc('authenticate', async () => {
+      const hash = await hashSecret(secret);
+      const row = this.store.read('account', (db) => db.query.account.findFirst().sync());
+      if (!row) throw new ApiError('unauthenticated', 'invalid_token', 'missing or invalid bearer token');
+      return tokenStore.authenticate(this.store, row.id, hash, Date.now());
+    });
+  }
+
+  async createToken(input: tokenStore.NewToken, createdBy: string) {
+    return this.rpc('createToken', async () => {
+      const accountId = this.requireAccount().id;
+      const { token, secret } = generateToken(accountId);
+      const hash = await hashSecret(secret);
+      const now = Date.now();
+      return this.store.write('create token', (db) => {
+        if (tokenStore.activeTokenCount(db) >= tokenStore.MAX_ACTIVE_TOKENS) {
+          throw new ApiError('conflict', 'token_limit', `an account may have at most ${tokenStore.MAX_ACTIVE_TOKENS} active tokens`);
+        }
+        const policy = settings.effectivePolicy(db, this.config());
+        if (input.max_database_ttl_seconds != null && input.max_database_ttl_seconds > policy.max_ttl_seconds) {
+          throw new ApiError('invalid_request', 'invalid_field', `max_database_ttl_seconds exceeds the account's maximum TTL of ${policy.max_ttl_seconds}`, {
+            fields: [{ path: 'max_database_ttl_seconds', message: `exceeds the account's maximum TTL of ${policy.max_ttl_seconds} seconds` }],
+          });
+        }
+        const view = tokenStore.insertToken(db, hash, input, now, createdBy);
+        this.store.appendEvent(db, now, 'token.created', { tokenId: createdBy, data: { created_token_id: view.id, name: view.name, scopes: view.scopes } });
+        return { ...view, token };
+      });
+    });
+  }
+
+  async listTokens(): Promise<Result<TokenView[]>> {
+    return this.rpc('listTokens', () => {
+      this.requireAccount();
+      return tokenStore.listTokens(this.store);
+    });
+  }
+
+  async revokeToken(tokenId: string, by: string): Promise<Result<TokenView>> {
+    return this.rpc('revokeToken', () => tokenStore.revokeToken(this.store, tokenId, Date.now(), by));
+  }
+
+  // ── databases: the provisioning saga and the registry ──────────────────────────────────────
+
+  /** Step 1 of the saga. Order of checks: idempotency, TTL, quota, rate, depth, spend. */
+  async admitCreate(input: AdmitCreateInput): Promise<Result<AdmitResult>> {
+    return this.rpc('admitCreate', async () => {
+      const deadline = Date.now() + this.idempotencyWaitMs;
+      for (;;) {
+        const now = Date.now();
+        const policy = this.store.read('policy', (db) => settings.effectivePolicy(db, this.config()));
+        const admission = admit(this.store, input, { policy, prices: this.config().prices, now });
+        if (admission.outcome === 'admitted') return admission;
+        if (admission.outcome === 'replay') {
+          const sealed = admission.response_sealed;
+          const responseJson = sealed === null ? null : await (await this.getSealer()).open(sealed, `idem:${admission.database_id}`);
+          return { outcome: 'replayed', database: admission.database, response_json: responseJson } satisfies AdmitResult;
+        }
+        if (now >= deadline) {
+          throw new ApiError('conflict', 'idempotency_in_progress', 'a request with this Idempotency-Key is still in progress', { database_id: admission.database_id }, 1);
+        }
+        await new Promise((resolve) => setTimeout(resolve, IDEMPOTENCY_POLL_MS));
+      }
+    });
+  }
+
+  /**
+   * Step 3 (success). `responseJson` is the create's response body (JSON text, it may hold
+   * credentials: it is sealed); retries with the same Idempotency-Key get it back.
+   */
+  async completeCreate(dbId: string, facts: registry.ProviderFacts & { password: string }, responseJson?: string) {
+    return this.rpc('completeCreate', async () => {
+      const { password, ...rest } = facts;
+      const sealer = await this.getSealer();
+      const sealed = {
+        password: await sealer.seal(password, `pw:${dbId}`),
+        response: responseJson === undefined ? null : await sealer.seal(responseJson, `idem:${dbId}`),
+      };
+      return registry.completeCreate(this.store, dbId, rest, sealed, Date.now());
+    });
+  }
+
+  /** Step 3 (failure): roll back the admission. */
+  async failCreate(dbId: string, reason: string) {
+    return this.rpc('failCreate', () => registry.failCreate(this.store, dbId, reason, Date.now()));
+  }
+
+  async beginDelete(dbId: string, opts: { cascade?: boolean; token_id?: string | null } = {}) {
+    return this.rpc('beginDelete', () =>
+      registry.beginDelete(this.store, dbId, { cascade: opts.cascade ?? false, tokenId: opts.token_id ?? null }, Date.now()),
+    );
+  }
+
+  async failDelete(dbId: string, reason: string) {
+    return this.rpc('failDelete', () => registry.failDelete(this.store, dbId, reason, Date.now()));
+  }
+
+  async completeDelete(dbId: string) {
+    return this.rpc('completeDelete', () => registry.completeDelete(this.store, dbId, this.config().prices, Date.now()));
+  }
+
+  async listDatabases(filter: ListDatabasesFilter = {}): Promise<Result<DatabasePage>> {
+    return this.rpc('listDatabases', () => listDatabases(this.store, filter));
+  }
+
+  /** The record; with `include_password`, the database password too (routes check the credentials scope). */
+  async getDatabase(dbId: string, opts: { include_password?: boolean } = {}) {
+    return this.rpc('getDatabase', async () => {
+      const row = this.store.read('get database', (db) => registry.getRow(db, dbId));
+      let password: string | null = null;
+      if (opts.include_password && row.passwordSealed) password = await (await this.getSealer()).open(row.passwordSealed, `pw:${dbId}`);
+      return { database: databaseRecord(row), password };
+    });
+  }
+
+  async updateDatabase(dbId: string, patch: DatabasePatch, token: TokenCaller) {
+    return this.rpc('updateDatabase', () => updateDatabase(this.store, dbId, patch, this.leaseContext(token)));
+  }
+
+  async keep(dbId: string, token: TokenCaller) {
+    return this.rpc('keep', () => keepDatabase(this.store, dbId, this.leaseContext(token)));
+  }
+
+  // ── plumbing ───────────────────────────────────────────────────────────────────────────────
+
+  private config() {
+    return operatorConfig(this.env);
+  }
+
+  private leaseContext(token: TokenCaller) {
+    const policy = this.store.read('policy', (db) => settings.effectivePolicy(db, this.config()));
+    return { policy, prices: this.config().prices, now: Date.now(), token };
+  }
+
+  private requireAccount() {
+    return this.store.read('account', (db) => settings.accountRow(db));
+  }
+
+  private getSealer(): Promise<Sealer> {
+    this.sealer ??= Sealer.fromSecret(encryptionKeyMaterial(this.env)).catch((err) => {
+      this.sealer = undefined;
+      throw err;
+    });
+    return this.sealer;
+  }
+
+  /** Runs one RPC: ApiErrors become data; anything else is logged and answered as a bare 500. */
+  private async rpc<T>(method: string, fn: () => T | Promise<T>): Promise<Result<T>> {
+    try {
+      if (this.startupError) throw new StorageError('startup', this.startupError);
+      return ok(await fn());
+    } catch (err) {
+      if (err instanceof ApiError && err.status < 500) return fail(err);
+      console.error(JSON.stringify({ at: 'account-object', method, error: describe(err) }));
+      if (err instanceof ApiError) return fail(err);
+      return fail(new ApiError('internal', err instanceof StorageError ? 'storage_error' : 'internal', 'internal error'));
+    }
+  }
+}
+
+const describe = (err: unknown) =>
+  err instanceof Error ? { name: err.name, message: err.message, cause: err.cause instanceof Error ? err.cause.message : undefined } : String(err);

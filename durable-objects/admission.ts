@@ -1,0 +1,186 @@
+/**
+ * The admission half of the provisioning saga (DESIGN §2, step 1). It runs as ONE synchronous
+ * storage transaction inside the account object, so concurrent creates are serialised: every
+ * check sees the writes of the admissions before it. Nothing is written unless every check
+ * passes, and then the `provisioning` record, its reservation, the idempotency key, the rate
+ * bucket and the event are written together.
+ */
+import { eq, lt } from 'drizzle-orm';
+import { ApiError, notFound } from '../src/errors';
+import { newId } from '../src/ids';
+import { checkDepth, checkQuota, checkSpend, checkTtl, rateLimited } from '../src/policy/admission';
+import { leaseMaxCostMicroUsd, usdToMicro, type PriceTable } from '../src/policy/cost';
+import { createRateFor, type Policy } from '../src/policy/policy';
+import { fullBucket, take } from '../src/policy/token-bucket';
+import { account, databases, idempotencyKeys, rateBucket } from './schema';
+import type { Store } from './store';
+import { databaseRecord, type DatabaseRecord } from './views';
+
+export const IDEMPOTENCY_TTL_MS = 24 * 3_600 * 1_000;
+/** Longest a quota refusal tells an agent to wait before trying again. */
+const MAX_QUOTA_RETRY_SECONDS = 3_600;
+
+export interface AdmitCreateInput {
+  token: { id: string; max_database_ttl_seconds: number | null };
+  kind: 'fresh' | 'branch';
+  parent_id?: string;
+  /** Fresh databases only (default `default`); a branch is in its parent's region. */
+  region?: string;
+  ttl_seconds?: number;
+  labels?: Record<string, string>;
+  session_id?: string | null;
+  idempotency_key?: string;
+  /** Hash of the request (method, path, canonical body) that carried the idempotency key. */
+  request_hash: string;
+}
+
+/** Names the provider resources must carry, so the reconciler can tie them to this record. */
+export interface ProviderNames {
+  /** Neon project name (fresh) or branch name (branch). */
+  resource: string;
+  role: string;
+  database: string;
+}
+
+export type Admission =
+  | { outcome: 'admitted'; database: DatabaseRecord; provider_names: ProviderNames; parent: DatabaseRecord | null }
+  | { outcome: 'replay'; database_id: string; response_sealed: string | null; database: DatabaseRecord }
+  | { outcome: 'in_flight'; database_id: string };
+
+export const providerNames = (dbId: string, databaseName: string): ProviderNames => ({
+  resource: `dblease-${dbId}`,
+  role: `dblease_${dbId}`,
+  database: databaseName,
+});
+
+/** The database name inside a fresh database; branches inherit their parent's. */
+export const FRESH_DATABASE_NAME = 'dblease';
+
+export function admit(
+  store: Store,
+  input: AdmitCreateInput,
+  ctx: { policy: Policy; prices: PriceTable; now: number },
+): Admission {
+  const { policy, prices, now } = ctx;
+  return store.write('admit create', (db) => {
+    // 1. Idempotency: a key seen before answers from its record, never by creating again.
+    db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).run();
+    if (input.idempotency_key !== undefined) {
+      const seen = db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, input.idempotency_key)).get();
+      if (seen) {
+        if (seen.requestHash !== input.request_hash) {
+          throw new ApiError('conflict', 'idempotency_key_reused', 'this Idempotency-Key was used with a different request', {
+            idempotency_key: input.idempotency_key,
+          });
+        }
+        const record = db.select().from(databases).where(eq(databases.id, seen.databaseId)).get();
+        if (!record) throw new Error(`idempotency key ${seen.key} points at missing database ${seen.databaseId}`);
+        if (record.state === 'provisioning') return { outcome: 'in_flight', database_id: record.id };
+        return { outcome: 'replay', database_id: record.id, response_sealed: seen.responseSealed, database: databaseRecord(record) };
+      }
+    }
+
+    const acct = db.select().from(account).get();
+    if (!acct) throw notFound('account', 'for this token');
+    if (acct.abuseState === 'suspended') {
+      throw new ApiError('forbidden', 'account_suspended', 'this account is suspended: it cannot create databases', {
+        reason: acct.abuseReason,
+      });
+    }
+
+    // 2. TTL.
+    const ttl = checkTtl(input.ttl_seconds, policy, input.token.max_database_ttl_seconds);
+    if (!ttl.ok) throw ttl.error;
+
+    // 3. Active-database quota.
+    const earliest = store.earliestExpiry(db);
+    const retryAfter = earliest === null ? 60 : Math.min(MAX_QUOTA_RETRY_SECONDS, Math.max(1, Math.ceil((earliest - now) / 1000)));
+    const quota = checkQuota(store.activeCount(db), policy, retryAfter);
+    if (!quota.ok) throw quota.error;
+
+    // 4. Create rate (the bucket is saved only if the create is admitted).
+    const rate = createRateFor(policy, acct.abuseState);
+    const bucketRow = db.select().from(rateBucket).get();
+    const taken = take(bucketRow ?? fullBucket(rate, now), rate, now);
+    if (!taken.allowed) throw rateLimited(taken.retryAfterSeconds, rate);
+
+    // 5. Parent and branch depth.
+    let parent: typeof databases.$inferSelect | undefined;
+    let depth = 0;
+    if (input.kind === 'branch') {
+      if (!input.parent_id) throw new Error('admitCreate: a branch needs parent_id');
+      parent = db.select().from(databases).where(eq(databases.id, input.parent_id)).get();
+      if (!parent || parent.state === 'deleted') throw notFound('database', input.parent_id);
+      if (parent.state !== 'ready') {
+        throw new ApiError('conflict', 'parent_not_ready', `database ${parent.id} is ${parent.state}, not ready`, { state: parent.state });
+      }
+      const d = checkDepth(parent.depth, policy);
+      if (!d.ok) throw d.error;
+      depth = d.value;
+    }
+
+    // 6. Spend cap, with this lease's maximum cost.
+    const cost = leaseMaxCostMicroUsd(ttl.value, prices);
+    const month = store.spendRow(db, now);
+    const spend = checkSpend({
+      capMicroUsd: usdToMicro(policy.monthly_spend_cap_usd),
+      spentMicroUsd: month.spentMicroUsd,
+      reservedMicroUsd: month.reservedMicroUsd,
+      requestedMicroUsd: cost,
+    });
+    if (!spend.ok) throw spend.error;
+
+    // Admitted: write everything at once.
+    const id = newId('db');
+    const names = providerNames(id, parent?.databaseName ?? FRESH_DATABASE_NAME);
+    const row: typeof databases.$inferInsert = {
+      id,
+      state: 'provisioning',
+      kind: input.kind,
+      parentId: parent?.id ?? null,
+      depth,
+      region: parent?.region ?? input.region ?? 'default',
+      roleName: names.role,
+      databaseName: names.database,
+      providerAccount: parent?.providerAccount ?? null,
+      providerProjectId: parent?.providerProjectId ?? null,
+      labels: input.labels ?? {},
+      sessionId: input.session_id ?? null,
+      tokenId: input.token.id,
+      ttlSeconds: ttl.value,
+      expiresAt: now + ttl.value * 1000,
+      kept: false,
+      reservedMicroUsd: cost,
+      createdAt: now,
+      deleteAttempts: 0,
+    };
+    db.insert(databases).values(row).run();
+    store.adjustSpend(db, now, { reserved: cost });
+    if (bucketRow) db.update(rateBucket).set(taken.state).where(eq(rateBucket.singleton, 1)).run();
+    else db.insert(rateBucket).values({ singleton: 1, ...taken.state }).run();
+    if (input.idempotency_key !== undefined) {
+      db.insert(idempotencyKeys)
+        .values({
+          key: input.idempotency_key,
+          requestHash: input.request_hash,
+          databaseId: id,
+          responseSealed: null,
+          createdAt: now,
+          expiresAt: now + IDEMPOTENCY_TTL_MS,
+        })
+        .run();
+    }
+    store.appendEvent(db, now, 'database.provisioning', {
+      databaseId: id,
+      tokenId: input.token.id,
+      data: { kind: input.kind, parent_id: parent?.id ?? null, ttl_seconds: ttl.value, reserved_micro_usd: cost },
+    });
+    const created = db.select().from(databases).where(eq(databases.id, id)).get()!;
+    return {
+      outcome: 'admitted',
+      database: databaseRecord(created),
+      provider_names: names,
+      parent: parent ? databaseRecord(parent) : null,
+    };
+  });
+}

@@ -1,0 +1,146 @@
+/**
+ * The database registry's state machine after admission:
+ *   provisioning → ready | failed;  (provisioning | ready | failed) → deleting → deleted.
+ * Every transition is one transaction with its event; reservations are released when a record
+ * stops being able to cost money (failed, deleted).
+ */
+import { and, eq, ne } from 'drizzle-orm';
+import { ApiError, notFound } from '../src/errors';
+import { leaseMaxCostMicroUsd, type PriceTable } from '../src/policy/cost';
+import { databases, idempotencyKeys } from './schema';
+import type { Db, Store } from './store';
+import { databaseRecord, type DatabaseRecord } from './views';
+
+type Row = typeof databases.$inferSelect;
+
+/** What the provider reported once the database exists. */
+export interface ProviderFacts {
+  provider_account: string;
+  project_id: string;
+  branch_id: string;
+  endpoint_id: string;
+  host: string;
+  /** Overrides of the names chosen at admission, if the provider had to differ. */
+  role_name?: string;
+  database_name?: string;
+}
+
+/** Delete retry back-off: 5 s doubling per attempt, at most an hour. */
+export const deleteBackoffMs = (attempts: number) => Math.min(3_600_000, 5_000 * 2 ** Math.max(0, attempts - 1));
+
+export function getRow(db: Db, id: string): Row {
+  const row = db.select().from(databases).where(eq(databases.id, id)).get();
+  if (!row) throw notFound('database', id);
+  return row;
+}
+
+const notInState = (row: Row, wanted: string) =>
+  new ApiError('conflict', 'invalid_state', `database ${row.id} is ${row.state}, not ${wanted}`, { state: row.state });
+
+export function completeCreate(
+  store: Store,
+  id: string,
+  facts: ProviderFacts,
+  sealed: { password: string; response: string | null },
+  now: number,
+): DatabaseRecord {
+  return store.write('complete create', (db) => {
+    const row = getRow(db, id);
+    if (row.state === 'ready') return databaseRecord(row); // a retried completion
+    if (row.state !== 'provisioning') throw notInState(row, 'provisioning');
+    const update = {
+      state: 'ready' as const,
+      providerAccount: facts.provider_account,
+      providerProjectId: facts.project_id,
+      providerBranchId: facts.branch_id,
+      providerEndpointId: facts.endpoint_id,
+      host: facts.host,
+      roleName: facts.role_name ?? row.roleName,
+      databaseName: facts.database_name ?? row.databaseName,
+      passwordSealed: sealed.password,
+      readyAt: now,
+    };
+    db.update(databases).set(update).where(eq(databases.id, id)).run();
+    if (sealed.response !== null) {
+      db.update(idempotencyKeys).set({ responseSealed: sealed.response }).where(eq(idempotencyKeys.databaseId, id)).run();
+    }
+    store.appendEvent(db, now, 'database.ready', { databaseId: id, data: { provisioning_ms: now - row.createdAt } });
+    return databaseRecord({ ...row, ...update });
+  });
+}
+
+/** Rolls back an admission: the reservation is released and the idempotency key freed for a retry. */
+export function failCreate(store: Store, id: string, reason: string, now: number): DatabaseRecord {
+  return store.write('fail create', (db) => {
+    const row = getRow(db, id);
+    if (row.state === 'failed') return databaseRecord(row);
+    if (row.state !== 'provisioning') throw notInState(row, 'provisioning');
+    const update = { state: 'failed' as const, lastError: reason.slice(0, 2_000), reservedMicroUsd: 0 };
+    db.update(databases).set(update).where(eq(databases.id, id)).run();
+    store.adjustSpend(db, now, { reserved: -row.reservedMicroUsd });
+    db.delete(idempotencyKeys).where(eq(idempotencyKeys.databaseId, id)).run();
+    store.appendEvent(db, now, 'database.failed', { databaseId: id, data: { reason: update.lastError } });
+    return databaseRecord({ ...row, ...update });
+  });
+}
+
+/**
+ * Marks a database (and, with `cascade`, its descendants) `deleting` and returns the records
+ * the caller must remove at the provider, deepest first. Without `cascade`, live children → 409.
+ */
+export function beginDelete(store: Store, id: string, opts: { cascade: boolean; tokenId: string | null }, now: number) {
+  return store.write('begin delete', (db): DatabaseRecord[] => {
+    const root = getRow(db, id);
+    if (root.state === 'deleted') return [databaseRecord(root)];
+    const childrenOf = (parentId: string) =>
+      db.select().from(databases).where(and(eq(databases.parentId, parentId), ne(databases.state, 'deleted'))).all();
+    const children = childrenOf(id);
+    if (children.length > 0 && !opts.cascade) {
+      throw new ApiError('conflict', 'has_children', `database ${id} has ${children.length} branches; delete with cascade=true`, {
+        children: children.map((c) => c.id),
+      });
+    }
+    const ordered: Row[] = [root];
+    for (let i = 0; i < ordered.length; i++) ordered.push(...childrenOf(ordered[i]!.id));
+    const out: DatabaseRecord[] = [];
+    for (const row of ordered.reverse()) {
+      const update = { state: 'deleting' as const, deleteAttempts: row.deleteAttempts + 1, nextAttemptAt: null };
+      db.update(databases).set(update).where(eq(databases.id, row.id)).run();
+      if (row.state !== 'deleting') {
+        store.appendEvent(db, now, 'database.deleting', { databaseId: row.id, tokenId: opts.tokenId, data: { from: row.state } });
+      }
+      out.push(databaseRecord({ ...row, ...update }));
+    }
+    return out;
+  });
+}
+
+export function failDelete(store: Store, id: string, reason: string, now: number): DatabaseRecord {
+  return store.write('fail delete', (db) => {
+    const row = getRow(db, id);
+    if (row.state !== 'deleting') throw notInState(row, 'deleting');
+    const update = { lastError: reason.slice(0, 2_000), nextAttemptAt: now + deleteBackoffMs(row.deleteAttempts) };
+    db.update(databases).set(update).where(eq(databases.id, id)).run();
+    store.appendEvent(db, now, 'database.delete_failed', { databaseId: id, data: { reason: update.lastError, attempts: row.deleteAttempts } });
+    return databaseRecord({ ...row, ...update });
+  });
+}
+
+/**
+ * Marks a database deleted: the password is dropped, the reservation released, and the
+ * estimated cost of the time it lived is booked as spent (cron replaces it with the provider's).
+ */
+export function completeDelete(store: Store, id: string, prices: PriceTable, now: number): DatabaseRecord {
+  return store.write('complete delete', (db) => {
+    const row = getRow(db, id);
+    if (row.state === 'deleted') return databaseRecord(row);
+    if (row.state !== 'deleting') throw notInState(row, 'deleting');
+    const lived = row.readyAt === null ? 0 : leaseMaxCostMicroUsd(Math.max(0, now - row.createdAt) / 1000, prices);
+    const spent = Math.min(row.reservedMicroUsd, lived);
+    const update = { state: 'deleted' as const, deletedAt: now, passwordSealed: null, reservedMicroUsd: 0, nextAttemptAt: null };
+    db.update(databases).set(update).where(eq(databases.id, id)).run();
+    store.adjustSpend(db, now, { reserved: -row.reservedMicroUsd, spent });
+    store.appendEvent(db, now, 'database.deleted', { databaseId: id, data: { spent_micro_usd: spent } });
+    return databaseRecord({ ...row, ...update });
+  });
+}
