@@ -1,5 +1,18 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type Plugin } from 'vitest/config';
+
+/**
+ * drizzle's Durable Object migrations import `.sql` files. wrangler reads them as text through
+ * its `[[rules]]`; vite ignores those rules, so this turns `.sql` into a string module here
+ * (drizzle-team/drizzle-orm#4543).
+ */
+const sqlAsText = (): Plugin => ({
+  name: 'dblease:sql-as-text',
+  enforce: 'pre',
+  transform(code, id) {
+    if (id.endsWith('.sql')) return { code: `export default ${JSON.stringify(code)};`, map: null };
+  },
+});
 
 export default defineConfig({
   test: {
@@ -18,6 +31,7 @@ export default defineConfig({
       {
         // The Worker inside workerd, against one real local stack started by the global setup.
         plugins: [
+          sqlAsText(),
           cloudflareTest(async ({ inject }) => ({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
@@ -25,6 +39,10 @@ export default defineConfig({
                 NEON_API_URL: inject('neonApiUrl'),
                 NEON_API_KEY: inject('neonApiKey'),
                 NEON_LOCAL_PROXY: inject('localProxy'),
+                // Development fallbacks on (the encryption key uses its documented development value);
+                // the operator token is set explicitly so tests know it.
+                DBLEASE_ENV: 'development',
+                DBLEASE_OPERATOR_TOKEN: 'test-operator-token',
               },
             },
           })),

@@ -1,6 +1,35 @@
-import { Hono } from 'hono';
+/**
+ * The Worker's HTTP app: one OpenAPIHono root, request ids, ONE error handler, a JSON 404, and
+ * one sub-app per resource. `GET /openapi.json` is generated from the routes' own zod schemas.
+ */
+import { notFoundRoute, onError } from './http/errors';
+import { newApp } from './http/openapi';
+import { requestId } from './http/request-id';
+import { account } from './routes/account';
+import { events } from './routes/events';
 import { health } from './routes/health';
+import { tokens } from './routes/tokens';
 
-export const app = new Hono<{ Bindings: Env }>();
+export const app = newApp();
+
+app.use('*', requestId());
+app.onError(onError);
+app.notFound(notFoundRoute);
+
+app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+  type: 'http',
+  scheme: 'bearer',
+  description: 'An account token (`dbl_<account>_<secret>`), or the operator token for `POST /v1/accounts`.',
+});
 
 app.route('/healthz', health);
+app.route('/v1', account);
+app.route('/v1/tokens', tokens);
+app.route('/v1/events', events);
+
+app.doc31('/openapi.json', {
+  openapi: '3.1.0',
+  info: { title: 'dblease', version: '0.1.0', description: 'Real Postgres databases as leases, for AI agents.' },
+});
+
+export type App = typeof app;
