@@ -77,6 +77,17 @@ ${optionLines({ ...command.options, ...GLOBAL_OPTIONS })}
 ${EXIT_CODE_HELP}`;
 }
 
+function sessionHelp() {
+  const sessions = COMMANDS.filter((c) => c.name.startsWith('session '));
+  const width = Math.max(...sessions.map((c) => c.name.length));
+  return `Sessions: an agent's lease; databases bound to one go when it ends or lapses.
+
+${sessions.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+
+dblease session <start|heartbeat|end> --help for their options.
+`;
+}
+
 /** @param {string} text @param {number} width */
 function wrap(text, width) {
   const lines = [];
@@ -135,17 +146,22 @@ export async function main(argv, io) {
       return EXIT.ok;
     }
     const { command, rest, name } = findCommand(argv);
-    if (!command) {
-      if (name === 'session' || argv[0] === 'session') throw usageError(`unknown session command "${argv[1] ?? ''}": use session start|heartbeat|end`);
-      throw usageError(`unknown command "${name}"; see dblease --help`);
+    if (!command && argv[0] === 'session') {
+      if (argv[1] === undefined || argv[1] === '--help' || argv[1] === '-h') {
+        io.stdout.write(sessionHelp());
+        return argv[1] === undefined ? EXIT.usage : EXIT.ok;
+      }
+      throw usageError(`unknown session command "${argv[1]}": use session start|heartbeat|end`);
     }
+    if (!command) throw usageError(`unknown command "${name}"; see dblease --help`);
     if (rest.includes('--help') || rest.includes('-h')) {
       io.stdout.write(commandHelp(command));
       return EXIT.ok;
     }
     const args = parseCommandArgs(rest, command.options);
     const config = resolveConfig(args.values, io.env);
-    if (config.insecure && !json) io.stderr.write(`dblease: warning: sending the token over plain http to ${new URL(config.url).host}\n`);
+    // On stderr even with --json: stdout stays one JSON document, and this must not go unseen.
+    if (config.insecure) io.stderr.write(`dblease: warning: sending the token over plain http to ${new URL(config.url).host}\n`);
     const client = new Client({ url: config.url, token: config.token, timeoutMs: config.timeoutMs, userAgent: `dblease-cli/${VERSION}`, fetch: io.fetch });
     /** @type {Context} */
     const ctx = {

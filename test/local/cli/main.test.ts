@@ -32,6 +32,10 @@ describe('help', () => {
     const create = COMMANDS.find((c) => c.name === 'create')!;
     expect((await run(['create', '--help'])).stdout).toBe(commandHelp(create));
     expect((await run(['help', 'create'])).stdout).toBe(commandHelp(create));
+    const sessions = await run(['session', '--help']);
+    expect(sessions.code).toBe(0);
+    expect(sessions.stdout).toMatch(/session start[\s\S]*session heartbeat[\s\S]*session end/);
+    expect((await run(['session'])).code).toBe(2);
     const heartbeat = await run(['session', 'heartbeat', '--help']);
     expect(heartbeat.code).toBe(0);
     expect(heartbeat.stdout).toContain('dblease session heartbeat <ses_id>');
