@@ -1,4 +1,4 @@
-import { neon, neonConfig, Pool, type NeonQueryFunction } from '@neondatabase/serverless';
+import { neon, neonConfig, Pool, type NeonQueryFunction, type PoolClient } from '@neondatabase/serverless';
 
 /** The part of the Worker's env the SQL layer reads. */
 export interface SqlEnv {
@@ -39,5 +39,11 @@ export function sqlOverHttp(env: SqlEnv, connectionString: string): NeonQueryFun
  */
 export function sqlPool(env: SqlEnv, connectionString: string, max = 1): Pool {
   configureSqlDriver(env);
-  return new Pool({ connectionString, max });
+  const pool = new Pool({ connectionString, max });
+  // A socket can report its close ("Network connection lost") after the pool has let the client
+  // go; with no listener that event is an uncaught exception that fails the whole request.
+  // Errors during a query still reject that query's promise.
+  pool.on('error', () => {});
+  pool.on('connect', (client: PoolClient) => client.on('error', () => {}));
+  return pool;
 }

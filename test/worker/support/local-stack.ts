@@ -1,0 +1,52 @@
+import { env } from 'cloudflare:workers';
+import { inject } from 'vitest';
+import { NeonClient } from '../../../src/provider/client';
+import { DEFAULT_OPTIONS, type ProviderOptions } from '../../../src/provider/http';
+import { providerAccount } from '../../../src/provider/accounts';
+
+/** The local stack's admin API: the Neon API origin without `/api/v2`. */
+export const adminOrigin = () => inject('neonApiUrl').replace(/\/api\/v2\/?$/, '');
+
+const adminHeaders = () => ({ authorization: `Bearer ${inject('neonApiKey')}`, 'content-type': 'application/json' });
+
+export interface FaultRule {
+  route: string;
+  status?: 500 | 502 | 503 | 423 | 429;
+  latency_ms?: number;
+  hang?: boolean;
+  nth?: number;
+  times?: number;
+  phase?: 'before' | 'after';
+}
+
+/**
+ * Adds fault rules and returns their ids. Rules are global to the stack, so tests remove their
+ * own by id (never clear them all: other test files may have rules of their own in force).
+ */
+export async function addFaults(...rules: FaultRule[]): Promise<string[]> {
+  const res = await fetch(`${adminOrigin()}/_admin/faults`, { method: 'POST', headers: adminHeaders(), body: JSON.stringify(rules) });
+  if (res.status !== 201) throw new Error(`adding faults failed: ${res.status} ${await res.text()}`);
+  const body = await res.json<{ faults: { id: string }[] }>();
+  return body.faults.map((f) => f.id);
+}
+
+export async function removeFaults(ids: string[]): Promise<void> {
+  for (const id of ids) await fetch(`${adminOrigin()}/_admin/faults/${id}`, { method: 'DELETE', headers: adminHeaders() }).then((r) => r.arrayBuffer());
+}
+
+/** A client on the default account, with test-sized bounds and hooks. */
+export function testClient(options: Partial<ProviderOptions> = {}): NeonClient {
+  return new NeonClient(providerAccount(env, 'default'), { ...DEFAULT_OPTIONS, ...options });
+}
+
+/** A project name reconciliation would recognise, unique to this run. */
+export const testName = (what: string) => `dblease-test-${what}-${crypto.randomUUID().slice(0, 8)}`;
+
+// Mirrors test/worker/global-setup.ts, which the Worker tsconfig does not include.
+declare module 'vitest' {
+  interface ProvidedContext {
+    neonApiUrl: string;
+    neonApiKey: string;
+    localProxy: string;
+  }
+}
