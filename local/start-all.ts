@@ -65,10 +65,11 @@ async function developmentToken(dataDir: string): Promise<string | undefined> {
     body: JSON.stringify({ name: 'development' }),
   });
   if (!res.ok) return undefined;
-  const created = (await res.json()) as { token?: string };
-  if (!created.token) return undefined;
-  await fs.writeFile(file, JSON.stringify({ token: created.token }), { mode: 0o600 });
-  return created.token;
+  const created = (await res.json()) as { owner_token?: { token?: string } };
+  const token = created.owner_token?.token;
+  if (!token) return undefined;
+  await fs.writeFile(file, JSON.stringify({ token }), { mode: 0o600 });
+  return token;
 }
 
 function fireCronEveryMinute(): NodeJS.Timeout {
