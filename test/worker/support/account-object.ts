@@ -1,0 +1,30 @@
+/** Helpers for RPC tests of the account Durable Object through real `env.ACCOUNT` stubs. */
+import type { AdmitCreateInput } from '../../../durable-objects/account';
+import { newId } from '../../../src/ids';
+import type { PolicyPatch } from '../../../src/policy/policy';
+import { unwrap } from '../../../src/rpc';
+import { accountStub } from './api';
+
+export async function newAccountObject(policy?: PolicyPatch) {
+  const id = newId('acc');
+  const stub = accountStub(id);
+  const created = unwrap(await stub.createAccount({ id, name: 'rpc test' }));
+  if (policy) unwrap(await stub.updatePolicy(policy, created.owner_token.id));
+  return { id, stub, ownerTokenId: created.owner_token.id, ownerToken: created.owner_token.token };
+}
+
+export const admitInput = (over: Partial<AdmitCreateInput> = {}): AdmitCreateInput => ({
+  token: { id: 'tok_00000000000000000000', max_database_ttl_seconds: null },
+  kind: 'fresh',
+  request_hash: 'hash-1',
+  ...over,
+});
+
+export const providerFacts = (password = 'pw-very-secret') => ({
+  provider_account: 'local',
+  project_id: 'proj-1',
+  branch_id: 'br-1',
+  endpoint_id: 'ep-1',
+  host: 'ep-1.local',
+  password,
+});
