@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createApiClient, type Operation } from '@neondatabase/api-client';
+import { createApiClient, EndpointType, type Operation } from '@neondatabase/api-client';
 import { configFromEnv } from '../local/config';
 import { startLocalStack, type LocalStack } from '../local/stack';
 import { freePort } from '../test/support/free-port';
@@ -31,7 +31,7 @@ async function createProject(api: Api, name: string): Promise<string> {
 }
 
 async function createBranchWithEndpoint(api: Api, projectId: string): Promise<void> {
-  const { data } = await api.createProjectBranch(projectId, { endpoints: [{ type: 'read_write' }] });
+  const { data } = await api.createProjectBranch(projectId, { endpoints: [{ type: EndpointType.ReadWrite }] });
   await settle(api, projectId, data.operations);
 }
 

@@ -115,6 +115,7 @@ export class EndpointProxy {
       client.destroy();
       return;
     }
+    if (packet.kind !== 'startup') throw new Refusal('08P01', 'expected a startup packet');
 
     const params = new Map(packet.params);
     const { endpointId, remaining } = takeEndpointOption(params.get('options'));

@@ -86,12 +86,12 @@ describe('SQL over HTTP with neon()', () => {
     });
     expect(raw.status).toBe(200);
     expect(raw.headers.get('access-control-allow-origin')).toBe('*');
-    const body = await raw.json();
+    const body = (await raw.json()) as any;
     expect(body).toMatchObject({ command: 'SELECT', rowCount: 1, rowAsArray: true, rows: [['1', 't', null]] });
     expect(body.fields[0]).toEqual({
       name: 'a', dataTypeID: 23, tableID: 0, columnID: 0, dataTypeSize: 4, dataTypeModifier: -1, format: 'text',
     });
-    const typed = await (await post({ query: `SELECT 1::int AS a, true AS b, '{"x":1}'::json AS j, ARRAY[2,3] AS arr, 1.5::numeric AS n` })).json();
+    const typed: any = await (await post({ query: `SELECT 1::int AS a, true AS b, '{"x":1}'::json AS j, ARRAY[2,3] AS arr, 1.5::numeric AS n` })).json();
     expect(typed.rowAsArray).toBe(false);
     expect(typed.rows).toEqual([{ a: 1, b: true, j: { x: 1 }, arr: [2, 3], n: '1.5' }]);
   });
@@ -198,7 +198,7 @@ describe('SQL over HTTP with neon()', () => {
   it('rejects a request without a connection string', async () => {
     const res = await fetch(endpointUrl, { method: 'POST', body: JSON.stringify({ query: 'SELECT 1' }) });
     expect(res.status).toBe(400);
-    expect((await res.json()).message).toContain('Neon-Connection-String');
+    expect(((await res.json()) as { message: string }).message).toContain('Neon-Connection-String');
   });
 });
 
