@@ -31,46 +31,7 @@ import { ProviderRequestError } from './errors';
 import { DEFAULT_OPTIONS, path, providerCall, type CallSpec, type ProviderOptions } from './http';
 import { waitForOperations } from './operations';
 import { serializeProject } from './queue';
-
-export type CreatedProject = ProjectResponse &
-  ConnectionURIsResponse &
-  RolesResponse &
-  DatabasesResponse &
-  OperationsResponse &
-  BranchResponse &
-  EndpointsResponse;
-
-export type CreatedBranch = BranchResponse & EndpointsResponse & OperationsResponse & Partial<RolesResponse & DatabasesResponse>;
-
-export interface CreateProjectInput {
-  /** Project name; dblease's start with `dblease-` so reconciliation can recognise them. */
-  name: string;
-  regionId?: string;
-  branchName?: string;
-  /** The project owner role. dblease never hands it out. */
-  ownerRoleName?: string;
-  databaseName?: string;
-  /** Neon: 0 = default, -1 = never, else 60..604800. */
-  suspendTimeoutSeconds?: number;
-  pgVersion?: number;
-}
-
-export interface CreateBranchInput {
-  /** Parent branch; the project's default branch when absent. */
-  parentId?: string;
-  /** Point in time on the parent (ISO 8601). */
-  parentTimestamp?: string;
-  name?: string;
-  suspendTimeoutSeconds?: number;
-}
-
-export interface ConnectionUriInput {
-  branchId?: string;
-  endpointId?: string;
-  databaseName: string;
-  roleName: string;
-  pooled?: boolean;
-}
+import type { ConnectionUriInput, CreateBranchInput, CreatedBranch, CreatedProject, CreateProjectInput } from './types';
 
 type Mutation = { operations?: Operation[] };
 
@@ -271,6 +232,11 @@ export class NeonClient {
       // Starting a started endpoint or suspending a suspended one changes nothing.
       idempotent: true,
     });
+  }
+
+  async listEndpoints(projectId: string): Promise<Endpoint[]> {
+    const res = await this.call<EndpointsResponse>({ method: 'GET', path: path`/projects/${projectId}/endpoints`, route: 'GET /projects/:project_id/endpoints' });
+    return res.endpoints;
   }
 
   /** The provider's connection URI, password included. Never log it. */

@@ -5,7 +5,7 @@ import { DEFAULT_OPTIONS, type ProviderOptions } from './http';
 export { DEFAULT_ACCOUNT_ID, placeProject, providerAccount, providerAccounts } from './accounts';
 export type { ProviderAccount, ProviderEnv } from './accounts';
 export { NeonClient } from './client';
-export type { ConnectionUriInput, CreateBranchInput, CreatedBranch, CreatedProject, CreateProjectInput } from './client';
+export type { ConnectionUriInput, CreateBranchInput, CreatedBranch, CreatedProject, CreateProjectInput } from './types';
 export { ProviderOperationError, ProviderRequestError } from './errors';
 export { DEFAULT_OPTIONS } from './http';
 export type { ProviderOptions } from './http';

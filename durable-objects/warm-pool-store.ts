@@ -1,0 +1,139 @@
+import type { PoolEntry } from '../src/pool/entry';
+
+/**
+ * The warm pool's SQLite tables. Plain SQL: two small tables, and every statement here is
+ * synchronous, which is what makes `claim` atomic inside the Durable Object.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS pool_entries (
+  id TEXT PRIMARY KEY,
+  state TEXT NOT NULL CHECK (state IN ('filling', 'ready')),
+  account_id TEXT,
+  project_id TEXT,
+  branch_id TEXT,
+  endpoint_id TEXT,
+  role_name TEXT,
+  database_name TEXT,
+  uri_template TEXT,
+  pooled_uri_template TEXT,
+  created_at INTEGER NOT NULL,
+  ready_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS pool_entries_ready ON pool_entries (state, ready_at);
+CREATE TABLE IF NOT EXISTS pool_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+type Row = Record<string, SqlStorageValue>;
+
+function toEntry(row: Row): PoolEntry {
+  return {
+    id: String(row.id),
+    accountId: String(row.account_id),
+    projectId: String(row.project_id),
+    branchId: String(row.branch_id),
+    endpointId: String(row.endpoint_id),
+    roleName: String(row.role_name),
+    databaseName: String(row.database_name),
+    uriTemplate: String(row.uri_template),
+    pooledUriTemplate: String(row.pooled_uri_template),
+  };
+}
+
+export class PoolStore {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(SCHEMA);
+  }
+
+  count(state: 'filling' | 'ready'): number {
+    return Number(this.sql.exec('SELECT count(*) AS n FROM pool_entries WHERE state = ?', state).one().n);
+  }
+
+  /** Takes the oldest ready entry out of the pool in one statement; null when there is none. */
+  take(): PoolEntry | null {
+    const rows = this.sql
+      .exec(
+        `DELETE FROM pool_entries WHERE id = (
+           SELECT id FROM pool_entries WHERE state = 'ready' ORDER BY ready_at, id LIMIT 1
+         ) RETURNING *`,
+      )
+      .toArray();
+    return rows.length > 0 ? toEntry(rows[0]) : null;
+  }
+
+  /** Puts a claimed entry back (its claimer could not make it usable). */
+  putBack(entry: PoolEntry, now: number): void {
+    this.sql.exec('DELETE FROM pool_entries WHERE id = ?', entry.id);
+    this.insertReady(entry, now);
+  }
+
+  startFilling(id: string, now: number): void {
+    this.sql.exec(`INSERT INTO pool_entries (id, state, created_at) VALUES (?, 'filling', ?)`, id, now);
+  }
+
+  /** Records the project as soon as it exists, so a crash leaves a trace of it. */
+  noteProject(id: string, projectId: string, accountId: string): void {
+    this.sql.exec('UPDATE pool_entries SET project_id = ?, account_id = ? WHERE id = ?', projectId, accountId, id);
+  }
+
+  finishFilling(entry: PoolEntry, now: number): void {
+    this.sql.exec('DELETE FROM pool_entries WHERE id = ?', entry.id);
+    this.insertReady(entry, now);
+  }
+
+  forget(id: string): void {
+    this.sql.exec('DELETE FROM pool_entries WHERE id = ?', id);
+  }
+
+  /** Rows in `filling` that no fill of this incarnation owns (it was evicted or crashed mid-fill). */
+  strandedFills(live: ReadonlySet<string>): { id: string; projectId: string | null; accountId: string | null }[] {
+    return this.sql
+      .exec(`SELECT id, project_id, account_id FROM pool_entries WHERE state = 'filling'`)
+      .toArray()
+      .filter((r) => !live.has(String(r.id)))
+      .map((r) => ({
+        id: String(r.id),
+        projectId: r.project_id === null ? null : String(r.project_id),
+        accountId: r.account_id === null ? null : String(r.account_id),
+      }));
+  }
+
+  /** Every project the pool holds or is building, for reconciliation. */
+  projects(): { projectId: string; accountId: string; state: string }[] {
+    return this.sql
+      .exec('SELECT project_id, account_id, state FROM pool_entries WHERE project_id IS NOT NULL')
+      .toArray()
+      .map((r) => ({ projectId: String(r.project_id), accountId: String(r.account_id), state: String(r.state) }));
+  }
+
+  readyEntries(): PoolEntry[] {
+    return this.sql.exec(`SELECT * FROM pool_entries WHERE state = 'ready'`).toArray().map(toEntry);
+  }
+
+  /** Projects per provider account, for least-loaded placement of the next fill. */
+  loadByAccount(): Record<string, number> {
+    const load: Record<string, number> = {};
+    for (const r of this.sql.exec('SELECT account_id, count(*) AS n FROM pool_entries WHERE account_id IS NOT NULL GROUP BY account_id')) {
+      load[String(r.account_id)] = Number(r.n);
+    }
+    return load;
+  }
+
+  getMeta(key: string): string | undefined {
+    const rows = this.sql.exec('SELECT value FROM pool_meta WHERE key = ?', key).toArray();
+    return rows.length > 0 ? String(rows[0].value) : undefined;
+  }
+
+  setMeta(key: string, value: string | null): void {
+    if (value === null) this.sql.exec('DELETE FROM pool_meta WHERE key = ?', key);
+    else this.sql.exec('INSERT INTO pool_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
+  }
+
+  private insertReady(e: PoolEntry, now: number): void {
+    this.sql.exec(
+      `INSERT INTO pool_entries (id, state, account_id, project_id, branch_id, endpoint_id, role_name, database_name,
+         uri_template, pooled_uri_template, created_at, ready_at)
+       VALUES (?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      e.id, e.accountId, e.projectId, e.branchId, e.endpointId, e.roleName, e.databaseName, e.uriTemplate, e.pooledUriTemplate, now, now,
+    );
+  }
+}

@@ -1,0 +1,187 @@
+import { DurableObject } from 'cloudflare:workers';
+import { ApiError } from '../src/errors';
+import { fillPoolEntry, type PoolEntry } from '../src/pool/entry';
+import { regionOfPool, shortId } from '../src/pool/names';
+import { neonClient } from '../src/provider/index';
+import { PoolStore } from './warm-pool-store';
+
+export interface WarmPoolStatus {
+  pool: string;
+  available: number;
+  filling: number;
+  target: number;
+  /** Consecutive failed fills; the next refill waits longer after each. */
+  failures: number;
+  lastError?: string;
+}
+
+/** Fills in flight per pool: enough to keep up with claims, few enough to stay far inside Neon's rate. */
+export const FILL_CONCURRENCY = 2;
+const MAX_TARGET = 1_000;
+
+/**
+ * The warm pool of one region (`idFromName(region)`): pre-provisioned fresh projects with the
+ * agent role and database, computes suspended. `claim` hands each out at most once (a single
+ * DELETE … RETURNING in a single-threaded object), and every claim or alarm tops the pool back
+ * up to its target, at most FILL_CONCURRENCY projects at a time.
+ */
+export class WarmPool extends DurableObject<Env> {
+  private readonly store: PoolStore;
+  /** Ids of fills this incarnation is running; `filling` rows outside it were stranded. */
+  private readonly live = new Set<string>();
+  private refilling: Promise<void> | undefined;
+  private failures = 0;
+  private lastError: string | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new PoolStore(ctx.storage.sql);
+  }
+
+  /** The pool's name, remembered so the alarm (which gets no arguments) knows its region. */
+  private name(pool?: string): string {
+    if (pool) {
+      if (this.store.getMeta('pool') !== pool) this.store.setMeta('pool', pool);
+      return pool;
+    }
+    return this.store.getMeta('pool') ?? this.ctx.id.name ?? 'default';
+  }
+
+  private target(): number {
+    const override = this.store.getMeta('target');
+    const raw = override ?? (this.env as { DBLEASE_WARM_POOL_SIZE?: string }).DBLEASE_WARM_POOL_SIZE ?? '0';
+    const n = Number(raw);
+    return Number.isInteger(n) && n > 0 ? Math.min(n, MAX_TARGET) : 0;
+  }
+
+  status(pool?: string): WarmPoolStatus {
+    return {
+      pool: this.name(pool),
+      available: this.store.count('ready'),
+      filling: this.store.count('filling'),
+      target: this.target(),
+      failures: this.failures,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  /** Sets this pool's size, overriding DBLEASE_WARM_POOL_SIZE; null goes back to the variable. */
+  setTarget(pool: string, target: number | null): WarmPoolStatus {
+    if (target !== null && (!Number.isInteger(target) || target < 0 || target > MAX_TARGET)) {
+      throw new ApiError('invalid_request', 'invalid_field', `target must be an integer from 0 to ${MAX_TARGET}`);
+    }
+    this.name(pool);
+    this.store.setMeta('target', target === null ? null : String(target));
+    this.kick();
+    return this.status();
+  }
+
+  /** One entry, never handed out before and never again; null when the pool is empty. */
+  claim(pool: string): PoolEntry | null {
+    this.name(pool);
+    const entry = this.store.take();
+    this.kick();
+    return entry;
+  }
+
+  /** Returns an entry whose claimer could not use it (e.g. the password reset failed). */
+  release(pool: string, entry: PoolEntry): void {
+    this.name(pool);
+    this.store.putBack(entry, Date.now());
+  }
+
+  /** Tops the pool up to its target and resolves when done (cron and tests call this). */
+  refill(pool?: string): Promise<WarmPoolStatus> {
+    this.name(pool);
+    if (!this.refilling) {
+      this.refilling = this.runRefill().finally(() => {
+        this.refilling = undefined;
+      });
+    }
+    return this.refilling.then(() => this.status());
+  }
+
+  /** Empties the pool and deletes its projects (operators' stop, and test clean-up). Sets the target to 0. */
+  async drain(pool?: string): Promise<{ deleted: number }> {
+    this.name(pool);
+    this.store.setMeta('target', '0');
+    await this.refilling;
+    const taken: PoolEntry[] = [];
+    for (let entry = this.store.take(); entry; entry = this.store.take()) taken.push(entry);
+    let deleted = 0;
+    for (const entry of taken) {
+      const ok = await neonClient(this.env, entry.accountId)
+        .deleteProject(entry.projectId)
+        .then(() => true, () => false);
+      // A project the provider would not delete now stays in the pool for the next drain.
+      if (ok) deleted++;
+      else this.store.putBack(entry, Date.now());
+    }
+    return { deleted };
+  }
+
+  /** Projects held or being built, for reconciliation of `dblease-pool-` projects. */
+  projects(): { projectId: string; accountId: string; state: string }[] {
+    return this.store.projects();
+  }
+
+  async alarm(): Promise<void> {
+    await this.refill();
+  }
+
+  /** Starts a refill in the background if the pool is short. */
+  private kick(): void {
+    if (this.refilling || this.store.count('ready') + this.store.count('filling') >= this.target()) return;
+    this.ctx.waitUntil(this.refill().catch(() => {}));
+  }
+
+  private async runRefill(): Promise<void> {
+    await this.cleanStranded();
+    await Promise.all(Array.from({ length: FILL_CONCURRENCY }, () => this.fillLoop()));
+    if (this.failures > 0) {
+      // Come back later, further apart each time, so a provider outage is not hammered.
+      await this.ctx.storage.setAlarm(Date.now() + Math.min(300_000, 5_000 * 2 ** (this.failures - 1)));
+    }
+  }
+
+  private async fillLoop(): Promise<void> {
+    const region = regionOfPool(this.name());
+    while (this.store.count('ready') + this.store.count('filling') < this.target()) {
+      const id = shortId();
+      this.store.startFilling(id, Date.now());
+      this.live.add(id);
+      try {
+        const entry = await fillPoolEntry(this.env, {
+          id,
+          regionId: region === 'default' ? undefined : region,
+          load: this.store.loadByAccount(),
+          onProject: (projectId, accountId) => this.store.noteProject(id, projectId, accountId),
+        });
+        this.store.finishFilling(entry, Date.now());
+        this.failures = 0;
+        this.lastError = undefined;
+      } catch (err) {
+        this.store.forget(id);
+        this.failures += 1;
+        this.lastError = err instanceof Error ? err.message : String(err);
+        return;
+      } finally {
+        this.live.delete(id);
+      }
+    }
+  }
+
+  /** Fills that an earlier incarnation left half done: delete their projects, drop the rows. */
+  private async cleanStranded(): Promise<void> {
+    for (const s of this.store.strandedFills(this.live)) {
+      if (s.projectId && s.accountId) {
+        const ok = await neonClient(this.env, s.accountId)
+          .deleteProject(s.projectId)
+          .then(() => true, () => false);
+        // Keep the row if the delete failed, so the next refill tries again.
+        if (!ok) continue;
+      }
+      this.store.forget(s.id);
+    }
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Names dblease gives provider resources. Reconciliation recognises dblease's projects by the
+ * `dblease-` prefix, and warm-pool projects by `dblease-pool-`, so these must not change lightly.
+ */
+export const PROJECT_PREFIX = 'dblease-';
+export const POOL_PROJECT_PREFIX = 'dblease-pool-';
+
+/** The project owner role and its database: dblease keeps them to itself. */
+export const OWNER_ROLE = 'dblease_admin';
+export const OWNER_DATABASE = 'dblease_admin';
+
+/** The role and database handed to the agent in a fresh project. */
+export const AGENT_ROLE = 'agent';
+export const AGENT_DATABASE = 'neondb';
+
+/** Scale-to-zero after a minute idle: Neon's minimum, as half of agents' computes live under 10 s. */
+export const SUSPEND_TIMEOUT_SECONDS = 60;
+
+/**
+ * The provider region a warm pool serves. A pool is named after its region; `region#shard`
+ * names a separate pool in the same region (tests use it to get a pool of their own), and
+ * `default` means the provider's default region.
+ */
+export const regionOfPool = (pool: string) => pool.split('#', 1)[0];
+
+export const poolProjectName = (entryId: string) => `${POOL_PROJECT_PREFIX}${entryId}`;
+
+/** A short random id, lower-case letters and digits (valid in project names and role names). */
+export function shortId(length = 12): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = crypto.getRandomValues(new Uint8Array(length));
+  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
+}
