@@ -23,12 +23,13 @@ export interface ProviderOptions {
  * Neon answers most calls in well under a second; creating a project can take a few. 10 s per
  * exchange leaves room for that while a hung connection still ends well inside the 20 s the
  * whole call may take, which is about what an agent waiting on a create should bear before it
- * is told to come back later.
+ * is told to come back later. Operations get 30 s: Neon's usually end within seconds, and one
+ * still running after that is better left to the saga's sweeper than waited on by an agent.
  */
 export const DEFAULT_OPTIONS: ProviderOptions = {
   requestTimeoutMs: 10_000,
   budgetMs: 20_000,
-  operationTimeoutMs: 60_000,
+  operationTimeoutMs: 30_000,
   schedule: DEFAULT_SCHEDULE,
   random: Math.random,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

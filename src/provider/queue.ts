@@ -11,7 +11,7 @@ const tails = new Map<string, Promise<void>>();
  * owned by a request that was cancelled may never settle; without this bound the whole queue
  * behind it would hang. Going anyway is safe: the worst case is a 423, which is retried.
  */
-const MAX_WAIT_MS = 90_000;
+const MAX_WAIT_MS = 30_000;
 
 export function serializeProject<T>(key: string, work: () => Promise<T>, maxWaitMs = MAX_WAIT_MS): Promise<T> {
   const ahead = tails.get(key);
