@@ -35,7 +35,7 @@ async function assertPortFree(host: string, port: number): Promise<void> {
       reject(
         new ClusterStartError(
           err.code === 'EADDRINUSE'
-            ? `PostgreSQL port ${host}:${port} is already in use; stop what holds it or set DBLEASE_LOCAL_PG_PORT`
+            ? `PostgreSQL port ${host}:${port} is already in use; stop what holds it or set DBLEASE_LOCAL_PG_INTERNAL_PORT`
             : `cannot listen on ${host}:${port} for PostgreSQL: ${err.message}`,
         ),
       );

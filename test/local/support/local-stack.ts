@@ -1,0 +1,66 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createApiClient, type Api, type Operation } from '@neondatabase/api-client';
+import { configFromEnv, type LocalStackConfig } from '../../../local/config';
+import { startLocalStack, type LocalStack } from '../../../local/stack';
+import { freePort } from '../../support/free-port';
+
+export interface RunningStack extends LocalStack {
+  client: Api<unknown>;
+  /** The API origin, for `/_admin` and `/healthz`. */
+  origin: string;
+  admin(pathname: string, init?: RequestInit): Promise<Response>;
+  /** Waits until every operation has finished. */
+  settle(projectId: string, operations: Operation[]): Promise<void>;
+  /** Stops the stack and removes its data folder. */
+  dispose(): Promise<void>;
+}
+
+/** The whole local stack, as `npm run local` composes it, on free ports and a fresh folder. */
+export async function startStack(overrides: Partial<LocalStackConfig> = {}): Promise<RunningStack> {
+  const dataDir = overrides.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'dblease-stack-test-')));
+  const stack = await startLocalStack(
+    configFromEnv(
+      {},
+      {
+        dataDir,
+        pgPort: 0,
+        pgInternalPort: await freePort(),
+        apiPort: 0,
+        proxyPort: 0,
+        rateLimit: { perMinute: 100_000, perSecondPerRoute: 10_000 },
+        log: () => {},
+        ...overrides,
+      },
+    ),
+  );
+  const client = createApiClient({ apiKey: stack.config.apiKey, baseURL: stack.urls.api });
+  const origin = stack.urls.api.replace(/\/api\/v2$/, '');
+  return {
+    ...stack,
+    client,
+    origin,
+    admin(pathname, init = {}) {
+      const headers = new Headers(init.headers);
+      headers.set('authorization', `Bearer ${stack.config.apiKey}`);
+      if (init.body) headers.set('content-type', 'application/json');
+      return fetch(`${origin}/_admin${pathname}`, { ...init, headers });
+    },
+    async settle(projectId, operations) {
+      for (const op of operations) {
+        const deadline = Date.now() + 10_000;
+        for (let status = op.status; status !== 'finished'; ) {
+          if (status === 'failed' || status === 'error') throw new Error(`operation ${op.id} ${status}`);
+          if (Date.now() > deadline) throw new Error(`operation ${op.id} still ${status}`);
+          await new Promise((r) => setTimeout(r, 5));
+          status = (await client.getProjectOperation(projectId, op.id)).data.operation.status;
+        }
+      }
+    },
+    async dispose() {
+      await stack.stop();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
