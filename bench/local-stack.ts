@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createApiClient, EndpointType, type Operation } from '@neondatabase/api-client';
+import pg from 'pg';
 import { configFromEnv } from '../local/config';
 import { startLocalStack, type LocalStack } from '../local/stack';
 import { freePort } from '../test/support/free-port';
@@ -61,8 +62,17 @@ export async function benchLocalStack(): Promise<object> {
     await seed.query('create table t (id int primary key, v text); insert into t select g, md5(g::text) from generate_series(1, 1000) g');
     await seed.end();
 
+    // One connection per concurrent caller, as the API's own requests have.
+    const pool = new pg.Pool({
+      host: stack.config.host,
+      port: stack.config.pgInternalPort,
+      user: 'postgres',
+      password: stack.config.superuserPassword,
+      database: 'postgres',
+      max: CONCURRENCY,
+    });
     let n = 0;
-    const bareCreate = () => admin.query(`create database bench_copy_${n++} template bench_template`);
+    const bareCreate = () => pool.query(`create database bench_copy_${n++} template bench_template`);
     // The branch series need a parent per concurrent slot: Neon (and this stack) refuse
     // overlapping mutations on one project with 423, so concurrency spans projects.
     const parents = await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => createProject(api, `bench-parent-${i}`)));
@@ -82,6 +92,7 @@ export async function benchLocalStack(): Promise<object> {
       measureBursts(Math.ceil(RUNS / CONCURRENCY), CONCURRENCY, (i) => createBranchWithEndpoint(api, parents[i % CONCURRENCY])),
     );
     await admin.end();
+    await pool.end();
 
     const median = (name: string) => series.find((s) => s.name.startsWith(name))!.summary.median;
     const ratios = {
