@@ -4,7 +4,7 @@ import type { AdmitResult } from '../../../durable-objects/account';
 import { DEFAULT_PRICES, leaseMaxCostMicroUsd } from '../../../src/policy/cost';
 import type { Result } from '../../../src/rpc';
 import { unwrap } from '../../../src/rpc';
-import { admitInput, newAccountObject, providerFacts } from '../support/account-object';
+import { admitInput, errorOf, newAccountObject, providerFacts } from '../support/account-object';
 
 const codes = (results: Result<AdmitResult>[]) => {
   const out: Record<string, number> = {};
@@ -69,7 +69,7 @@ describe('admitCreate', () => {
     const { stub } = await newAccountObject();
     admitted(await stub.admitCreate(admitInput({ idempotency_key: 'k', request_hash: 'a' })));
     const again = await stub.admitCreate(admitInput({ idempotency_key: 'k', request_hash: 'b' }));
-    expect(again.ok || again.error.code).toBe('idempotency_key_reused');
+    expect(errorOf(again).code).toBe('idempotency_key_reused');
     await runInDurableObject(stub, (_i, state) => expect(count(state)).toBe(1));
   });
 
@@ -83,7 +83,7 @@ describe('admitCreate', () => {
     const again = await stub.admitCreate(admitInput({ idempotency_key: 'slow' }));
     expect(Date.now() - started).toBeGreaterThanOrEqual(100);
     expect(again.ok).toBe(false);
-    if (!again.ok) expect([again.error.code, again.error.retry_after]).toEqual(['idempotency_in_progress', 1]);
+    expect([errorOf(again).code, errorOf(again).retry_after]).toEqual(['idempotency_in_progress', 1]);
   });
 
   it('after failCreate the key is free and the reservation released', async () => {
@@ -101,7 +101,7 @@ describe('admitCreate', () => {
     for (const [ttl, tokenMax] of [[0, null], [-1, null], [7201, null], [3601, 3600]] as const) {
       const r = await stub.admitCreate(admitInput({ ttl_seconds: ttl, token: { id: 'tok_x', max_database_ttl_seconds: tokenMax } }));
       expect(r.ok, String(ttl)).toBe(false);
-      if (!r.ok) expect(r.error.details).toEqual({ fields: [expect.objectContaining({ path: 'ttl_seconds' })] });
+      expect(errorOf(r).details).toEqual({ fields: [expect.objectContaining({ path: 'ttl_seconds' })] });
     }
     const def = admitted(await stub.admitCreate(admitInput({ token: { id: 'tok_x', max_database_ttl_seconds: 60 } })));
     expect(def.database.ttl_seconds).toBe(60);
@@ -113,7 +113,7 @@ describe('admitCreate', () => {
     const results = await Promise.all(Array.from({ length: 60 }, () => stub.admitCreate(admitInput())));
     expect(codes(results)).toEqual({ admitted: 20, create_rate_limited: 40 });
     const refused = results.find((r) => !r.ok)!;
-    if (!refused.ok) expect(refused.error.retry_after).toBeGreaterThanOrEqual(1);
+    expect(errorOf(refused).retry_after).toBeGreaterThanOrEqual(1);
   });
 
   it('spend cap is exact under concurrency, and a refusal is a 402 with the numbers', async () => {
@@ -134,10 +134,10 @@ describe('admitCreate', () => {
   it('branches: parent must exist and be ready; depth is capped; region and database name inherited', async () => {
     const { stub } = await newAccountObject({ max_branch_depth: 2 });
     const missing = await stub.admitCreate(admitInput({ kind: 'branch', parent_id: 'db_nope' }));
-    expect(missing.ok || missing.error.code).toBe('database_not_found');
+    expect(errorOf(missing).code).toBe('database_not_found');
     const root = admitted(await stub.admitCreate(admitInput({ region: 'aws-eu-central-1' }))).database;
     const early = await stub.admitCreate(admitInput({ kind: 'branch', parent_id: root.id }));
-    expect(early.ok || early.error.code).toBe('parent_not_ready');
+    expect(errorOf(early).code).toBe('parent_not_ready');
     unwrap(await stub.completeCreate(root.id, providerFacts()));
     let parent = root.id;
     for (const depth of [1, 2]) {
@@ -148,14 +148,14 @@ describe('admitCreate', () => {
       parent = b.database.id;
     }
     const tooDeep = await stub.admitCreate(admitInput({ kind: 'branch', parent_id: parent }));
-    expect(tooDeep.ok || tooDeep.error.code).toBe('branch_depth_exceeded');
+    expect(errorOf(tooDeep).code).toBe('branch_depth_exceeded');
   });
 
   it('a suspended account creates nothing', async () => {
     const { stub } = await newAccountObject();
     unwrap(await stub.setAbuseState('suspended', 'churn'));
     const r = await stub.admitCreate(admitInput());
-    expect(r.ok || [r.error.type, r.error.code]).toEqual(['forbidden', 'account_suspended']);
+    expect([errorOf(r).type, errorOf(r).code]).toEqual(['forbidden', 'account_suspended']);
     expect(unwrap(await stub.listEvents(undefined, 50)).events.map((e) => e.type)).toContain('account.abuse_state');
   });
 
@@ -171,6 +171,6 @@ describe('admitCreate', () => {
     expect(codes(second)).toEqual({ admitted: 10, create_rate_limited: 5 });
     // A key admitted before the eviction is still known.
     const replay = await stub.admitCreate(admitInput({ idempotency_key: 'k3', request_hash: 'other' }));
-    expect(replay.ok || replay.error.code).toBe('idempotency_key_reused');
+    expect(errorOf(replay).code).toBe('idempotency_key_reused');
   });
 });

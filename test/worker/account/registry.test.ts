@@ -2,7 +2,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PRICES, leaseMaxCostMicroUsd } from '../../../src/policy/cost';
 import { unwrap } from '../../../src/rpc';
-import { admitInput, newAccountObject, providerFacts } from '../support/account-object';
+import { admitInput, errorOf, newAccountObject, providerFacts } from '../support/account-object';
 
 async function readyDatabase(stub: Awaited<ReturnType<typeof newAccountObject>>['stub'], over = {}) {
   const a = unwrap(await stub.admitCreate(admitInput(over)));
@@ -43,7 +43,7 @@ describe('registry', () => {
     const child = await readyDatabase(stub, { kind: 'branch', parent_id: root.id });
     const grandchild = await readyDatabase(stub, { kind: 'branch', parent_id: child.id });
     const refused = await stub.beginDelete(root.id);
-    expect(refused.ok || [refused.error.code, refused.error.details]).toEqual(['has_children', { children: [child.id] }]);
+    expect([errorOf(refused).code, errorOf(refused).details]).toEqual(['has_children', { children: [child.id] }]);
     expect(unwrap(await stub.getDatabase(root.id)).database.state).toBe('ready');
 
     const doomed = unwrap(await stub.beginDelete(root.id, { cascade: true, token_id: 'tok_x' }));
@@ -68,7 +68,7 @@ describe('registry', () => {
     const db = await readyDatabase(stub, { labels: { a: '1' } });
     const token = { id: 'tok_x', max_database_ttl_seconds: null };
     const bad = await stub.updateDatabase(db.id, { ttl_seconds: 86_401 }, token);
-    expect(bad.ok || bad.error.details).toEqual({ fields: [expect.objectContaining({ path: 'ttl_seconds' })] });
+    expect(errorOf(bad).details).toEqual({ fields: [expect.objectContaining({ path: 'ttl_seconds' })] });
     const updated = unwrap(await stub.updateDatabase(db.id, { ttl_seconds: 7200, labels: { b: '2' } }, token));
     expect(updated.labels).toEqual({ b: '2' });
     expect(updated.ttl_seconds).toBe(7200);
@@ -115,6 +115,6 @@ describe('registry', () => {
     expect(unwrap(await stub.listDatabases({ session_id: 'ses_abcdefgh12' })).databases).toHaveLength(3);
     expect(unwrap(await stub.listDatabases({ states: ['provisioning'] })).databases).toHaveLength(0);
     const bad = await stub.listDatabases({ cursor: 'garbage' });
-    expect(bad.ok || bad.error.details).toEqual({ fields: [expect.objectContaining({ path: 'cursor' })] });
+    expect(errorOf(bad).details).toEqual({ fields: [expect.objectContaining({ path: 'cursor' })] });
   });
 });

@@ -2,7 +2,7 @@
 import type { AdmitCreateInput } from '../../../durable-objects/account';
 import { newId } from '../../../src/ids';
 import type { PolicyPatch } from '../../../src/policy/policy';
-import { unwrap } from '../../../src/rpc';
+import { unwrap, type RpcError } from '../../../src/rpc';
 import { accountStub } from './api';
 
 export async function newAccountObject(policy?: PolicyPatch) {
@@ -28,3 +28,9 @@ export const providerFacts = (password = 'pw-very-secret') => ({
   host: 'ep-1.local',
   password,
 });
+
+/** The error of a result that must have failed. */
+export function errorOf(result: { ok: boolean }): RpcError {
+  if (result.ok) throw new Error(`expected an error result, got ${JSON.stringify(result)}`);
+  return (result as unknown as { error: RpcError }).error;
+}
