@@ -10,14 +10,13 @@ import type { AppEnv } from './context';
 
 /** zod issues as field paths: `labels.team`, `scopes.0`; an issue about the whole input is `body`. */
 export function fieldIssues(error: ZodError, target: string): FieldIssue[] {
-  return error.issues.map((issue) => {
+  return error.issues.flatMap((issue) => {
     const path = issue.path.map(String).join('.');
-    const where = path || (target === 'json' ? 'body' : target);
     if (issue.code === 'unrecognized_keys') {
-      const prefix = path ? `${path}.` : '';
-      return { path: issue.keys.map((k) => prefix + k).join(', '), message: 'unknown field' };
+      // One entry per unknown field, so a client can match paths exactly.
+      return issue.keys.map((k) => ({ path: path ? `${path}.${k}` : k, message: 'unknown field' }));
     }
-    return { path: where, message: issue.message };
+    return [{ path: path || (target === 'json' ? 'body' : target), message: issue.message }];
   });
 }
 
