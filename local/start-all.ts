@@ -16,16 +16,25 @@ const OPERATOR_TOKEN = process.env.DBLEASE_OPERATOR_TOKEN || 'dblease-dev-operat
 const CRON_EVERY_MS = 60_000;
 
 function startWrangler(stack: LocalStack): ChildProcess {
+  // Secrets reach `wrangler dev` through its environment (it reads required secrets from
+  // process.env), plain vars through --var; all of them hidden in its binding table.
+  const secrets = {
+    NEON_API_KEY: stack.config.apiKey,
+    DBLEASE_OPERATOR_TOKEN: OPERATOR_TOKEN,
+    DBLEASE_ENCRYPTION_KEY: process.env.DBLEASE_ENCRYPTION_KEY || 'dblease-dev-encryption-key',
+  };
   const vars = {
     NEON_API_URL: stack.urls.api,
-    NEON_API_KEY: stack.config.apiKey,
     NEON_LOCAL_PROXY: `${stack.config.host}:${stack.config.proxyPort}`,
-    DBLEASE_OPERATOR_TOKEN: OPERATOR_TOKEN,
     DBLEASE_ENV: 'development',
   };
   const args = ['dev', '--ip', WORKER_HOST, '--port', String(WORKER_PORT), '--test-scheduled', '--show-interactive-dev-session=false'];
   for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`);
-  const child = spawn('wrangler', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+  const child = spawn('wrangler', args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Offline by design: no telemetry, and no fetch of the Request.cf sample from the internet.
+    env: { ...process.env, ...secrets, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+  });
   const forward = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) if (line.trim()) console.log(`[worker] ${line}`);
   };
