@@ -79,6 +79,8 @@ export const databases = sqliteTable(
     lastError: text('last_error'),
     deleteAttempts: integer('delete_attempts').notNull(),
     nextAttemptAt: integer('next_attempt_at'),
+    /** Last time SQL ran on it through dblease (SQL endpoint, migrations); null = never: a churn signal. */
+    lastUsedAt: integer('last_used_at'),
   },
   (t) => [
     index('databases_state').on(t.state),
@@ -133,4 +135,38 @@ export const events = sqliteTable(
   (t) => [index('events_database').on(t.databaseId)],
 );
 
-export const schema = { account, tokens, databases, idempotencyKeys, rateBucket, spend, events };
+export const MIGRATION_STATES = ['preparing', 'ready', 'verify_failed', 'failed', 'applying', 'applied', 'discarded'] as const;
+export type MigrationState = (typeof MIGRATION_STATES)[number];
+
+/** Schema migrations prepared on a branch (src/migrations/): applied to the parent, or discarded. */
+export const migrations = sqliteTable(
+  'migrations',
+  {
+    id: text('id').primaryKey(),
+    state: text('state', { enum: MIGRATION_STATES }).notNull(),
+    /** The database the migration is for. */
+    databaseId: text('database_id').notNull(),
+    /** The branch it was tried on; null until the branch exists. */
+    branchId: text('branch_id'),
+    sql: text('sql').notNull(),
+    verifySql: text('verify_sql'),
+    /** SHA-256 of the parent's schema when the branch was taken; apply refuses if it changed. */
+    parentFingerprint: text('parent_fingerprint'),
+    /** The schema diff (branch after the SQL against the parent), as returned to the agent. */
+    diff: text('diff', { mode: 'json' }).$type<Record<string, unknown>>(),
+    /** The verification's outcome, or null without verify_sql. */
+    verification: text('verification', { mode: 'json' }).$type<Record<string, unknown>>(),
+    /** The last failure (SQL error fields, or a refused apply), as the API's error body. */
+    lastError: text('last_error', { mode: 'json' }).$type<Record<string, unknown>>(),
+    idempotencyKey: text('idempotency_key'),
+    requestHash: text('request_hash'),
+    tokenId: text('token_id'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    appliedAt: integer('applied_at'),
+    discardedAt: integer('discarded_at'),
+  },
+  (t) => [index('migrations_database').on(t.databaseId), index('migrations_idempotency').on(t.idempotencyKey)],
+);
+
+export const schema = { account, tokens, databases, idempotencyKeys, rateBucket, spend, events, migrations };
