@@ -185,6 +185,19 @@ export class AccountDurableObject extends DurableObject<Env> {
     });
   }
 
+  /** Between steps 2 and 3: provider ids, noted as soon as they are known (see registry.ts). */
+  async recordProviderFacts(dbId: string, facts: Partial<registry.ProviderFacts>) {
+    return this.rpc('recordProviderFacts', () => registry.recordProviderFacts(this.store, dbId, facts));
+  }
+
+  /** A rotated password for a ready database, sealed like the first. */
+  async storePassword(dbId: string, password: string, tokenId: string | null) {
+    return this.rpc('storePassword', async () => {
+      const sealed = await (await this.getSealer()).seal(password, `pw:${dbId}`);
+      return registry.storePassword(this.store, dbId, sealed, Date.now(), tokenId);
+    });
+  }
+
   /** Step 3 (failure): roll back the admission. */
   async failCreate(dbId: string, reason: string) {
     return this.rpc('failCreate', () => registry.failCreate(this.store, dbId, reason, Date.now()));

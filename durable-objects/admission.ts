@@ -47,8 +47,12 @@ export type Admission =
   | { outcome: 'replay'; database_id: string; response_sealed: string | null; database: DatabaseRecord }
   | { outcome: 'in_flight'; database_id: string };
 
-export const providerNames = (dbId: string, databaseName: string): ProviderNames => ({
-  resource: `dblease-${dbId}`,
+/**
+ * `dblease-<accountId>-<dbId>` (56 characters; Neon allows 256 for project and branch names):
+ * the reconciler can tie any provider resource to its account object and record.
+ */
+export const providerNames = (accountId: string, dbId: string, databaseName: string): ProviderNames => ({
+  resource: `dblease-${accountId}-${dbId}`,
   role: `dblease_${dbId}`,
   database: databaseName,
 });
@@ -132,7 +136,7 @@ export function admit(
 
     // Admitted: write everything at once.
     const id = newId('db');
-    const names = providerNames(id, parent?.databaseName ?? FRESH_DATABASE_NAME);
+    const names = providerNames(acct.id, id, parent?.databaseName ?? FRESH_DATABASE_NAME);
     const row: typeof databases.$inferInsert = {
       id,
       state: 'provisioning',

@@ -69,6 +69,38 @@ export function completeCreate(
   });
 }
 
+/**
+ * Notes provider ids on a `provisioning` record the moment they are known (before readiness),
+ * so a crash later leaves a record the sweeper can finish or undo. A no-op in any other state:
+ * `completeCreate` writes the same facts, whichever arrives first.
+ */
+export function recordProviderFacts(store: Store, id: string, facts: Partial<ProviderFacts>): DatabaseRecord {
+  return store.write('record provider facts', (db) => {
+    const row = getRow(db, id);
+    if (row.state !== 'provisioning') return databaseRecord(row);
+    const update = {
+      providerAccount: facts.provider_account ?? row.providerAccount,
+      providerProjectId: facts.project_id ?? row.providerProjectId,
+      providerBranchId: facts.branch_id ?? row.providerBranchId,
+      providerEndpointId: facts.endpoint_id ?? row.providerEndpointId,
+      host: facts.host ?? row.host,
+    };
+    db.update(databases).set(update).where(eq(databases.id, id)).run();
+    return databaseRecord({ ...row, ...update });
+  });
+}
+
+/** Replaces the sealed password of a ready database (credential rotation). */
+export function storePassword(store: Store, id: string, passwordSealed: string, now: number, tokenId: string | null): DatabaseRecord {
+  return store.write('store password', (db) => {
+    const row = getRow(db, id);
+    if (row.state !== 'ready') throw notInState(row, 'ready');
+    db.update(databases).set({ passwordSealed }).where(eq(databases.id, id)).run();
+    store.appendEvent(db, now, 'database.credentials_rotated', { databaseId: id, tokenId });
+    return databaseRecord({ ...row, passwordSealed });
+  });
+}
+
 /** Rolls back an admission: the reservation is released and the idempotency key freed for a retry. */
 export function failCreate(store: Store, id: string, reason: string, now: number): DatabaseRecord {
   return store.write('fail create', (db) => {
@@ -102,6 +134,13 @@ export function beginDelete(store: Store, id: string, opts: { cascade: boolean; 
     }
     const ordered: Row[] = [root];
     for (let i = 0; i < ordered.length; i++) ordered.push(...childrenOf(ordered[i]!.id));
+    // DESIGN §5: a kept database is only deleted when it is the one asked for by name.
+    const kept = ordered.slice(1).filter((r) => r.kept);
+    if (kept.length > 0) {
+      throw new ApiError('conflict', 'has_kept_children', `database ${id} has kept branches; delete them by name first`, {
+        children: kept.map((c) => c.id),
+      });
+    }
     const out: DatabaseRecord[] = [];
     for (const row of ordered.reverse()) {
       const update = { state: 'deleting' as const, deleteAttempts: row.deleteAttempts + 1, nextAttemptAt: null };

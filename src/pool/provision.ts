@@ -103,6 +103,8 @@ export interface FreshOptions {
   /** Projects per provider account, for least-loaded placement; round-robin without it. */
   load?: Record<string, number>;
   provider?: Partial<ProviderOptions>;
+  /** See `BuildInput.onProject`. */
+  onProject?: BuildInput['onProject'];
 }
 
 /**
@@ -116,6 +118,7 @@ export async function createFreshDatabase(env: ProviderEnv, name: string, option
     regionId: options.regionId,
     roleName: options.roleName,
     databaseName: options.databaseName,
+    onProject: options.onProject,
   });
   return { ...built, source: 'on_demand' };
 }

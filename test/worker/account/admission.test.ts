@@ -25,12 +25,12 @@ const count = (state: DurableObjectState, where = '1=1') =>
   state.storage.sql.exec<{ n: number }>(`select count(*) as n from databases where ${where}`).one().n;
 
 describe('admitCreate', () => {
-  it('writes a provisioning record with its reservation, an event, and dblease-<id> names', async () => {
-    const { stub } = await newAccountObject();
+  it('writes a provisioning record with its reservation, an event, and dblease-<account>-<id> names', async () => {
+    const { stub, id: accountId } = await newAccountObject();
     const a = admitted(await stub.admitCreate(admitInput({ ttl_seconds: 3600, labels: { task: 't1' } })));
     expect(a.database).toMatchObject({ state: 'provisioning', kind: 'fresh', depth: 0, labels: { task: 't1' }, kept: false });
     expect(a.database.reserved_micro_usd).toBe(leaseMaxCostMicroUsd(3600, DEFAULT_PRICES));
-    expect(a.provider_names).toEqual({ resource: `dblease-${a.database.id}`, role: `dblease_${a.database.id}`, database: 'dblease' });
+    expect(a.provider_names).toEqual({ resource: `dblease-${accountId}-${a.database.id}`, role: `dblease_${a.database.id}`, database: 'dblease' });
     const account = unwrap(await stub.getAccount());
     expect(account.usage).toMatchObject({ active_databases: 1, reserved_micro_usd: a.database.reserved_micro_usd });
     const events = unwrap(await stub.listEvents(undefined, 50)).events;
