@@ -15,6 +15,7 @@ import { fail, ok, type Result } from '../src/rpc';
 import { encryptionKeyMaterial } from '../src/secrets';
 import * as settings from './account-settings';
 import * as tokenStore from './account-tokens';
+import * as migrationStore from './migration-store';
 import { admit, type AdmitCreateInput, type ProviderNames } from './admission';
 import { keepDatabase, updateDatabase, type DatabasePatch } from './lease';
 import * as registry from './registry';
@@ -25,6 +26,7 @@ import { databaseRecord, type DatabaseRecord, type TokenView } from './views';
 export type { AdmitCreateInput, ProviderNames, DatabasePatch, ListDatabasesFilter, DatabasePage, DatabaseRecord, TokenView };
 export type { AccountView, AbuseState, EventPage } from './account-settings';
 export type { ProviderFacts } from './registry';
+export type { MigrationRecord, MigrationStep, NewMigration } from './migration-store';
 
 export type AdmitResult =
   | { outcome: 'admitted'; database: DatabaseRecord; provider_names: ProviderNames; parent: DatabaseRecord | null }
@@ -237,6 +239,25 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   async keep(dbId: string, token: TokenCaller) {
     return this.rpc('keep', () => keepDatabase(this.store, dbId, this.leaseContext(token)));
+  }
+
+  // ── SQL use and migrations (src/sql/endpoint.ts, src/migrations/) ─────────────────────────
+
+  /** SQL ran on the database through dblease: feeds the churn signal ("never used"). */
+  async markUsed(dbId: string) {
+    return this.rpc('markUsed', () => migrationStore.markUsed(this.store, dbId, Date.now()));
+  }
+
+  async recordMigration(input: migrationStore.NewMigration) {
+    return this.rpc('recordMigration', () => migrationStore.insertMigration(this.store, input, Date.now()));
+  }
+
+  async getMigration(id: string) {
+    return this.rpc('getMigration', () => migrationStore.getMigration(this.store, id));
+  }
+
+  async stepMigration(id: string, step: migrationStore.MigrationStep, tokenId: string | null) {
+    return this.rpc('stepMigration', () => migrationStore.stepMigration(this.store, id, step, tokenId, Date.now()));
   }
 
   // ── plumbing ───────────────────────────────────────────────────────────────────────────────

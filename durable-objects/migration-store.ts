@@ -1,0 +1,207 @@
+/**
+ * Migrations as the account object keeps them (the orchestration is src/migrations/), and the
+ * "database was used" mark the SQL endpoint leaves. Each change is one transaction with its
+ * event, and every state change is a guarded transition, so two concurrent applies of the same
+ * migration cannot both start.
+ */
+import { and, eq } from 'drizzle-orm';
+import { ApiError, notFound } from '../src/errors';
+import { newId } from '../src/ids';
+import { IDEMPOTENCY_TTL_MS } from './admission';
+import { databases, migrations, type MigrationState } from './schema';
+import type { Store } from './store';
+
+type Row = typeof migrations.$inferSelect;
+
+/** `last_used_at` is refreshed at most this often: the signal is "ever used", not a counter. */
+const USED_GRANULARITY_MS = 60_000;
+/** An `applying` claim older than this is presumed abandoned (a Worker died mid-apply). */
+export const APPLY_CLAIM_MS = 5 * 60_000;
+
+/** The migration as stored, plus its branch's state: all the Worker needs to present it. */
+export interface MigrationRecord {
+  id: string;
+  state: MigrationState;
+  database_id: string;
+  branch_id: string | null;
+  /** The branch's registry state, null before the branch exists. */
+  branch_state: string | null;
+  branch_expires_at: string | null;
+  sql: string;
+  verify_sql: string | null;
+  parent_fingerprint: string | null;
+  /** JSON text (see schema.ts). */
+  diff_json: string | null;
+  verification_json: string | null;
+  last_error_json: string | null;
+  token_id: string | null;
+  created_at: string;
+  updated_at: string;
+  applied_at: string | null;
+  discarded_at: string | null;
+}
+
+export interface NewMigration {
+  database_id: string;
+  sql: string;
+  verify_sql: string | null;
+  token_id: string;
+  idempotency_key?: string;
+  request_hash: string;
+}
+
+/** One step of a migration's life, applied by `stepMigration`. */
+export type MigrationStep =
+  | { kind: 'branched'; branch_id: string }
+  | {
+      kind: 'prepared';
+      state: 'ready' | 'verify_failed' | 'failed';
+      branch_id: string | null;
+      parent_fingerprint: string | null;
+      diff_json: string | null;
+      verification_json: string | null;
+      last_error_json: string | null;
+    }
+  | { kind: 'claim_apply' }
+  | { kind: 'applied' }
+  | { kind: 'apply_failed'; last_error_json: string }
+  | { kind: 'discard' };
+
+const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
+
+function record(store: Store, row: Row): MigrationRecord {
+  const branch = row.branchId
+    ? store.read('migration branch', (db) => db.select().from(databases).where(eq(databases.id, row.branchId!)).get())
+    : undefined;
+  return {
+    id: row.id,
+    state: row.state,
+    database_id: row.databaseId,
+    branch_id: row.branchId,
+    branch_state: branch?.state ?? null,
+    branch_expires_at: iso(branch?.expiresAt ?? null),
+    sql: row.sql,
+    verify_sql: row.verifySql,
+    parent_fingerprint: row.parentFingerprint,
+    diff_json: row.diff,
+    verification_json: row.verification,
+    last_error_json: row.lastError,
+    token_id: row.tokenId,
+    created_at: iso(row.createdAt)!,
+    updated_at: iso(row.updatedAt)!,
+    applied_at: iso(row.appliedAt),
+    discarded_at: iso(row.discardedAt),
+  };
+}
+
+export function markUsed(store: Store, dbId: string, now: number): void {
+  store.write('mark used', (db) => {
+    const row = db.select({ at: databases.lastUsedAt }).from(databases).where(eq(databases.id, dbId)).get();
+    if (!row || (row.at !== null && now - row.at < USED_GRANULARITY_MS)) return;
+    db.update(databases).set({ lastUsedAt: now }).where(eq(databases.id, dbId)).run();
+  });
+}
+
+/**
+ * A new `preparing` migration, or, for a repeated Idempotency-Key with the same request, the
+ * one it made (`replayed`). The same key with another request is 409, as for creates.
+ */
+export function insertMigration(store: Store, input: NewMigration, now: number): { migration: MigrationRecord; replayed: boolean } {
+  return store.write('insert migration', (db) => {
+    if (input.idempotency_key !== undefined) {
+      const prior = db.select().from(migrations).where(eq(migrations.idempotencyKey, input.idempotency_key)).get();
+      if (prior && now - prior.createdAt < IDEMPOTENCY_TTL_MS) {
+        if (prior.requestHash !== input.request_hash) {
+          throw new ApiError('conflict', 'idempotency_mismatch', 'this Idempotency-Key was used with a different request', { migration_id: prior.id });
+        }
+        return { migration: record(store, prior), replayed: true };
+      }
+    }
+    const row: Row = {
+      id: newId('mig'),
+      state: 'preparing',
+      databaseId: input.database_id,
+      branchId: null,
+      sql: input.sql,
+      verifySql: input.verify_sql,
+      parentFingerprint: null,
+      diff: null,
+      verification: null,
+      lastError: null,
+      idempotencyKey: input.idempotency_key ?? null,
+      requestHash: input.request_hash,
+      tokenId: input.token_id,
+      createdAt: now,
+      updatedAt: now,
+      appliedAt: null,
+      discardedAt: null,
+    };
+    db.insert(migrations).values(row).run();
+    return { migration: record(store, row), replayed: false };
+  });
+}
+
+export function getMigration(store: Store, id: string): MigrationRecord {
+  const row = store.read('get migration', (db) => db.select().from(migrations).where(eq(migrations.id, id)).get());
+  if (!row) throw notFound('migration', id);
+  return record(store, row);
+}
+
+const refuse = (row: Row, wanted: string) =>
+  new ApiError('conflict', 'invalid_migration_state', `migration ${row.id} is ${row.state}; it must be ${wanted}`, { state: row.state });
+
+export function stepMigration(store: Store, id: string, step: MigrationStep, tokenId: string | null, now: number): MigrationRecord {
+  return store.write(`migration ${step.kind}`, (db) => {
+    const row = db.select().from(migrations).where(eq(migrations.id, id)).get();
+    if (!row) throw notFound('migration', id);
+    let update: Partial<Row>;
+    let event: string | null = null;
+    switch (step.kind) {
+      case 'branched':
+        update = { branchId: step.branch_id };
+        break;
+      case 'prepared':
+        if (row.state !== 'preparing') throw refuse(row, 'preparing');
+        update = {
+          state: step.state,
+          branchId: step.branch_id ?? row.branchId,
+          parentFingerprint: step.parent_fingerprint,
+          diff: step.diff_json,
+          verification: step.verification_json,
+          lastError: step.last_error_json,
+        };
+        event = 'migration.prepared';
+        break;
+      case 'claim_apply': {
+        const abandoned = row.state === 'applying' && now - row.updatedAt > APPLY_CLAIM_MS;
+        if (row.state !== 'ready' && !abandoned) throw refuse(row, 'ready');
+        update = { state: 'applying' };
+        break;
+      }
+      case 'applied':
+        if (row.state !== 'applying') throw refuse(row, 'applying');
+        update = { state: 'applied', appliedAt: now, lastError: null };
+        event = 'migration.applied';
+        break;
+      case 'apply_failed':
+        if (row.state !== 'applying') throw refuse(row, 'applying');
+        update = { state: 'ready', lastError: step.last_error_json };
+        break;
+      case 'discard':
+        if (row.state === 'discarded') return record(store, row);
+        // A `preparing` one is refused unless abandoned (its Worker died before recording a result).
+        if (row.state === 'applied' || row.state === 'applying' || (row.state === 'preparing' && now - row.updatedAt <= APPLY_CLAIM_MS)) {
+          throw refuse(row, 'ready, verify_failed or failed');
+        }
+        update = { state: 'discarded', discardedAt: now };
+        event = 'migration.discarded';
+        break;
+    }
+    update.updatedAt = now;
+    db.update(migrations).set(update).where(and(eq(migrations.id, id), eq(migrations.state, row.state))).run();
+    if (event) {
+      store.appendEvent(db, now, event, { databaseId: row.databaseId, tokenId, data: { migration_id: id, state: update.state ?? row.state } });
+    }
+    return record(store, { ...row, ...update });
+  });
+}
