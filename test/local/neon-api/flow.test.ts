@@ -100,7 +100,7 @@ describe('Neon API v2 on the local stack: the full flow', () => {
   });
 
   it('answers unknown ids with 404', async () => {
-    const { data: p } = await stack.client.createProject({});
+    const { data: p } = await stack.client.createProject({ project: {} });
     for (const path of [
       '/projects/no-such-project', `/projects/${p.project.id}/branches/br-nope`, `/projects/${p.project.id}/endpoints/ep-nope`,
       `/projects/${p.project.id}/branches/${p.branch.id}/roles/nobody`, `/projects/${p.project.id}/branches/${p.branch.id}/databases/nodb`,
@@ -113,7 +113,7 @@ describe('Neon API v2 on the local stack: the full flow', () => {
   });
 
   it('rejects bad input with 400 naming the field, never 500', async () => {
-    const { data: p } = await stack.client.createProject({});
+    const { data: p } = await stack.client.createProject({ project: {} });
     await settle(stack, p.project.id);
     const cases: [string, string, unknown, RegExp][] = [
       ['POST', '/projects', '{not json', /not valid JSON/],
@@ -140,7 +140,7 @@ describe('Neon API v2 on the local stack: the full flow', () => {
   });
 
   it('answers overlapping mutations on one project with 423: exactly one of two concurrent branch creates wins', async () => {
-    const { data: p } = await stack.client.createProject({});
+    const { data: p } = await stack.client.createProject({ project: {} });
     await settle(stack, p.project.id);
     const create = () => stack.fetch(`/projects/${p.project.id}/branches`, { method: 'POST', body: JSON.stringify({ endpoints: [{ type: 'read_write' }] }) });
     const results = await Promise.all([create(), create()]);

@@ -72,7 +72,7 @@ describe('branches and roles are isolated in PostgreSQL itself', () => {
 
   it('suspend closes the branch’s databases and ends sessions; start reopens them; ensureAwake wakes', async () => {
     const { client } = stack;
-    const { data: p } = await client.createProject({});
+    const { data: p } = await client.createProject({ project: {} });
     await settle(stack, p.project.id);
     const ep = p.endpoints[0];
     const phys = physicalOf(stack, ep.host, 'neondb_owner', 'neondb');
@@ -124,7 +124,7 @@ describe('branches and roles are isolated in PostgreSQL itself', () => {
 
   it('refuses to branch from a database a client holds open, with 409, and never kills the client', async () => {
     const { client } = stack;
-    const { data: p } = await client.createProject({});
+    const { data: p } = await client.createProject({ project: {} });
     await settle(stack, p.project.id);
     const phys = physicalOf(stack, p.endpoints[0].id, 'neondb_owner', 'neondb');
     const session = await stack.connect(phys.role, p.roles[0].password!, phys.database);

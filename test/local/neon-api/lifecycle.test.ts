@@ -56,7 +56,7 @@ describe('lists, refusals, restore, expiry and consumption', () => {
 
   it('refuses to delete the default, a protected, or a parent branch, and a second read_write endpoint', async () => {
     const { client } = stack;
-    const { data: p } = await client.createProject({});
+    const { data: p } = await client.createProject({ project: {} });
     await settle(stack, p.project.id);
     const del = (id: string) => stack.fetch(`/projects/${p.project.id}/branches/${id}`, { method: 'DELETE' });
     expect((await del(p.branch.id)).status).toBe(422);
@@ -77,7 +77,7 @@ describe('lists, refusals, restore, expiry and consumption', () => {
 
   it('deletes a branch whose expires_at has passed, and refuses children under an expiring branch', async () => {
     const { client } = stack;
-    const { data: p } = await client.createProject({});
+    const { data: p } = await client.createProject({ project: {} });
     await settle(stack, p.project.id);
     const soon = new Date(Date.now() + 2000).toISOString().replace(/\.\d+Z$/, 'Z');
     const { data: b } = await client.createProjectBranch(p.project.id, { branch: { name: 'ttl', expires_at: soon }, endpoints: rw });
@@ -101,7 +101,7 @@ describe('lists, refusals, restore, expiry and consumption', () => {
 
   it('restores a branch from another branch’s head, keeping the old data under preserve_under_name', async () => {
     const { client } = stack;
-    const { data: p } = await client.createProject({});
+    const { data: p } = await client.createProject({ project: {} });
     await settle(stack, p.project.id);
     const pw = p.roles[0].password!;
     const { data: src } = await client.createProjectBranch(p.project.id, { branch: { name: 'src' }, endpoints: rw });
@@ -141,7 +141,7 @@ describe('lists, refusals, restore, expiry and consumption', () => {
 
   it('reports consumption that grows with real connection time and real storage', async () => {
     const { client } = stack;
-    const { data: p } = await client.createProject({});
+    const { data: p } = await client.createProject({ project: {} });
     await settle(stack, p.project.id);
     const ep = p.endpoints[0];
     const from = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');

@@ -48,7 +48,7 @@ describe('a restart of the stack', () => {
     const app = physicalOf(second, b.endpoints![0].id, 'app', 'neondb');
     (await second.connect(app.role, r.role.password!, app.database)).end();
     // Addresses are never handed out twice.
-    const { data: p2 } = await second.client.createProject({});
+    const { data: p2 } = await second.client.createProject({ project: {} });
     const used = [...p.endpoints, ...b.endpoints!].map((e) => e.host);
     expect(used).not.toContain(p2.endpoints[0].host);
   });

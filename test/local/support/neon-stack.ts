@@ -35,6 +35,10 @@ export class RecordingProxy implements ProxyConnections {
   }
 }
 
+/** Error bodies and list pages are read loosely in tests; the shapes are asserted there. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type JsonResponse = Omit<Response, 'json'> & { json(): Promise<any> };
+
 export interface TestStack {
   config: LocalStackConfig;
   cluster: Cluster;
@@ -43,7 +47,7 @@ export interface TestStack {
   baseURL: string;
   client: Api<unknown>;
   /** Fetch against the API with the right key unless told otherwise. */
-  fetch(pathname: string, init?: RequestInit & { key?: string | null }): Promise<Response>;
+  fetch(pathname: string, init?: RequestInit & { key?: string | null }): Promise<JsonResponse>;
   /** A real login to the real PostgreSQL, with physical names. */
   connect(role: string, password: string, database: string): Promise<pg.Client>;
   /** Stops API, server and cluster; the data folder stays unless `remove`. */
