@@ -171,4 +171,29 @@ export const migrations = sqliteTable(
   (t) => [index('migrations_database').on(t.databaseId), index('migrations_idempotency').on(t.idempotencyKey)],
 );
 
-export const schema = { account, tokens, databases, idempotencyKeys, rateBucket, spend, events, migrations };
+export const SESSION_STATES = ['active', 'ended', 'lapsed'] as const;
+export type SessionState = (typeof SESSION_STATES)[number];
+
+/**
+ * Agent sessions (src/lifecycle/): a lease the agent renews by heartbeat. Databases created with
+ * its id go when it is ended or lapses (unless kept). `ended`/`lapsed` are final.
+ */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    state: text('state', { enum: SESSION_STATES }).notNull(),
+    /** Each heartbeat moves `expires_at` to now + this. */
+    ttlSeconds: integer('ttl_seconds').notNull(),
+    labels: text('labels', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    tokenId: text('token_id'),
+    createdAt: integer('created_at').notNull(),
+    /** The lease's deadline while active: a heartbeat after it gets 410. */
+    expiresAt: integer('expires_at').notNull(),
+    lastHeartbeatAt: integer('last_heartbeat_at'),
+    endedAt: integer('ended_at'),
+  },
+  (t) => [index('sessions_state_expires').on(t.state, t.expiresAt)],
+);
+
+export const schema = { account, tokens, databases, idempotencyKeys, rateBucket, spend, events, migrations, sessions };

@@ -1,12 +1,14 @@
 import journal from './meta/_journal.json';
 import m0000 from './0000_wise_jean_grey.sql';
 import m0001 from './0001_hesitant_swarm.sql';
+import m0002 from './0002_nifty_ser_duncan.sql';
 
   export default {
     journal,
     migrations: {
       m0000,
-m0001
+m0001,
+m0002
     }
   }
   
