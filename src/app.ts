@@ -6,6 +6,7 @@ import { notFoundRoute, onError } from './http/errors';
 import { newApp } from './http/openapi';
 import { requestId } from './http/request-id';
 import { account } from './routes/account';
+import { databases } from './routes/databases';
 import { events } from './routes/events';
 import { health } from './routes/health';
 import { tokens } from './routes/tokens';
@@ -25,6 +26,7 @@ app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
 app.route('/healthz', health);
 app.route('/v1', account);
 app.route('/v1/tokens', tokens);
+app.route('/v1/databases', databases);
 app.route('/v1/events', events);
 
 app.doc31('/openapi.json', {

@@ -1,8 +1,76 @@
+/**
+ * A fresh database: a provider project of its own. From the region's warm pool when the pool is
+ * enabled (`DBLEASE_WARM_POOL_SIZE` > 0) and has an entry, else created on demand and named
+ * `dblease-<account>-<db>`. Either way its role's password is one nobody has seen.
+ */
 import type { AccountPrincipal } from '../auth/principal';
-import { ApiError } from '../errors';
+import { invalidFields } from '../errors';
+import { acquireFreshDatabase } from '../pool/claim';
+import { createFreshDatabase } from '../pool/provision';
+import { neonClient, providerAccounts, type ProviderRequestError } from '../provider/index';
 import type { CreateDatabase } from '../schemas/databases';
+import { runCreateSaga, type Admitted, type ProvisionHooks, type Provisioned } from './saga';
 import type { CreateOptions, Created, WaitUntil } from './service';
 
-export async function createDatabase(_env: Env, _ctx: WaitUntil, _p: AccountPrincipal, _input: CreateDatabase, _opts: CreateOptions): Promise<Created> {
-  throw new ApiError('internal', 'not_implemented', 'createDatabase is not implemented yet');
+/** The provider's default region: what `default` and an absent `region` mean. */
+export const DEFAULT_REGION = 'default';
+
+export const warmPoolEnabled = (env: Env) => Number(env.DBLEASE_WARM_POOL_SIZE) > 0;
+
+/** The region a request asks for, else the operator's default (`DBLEASE_DEFAULT_REGION`). */
+export const regionFor = (env: Env, requested?: string) => requested ?? (env.DBLEASE_DEFAULT_REGION || DEFAULT_REGION);
+
+/** Deletes a project whose creation reply was lost: it can only be found by its name. */
+async function deleteByName(env: Env, name: string): Promise<void> {
+  for (const account of providerAccounts(env)) {
+    const client = neonClient(env, account.id);
+    for (const p of await client.listProjects({ search: name })) if (p.name === name) await client.deleteProject(p.id);
+  }
+}
+
+async function provisionFresh(env: Env, admitted: Admitted, hooks: ProvisionHooks): Promise<Provisioned> {
+  const names = admitted.provider_names;
+  const region = admitted.database.region;
+  const regionId = region === DEFAULT_REGION ? undefined : region;
+  hooks.undoWith(() => deleteByName(env, names.resource));
+  const options = {
+    roleName: names.role,
+    databaseName: names.database,
+    regionId,
+    onProject: (projectId: string, accountId: string) => hooks.note({ provider_account: accountId, project_id: projectId }),
+  };
+  const made = warmPoolEnabled(env)
+    ? await acquireFreshDatabase(env, { pool: region, name: names.resource, ...options })
+    : await createFreshDatabase(env, names.resource, options);
+  hooks.undoWith(() => neonClient(env, made.accountId).deleteProject(made.projectId));
+  const uri = new URL(made.connectionUri);
+  const facts = {
+    provider_account: made.accountId,
+    project_id: made.projectId,
+    branch_id: made.branchId,
+    endpoint_id: made.endpointId,
+    host: uri.host,
+    role_name: made.roleName,
+    database_name: made.databaseName,
+  };
+  // A pool project's name does not carry this record's ids: note them before anything else can fail.
+  if (made.source === 'pool') hooks.note(facts);
+  return { facts, password: decodeURIComponent(uri.password) };
+}
+
+export function createDatabase(env: Env, ctx: WaitUntil, principal: AccountPrincipal, input: CreateDatabase, opts: CreateOptions): Promise<Created> {
+  return runCreateSaga(
+    env,
+    ctx,
+    principal,
+    {
+      kind: 'fresh',
+      body: input,
+      region: regionFor(env, input.region),
+      provision: (admitted, hooks) => provisionFresh(env, admitted, hooks),
+      refusal: (err: ProviderRequestError) =>
+        err.status === 400 && /region/i.test(err.message) ? invalidFields([{ path: 'region', message: 'not a region this deployment serves' }]) : undefined,
+    },
+    opts,
+  );
 }

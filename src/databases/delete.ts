@@ -1,7 +1,62 @@
+/**
+ * Deleting a database (and with `cascade`, its branches, deepest first): `beginDelete` marks them
+ * `deleting` (refusing live children without cascade, and kept ones always), then the provider
+ * deletes (the project of a fresh database, which takes its branches with it; the branch of a
+ * branch), then `completeDelete` releases each reservation.
+ *
+ * If the provider fails, the record stays `deleting` with the error and a next-attempt time,
+ * and the answer is 202 Accepted + Retry-After: the agent's intent is durable, the quota slot is
+ * already free, and cron's sweeper retries with back-off — there is nothing for the agent to redo.
+ */
+import type { DatabaseRecord } from '../../durable-objects/account';
 import type { AccountPrincipal } from '../auth/principal';
-import { ApiError } from '../errors';
+import { neonClient } from '../provider/index';
+import { unwrap } from '../rpc';
+import { accountOf, needScope } from './access';
 import type { Deleted, WaitUntil } from './service';
+import { toDatabase } from './view';
 
-export async function deleteDatabase(_env: Env, _ctx: WaitUntil, _p: AccountPrincipal, _id: string, _opts: { cascade?: boolean }): Promise<Deleted> {
-  throw new ApiError('internal', 'not_implemented', 'deleteDatabase is not implemented yet');
+/** Removes one record's provider resource; true when it is gone (or never existed). */
+export async function deleteAtProvider(env: Env, r: DatabaseRecord): Promise<boolean> {
+  const { account, project_id: projectId, branch_id: branchId } = r.provider;
+  if (!account || !projectId) return true; // nothing was made, or the sweeper finds it by name
+  const client = neonClient(env, account);
+  if (r.kind === 'fresh') await client.deleteProject(projectId);
+  else if (branchId) await client.deleteBranch(projectId, branchId);
+  return true;
+}
+
+const secondsUntil = (iso: string | null) => (iso ? Math.max(1, Math.ceil((Date.parse(iso) - Date.now()) / 1000)) : 5);
+
+export async function deleteDatabase(
+  env: Env,
+  _ctx: WaitUntil,
+  principal: AccountPrincipal,
+  id: string,
+  opts: { cascade?: boolean },
+): Promise<Deleted> {
+  needScope(principal, 'databases:write');
+  const stub = accountOf(env, principal);
+  const records = unwrap(await stub.beginDelete(id, { cascade: opts.cascade ?? false, token_id: principal.token_id }));
+  const root = records[records.length - 1]!;
+  if (root.state === 'deleted') return { database: toDatabase(root), status: 200 };
+  // A fresh root's project holds every branch below it: one provider delete removes them all.
+  // Otherwise branches go one by one, children first (the provider refuses a parent with children).
+  const viaProject = root.kind === 'fresh' && root.provider.project_id !== null;
+  const steps: { remove: DatabaseRecord; complete: DatabaseRecord[] }[] = viaProject
+    ? [{ remove: root, complete: records }]
+    : records.map((r) => ({ remove: r, complete: [r] }));
+  let last = root;
+  for (const step of steps) {
+    try {
+      await deleteAtProvider(env, step.remove);
+    } catch (err) {
+      // Stop here: what is left stays `deleting` for the sweeper, which retries with back-off.
+      const failed = unwrap(await stub.failDelete(step.remove.id, err instanceof Error ? err.message : String(err)));
+      const current = failed.id === id ? failed : unwrap(await stub.getDatabase(id)).database;
+      return { database: toDatabase(current), status: 202, retryAfter: secondsUntil(failed.next_attempt_at) };
+    }
+    for (const r of step.complete) last = unwrap(await stub.completeDelete(r.id));
+  }
+  return { database: toDatabase(last), status: 200 };
 }
