@@ -26,6 +26,12 @@ export const faultRuleSchema = z
      * work is done, then the response is lost to the fault, as when a reply times out.
      */
     phase: z.enum(['before', 'after']).default('before'),
+    /**
+     * Fire only for requests whose URL (path and query) or body contains this text, e.g. an
+     * account id that only one test's resources carry: rules stay global, but concurrent test
+     * files no longer trip over each other's faults.
+     */
+    match: z.string().min(1).max(200).optional(),
   })
   .strict()
   .refine((r) => r.latency_ms !== undefined || r.status !== undefined || r.hang, {
@@ -67,10 +73,11 @@ export class FaultInjector {
   }
 
   /** The rule that fires for this call, counting the call against every matching rule. */
-  private take(method: string, path: string, phase: 'before' | 'after'): FaultRule | undefined {
+  private take(method: string, path: string, phase: 'before' | 'after', request: string): FaultRule | undefined {
     let firing: FaultRule | undefined;
     for (const rule of this.rules) {
       if (rule.phase !== phase || !routeMatches(rule.route, method, path)) continue;
+      if (rule.match !== undefined && !request.includes(rule.match)) continue;
       rule.seen += 1;
       if (firing) continue;
       if (rule.nth !== undefined && rule.seen !== rule.nth) continue;
@@ -85,13 +92,17 @@ export class FaultInjector {
     return async (c, next) => {
       const path = routePath(c, -1).slice(prefix.length) || '/';
       const method = c.req.method;
-      const before = this.take(method, path, 'before');
+      // Hono caches the body text, so reading it here leaves it for the route.
+      const request = this.rules.some((r) => r.match !== undefined)
+        ? `${c.req.url}\n${method === 'GET' || method === 'HEAD' ? '' : await c.req.text()}`
+        : '';
+      const before = this.take(method, path, 'before', request);
       if (before) {
         const answer = await apply(c, before);
         if (answer) return answer;
       }
       await next();
-      const after = this.take(method, path, 'after');
+      const after = this.take(method, path, 'after', request);
       if (after) {
         const answer = await apply(c, after);
         if (answer) c.res = answer;

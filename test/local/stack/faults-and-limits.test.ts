@@ -25,6 +25,13 @@ const status = (promise: Promise<unknown>) =>
 const projectNames = async () => (await stack.client.listProjects({ limit: 400 })).data.projects.map((p) => p.name);
 
 describe('fault injection', () => {
+  it('with match, fires only for requests whose URL or body carries the text', async () => {
+    await addFault({ route: 'POST /projects', status: 503, match: 'only-this-one' });
+    expect(await status(stack.client.createProject({ project: { name: 'another-name' } }))).toBe(200);
+    expect(await status(stack.client.createProject({ project: { name: 'x-only-this-one-y' } }))).toBe(503);
+    expect(await projectNames()).not.toContain('x-only-this-one-y');
+  });
+
   it('answers a status instead of doing the work, on the route it names only', async () => {
     await addFault({ route: 'POST /projects', status: 503 });
     expect(await status(stack.client.createProject({ project: { name: 'never-made' } }))).toBe(503);

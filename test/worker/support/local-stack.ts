@@ -17,6 +17,8 @@ export interface FaultRule {
   nth?: number;
   times?: number;
   phase?: 'before' | 'after';
+  /** Only requests whose URL or body contains this (e.g. an account id). */
+  match?: string;
 }
 
 /**
