@@ -27,7 +27,7 @@ describe('Neon API v2 on the local stack: the full flow', () => {
     const [ip, port] = endpoints[0].host.split(':');
     expect(ip).toMatch(/^127\.1\.\d+\.\d+$/);
     expect(Number(port)).toBe(stack.config.pgPort);
-    expect(stack.proxy.listening.has(ip)).toBe(true);
+    expect(await stack.listening(ip)).toBe(true);
     expect(connection_uris[0].connection_uri).toBe(`postgresql://neondb_owner:${roles[0].password}@${endpoints[0].host}/neondb`);
     expect(connection_uris[0].connection_parameters).toMatchObject({ database: 'neondb', role: 'neondb_owner', host: endpoints[0].host });
     expect(operations.map((o) => o.action)).toContain('start_compute');
@@ -77,7 +77,7 @@ describe('Neon API v2 on the local stack: the full flow', () => {
     expect(gone.rowCount).toBe(0);
     const goneRole = await stack.cluster.admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [childPhys.role]);
     expect(goneRole.rowCount).toBe(0);
-    expect(stack.proxy.listening.has(br.data.endpoints![0].host.split(':')[0])).toBe(false);
+    expect(await stack.listening(br.data.endpoints![0].host.split(':')[0])).toBe(false);
 
     await settle(stack, project.id);
     expect((await client.deleteProject(project.id)).status).toBe(200);

@@ -32,10 +32,14 @@ describe('branches and roles are isolated in PostgreSQL itself', () => {
     // Inherited with the parent's password, then independent.
     const bOwner = physicalOf(stack, bEp, 'neondb_owner', 'neondb');
     (await stack.connect(bOwner.role, ownerPw, bOwner.database)).end();
+    // Leaves a pooled upstream session in the SQL-over-HTTP proxy, opened with the old password.
+    const bUri = `postgresql://neondb_owner:${ownerPw}@${b.endpoints![0].host}/neondb`;
+    expect((await stack.sqlOverHttp(bUri, 'select 1')).status).toBe(200);
     const reset = await client.resetProjectBranchRolePassword(p.project.id, b.branch.id, 'neondb_owner');
     const newPw = reset.data.role.password!;
     expect(newPw).not.toBe(ownerPw);
-    expect(stack.proxy.calls).toContain(`releaseRole ${bOwner.role}`);
+    // The pooled session went with the reset: the old password no longer works, even there.
+    expect((await stack.sqlOverHttp(bUri, 'select 1')).body.code).toBe('28P01');
     await settle(stack, p.project.id);
     expect((await refusal(stack.connect(bOwner.role, ownerPw, bOwner.database))).code).toBe('28P01');
     (await stack.connect(bOwner.role, newPw, bOwner.database)).end();
@@ -134,8 +138,10 @@ describe('branches and roles are isolated in PostgreSQL itself', () => {
     expect((await res.json()).message).toMatch(/1 open client connection.*branching needs none/);
     expect(Date.now() - started).toBeLessThan(5000);
     expect((await session.query('SELECT 1 AS ok')).rows[0].ok).toBe(1);
-    expect(stack.proxy.calls).toContain(`releaseIdle ${phys.database}`);
     await session.end();
+    // An idle pooled session of the SQL-over-HTTP proxy does not block branching: it is released.
+    const uri = `postgresql://neondb_owner:${p.roles[0].password}@${p.endpoints[0].host}/neondb`;
+    expect((await stack.sqlOverHttp(uri, 'select 1')).status).toBe(200);
     expect((await stack.fetch(`/projects/${p.project.id}/branches`, { method: 'POST', body: '{}' })).status).toBe(201);
   });
 });

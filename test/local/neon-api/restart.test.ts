@@ -39,7 +39,7 @@ describe('a restart of the stack', () => {
     expect((await second.client.getProjectBranchRolePassword(p.project.id, b.branch.id, 'app')).data.password).toBe(r.role.password);
     expect((await second.client.listProjectOperations({ projectId: p.project.id, limit: 100 })).data.operations.length).toBe(opsBefore);
     // Every endpoint listens again, and its state is applied to PostgreSQL.
-    for (const ep of [...p.endpoints, ...b.endpoints!]) expect(second.proxy.listening.has(ep.host.split(':')[0])).toBe(true);
+    for (const ep of [...p.endpoints, ...b.endpoints!]) expect(await second.listening(ep.host.split(':')[0])).toBe(true);
     const again = physicalOf(second, b.endpoints![0].host, 'neondb_owner', 'neondb');
     expect(again).toEqual(dev);
     const c2 = await second.connect(again.role, p.roles[0].password!, again.database);

@@ -1,38 +1,25 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import net from 'node:net';
 import { createApiClient, type Api } from '@neondatabase/api-client';
 import pg from 'pg';
 import { configFromEnv, type LocalStackConfig } from '../../../local/config';
-import type { ProxyConnections } from '../../../local/hooks';
-import { createNeonApi, type NeonApi } from '../../../local/neon-api/index';
-import { startCluster, type Cluster } from '../../../local/postgres/cluster';
+import type { NeonApi } from '../../../local/neon-api/index';
+import type { Cluster } from '../../../local/postgres/cluster';
+import { startLocalStack } from '../../../local/stack';
 import { freePort } from '../../support/free-port';
 
-/**
- * Records what the control plane asks of the proxies. The control plane's tests run without
- * the real proxies (they reach PostgreSQL directly with the physical names); the lead's
- * stack composition wires the real ones.
- */
-export class RecordingProxy implements ProxyConnections {
-  readonly listening = new Set<string>();
-  readonly calls: string[] = [];
-  async listenEndpoint(host: string) {
-    this.listening.add(host);
-    this.calls.push(`listen ${host}`);
-  }
-  async stopEndpoint(host: string) {
-    this.listening.delete(host);
-    this.calls.push(`stop ${host}`);
-  }
-  async releaseIdle(db: string) {
-    this.calls.push(`releaseIdle ${db}`);
-  }
-  async releaseRole(role: string) {
-    this.calls.push(`releaseRole ${role}`);
-  }
+/** Whether something accepts TCP connections at host:port (an endpoint's listener). */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 /** Error bodies and list pages are read loosely in tests; the shapes are asserted there. */
@@ -43,8 +30,11 @@ export interface TestStack {
   config: LocalStackConfig;
   cluster: Cluster;
   api: NeonApi;
-  proxy: RecordingProxy;
   baseURL: string;
+  /** Whether the endpoint proxy listens on an endpoint's address. */
+  listening(ip: string): Promise<boolean>;
+  /** One query through SQL over HTTP (the proxy's pooled upstream path), as `neon()` sends it. */
+  sqlOverHttp(connectionString: string, query: string): Promise<{ status: number; body: any }>;
   client: Api<unknown>;
   /** Fetch against the API with the right key unless told otherwise. */
   fetch(pathname: string, init?: RequestInit & { key?: string | null }): Promise<JsonResponse>;
@@ -56,18 +46,25 @@ export interface TestStack {
 
 export async function startTestStack(opts: { dataDir?: string; overrides?: Partial<LocalStackConfig> } = {}): Promise<TestStack> {
   const dataDir = opts.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'neon-api-test-')));
-  const config = configFromEnv({}, {
-    dataDir, pgInternalPort: await freePort(), pgPort: await freePort(), apiPort: 0, log: () => {}, ...opts.overrides,
-  });
-  const cluster = await startCluster({ dataDir, host: config.host, port: config.pgInternalPort, superuserPassword: config.superuserPassword, log: () => {} });
-  const proxy = new RecordingProxy();
-  const api = await createNeonApi({ config, cluster, proxy });
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: api.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-  });
-  const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v2`;
+  // The real composition: the control plane with the real proxies in front of PostgreSQL.
+  const stack = await startLocalStack(
+    configFromEnv({}, {
+      dataDir, pgInternalPort: await freePort(), pgPort: 0, apiPort: 0, proxyPort: 0, log: () => {}, ...opts.overrides,
+    }),
+  );
+  const { config, cluster, api } = stack;
+  const baseURL = stack.urls.api;
   return {
-    config, cluster, api, proxy, baseURL,
+    config, cluster, api, baseURL,
+    listening: (ip) => accepts(ip, config.pgPort),
+    async sqlOverHttp(connectionString, query) {
+      const res = await fetch(`${stack.urls.proxy}/sql`, {
+        method: 'POST',
+        headers: { 'Neon-Connection-String': connectionString, 'content-type': 'application/json' },
+        body: JSON.stringify({ query, params: [] }),
+      });
+      return { status: res.status, body: await res.json() };
+    },
     client: createApiClient({ apiKey: config.apiKey, baseURL }),
     fetch(pathname, init = {}) {
       const headers = new Headers(init.headers);
@@ -82,12 +79,7 @@ export async function startTestStack(opts: { dataDir?: string; overrides?: Parti
       return client;
     },
     async stop(remove = false) {
-      await api.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      });
-      await cluster.stop();
+      await stack.stop();
       if (remove) await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
