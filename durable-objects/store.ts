@@ -46,6 +46,8 @@ export class Store {
     try {
       return fn(this.db);
     } catch (err) {
+      // A refusal thrown by `fn` (404 for an unknown id) is an answer, not a storage failure.
+      if (err instanceof ApiError) throw err;
       throw new StorageError(operation, err);
     }
   }
