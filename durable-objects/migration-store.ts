@@ -110,7 +110,12 @@ export function insertMigration(store: Store, input: NewMigration, now: number):
   return store.write('insert migration', (db) => {
     if (input.idempotency_key !== undefined) {
       const prior = db.select().from(migrations).where(eq(migrations.idempotencyKey, input.idempotency_key)).get();
-      if (prior && now - prior.createdAt < IDEMPOTENCY_TTL_MS) {
+      // An expired key is free again; so is the key of a migration that failed before it had a
+      // branch (a refused branch: quota, spend, rate), so a retry after Retry-After really runs.
+      const free = prior && (now - prior.createdAt >= IDEMPOTENCY_TTL_MS || (prior.state === 'failed' && prior.branchId === null));
+      if (prior && free) {
+        db.update(migrations).set({ idempotencyKey: null }).where(eq(migrations.id, prior.id)).run();
+      } else if (prior) {
         if (prior.requestHash !== input.request_hash) {
           throw new ApiError('conflict', 'idempotency_mismatch', 'this Idempotency-Key was used with a different request', { migration_id: prior.id });
         }
