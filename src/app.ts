@@ -9,6 +9,7 @@ import { account } from './routes/account';
 import { databases } from './routes/databases';
 import { events } from './routes/events';
 import { health } from './routes/health';
+import { migrationRoutes } from './routes/migrations';
 import { sql } from './routes/sql';
 import { tokens } from './routes/tokens';
 
@@ -29,6 +30,7 @@ app.route('/v1', account);
 app.route('/v1/tokens', tokens);
 app.route('/v1/databases', databases);
 app.route('/v1', sql);
+app.route('/v1', migrationRoutes);
 app.route('/v1/events', events);
 
 app.doc31('/openapi.json', {

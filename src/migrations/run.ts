@@ -1,0 +1,96 @@
+/**
+ * The Postgres side of a migration: trying it on the branch (snapshot before, the SQL, snapshot
+ * after, one transaction), verifying it (in a transaction that is always rolled back, so a
+ * verification never changes what would be applied), and applying it to the parent after
+ * checking, inside the same transaction, that the parent's schema is the one the branch copied.
+ */
+import { ApiError } from '../errors';
+import type { SqlEnv } from '../sql/driver';
+import { sqlFailure, type SqlLimits } from '../sql/failures';
+import { fingerprint, readSnapshot, type SchemaSnapshot } from './snapshot';
+import { inTransaction, runScript, withSession } from './session';
+
+export interface Verification {
+  passed: boolean;
+  /** Why it failed: PostgreSQL's error, or `verification_false`. */
+  error?: Record<string, unknown>;
+  /** The last statement's result, so an agent sees what its check saw. */
+  result?: { command: string; rows: unknown[] };
+}
+
+export type BranchOutcome =
+  | { ok: true; before: SchemaSnapshot; after: SchemaSnapshot; fingerprint: string; verification: Verification | null }
+  | { ok: false; error: ApiError };
+
+/** Rows of a verification's result kept in the record: enough to see, bounded to store. */
+const VERIFY_ROWS_SHOWN = 20;
+
+/**
+ * The agent's SQL failing (or timing out) is an outcome to record; anything else (the database
+ * unreachable, a bug) is thrown to the caller as it is.
+ */
+function agentFailure(err: unknown, limits: SqlLimits): ApiError {
+  const failure = sqlFailure(err, limits);
+  if (failure.code !== 'sql_error' && failure.code !== 'statement_timeout') throw failure;
+  return failure;
+}
+
+async function verify(client: Parameters<typeof runScript>[0], verifySql: string, limits: SqlLimits): Promise<Verification> {
+  try {
+    return await inTransaction(client, limits.statementTimeoutMs, async () => {
+      const last = (await runScript(client, verifySql)).at(-1);
+      const first = last?.rows[0] as Record<string, unknown> | undefined;
+      // A check written as `select <condition>` fails by returning false; anything else passes.
+      const passed = !first || Object.values(first)[0] !== false;
+      const result = last ? { command: last.command, rows: last.rows.slice(0, VERIFY_ROWS_SHOWN) } : undefined;
+      const error = passed ? undefined : { code: 'verification_false', message: 'the verification returned false' };
+      return { commit: false, value: { passed, ...(error ? { error } : {}), ...(result ? { result } : {}) } };
+    });
+  } catch (err) {
+    return { passed: false, error: { ...agentFailure(err, limits).toJSON() } };
+  }
+}
+
+/** Tries the migration on the branch; the branch keeps it only if the SQL itself succeeded. */
+export function tryOnBranch(env: SqlEnv, uri: string, sql: string, verifySql: string | null, limits: SqlLimits): Promise<BranchOutcome> {
+  return withSession(env, uri, async (client) => {
+    let snapshots: { before: SchemaSnapshot; after: SchemaSnapshot };
+    try {
+      snapshots = await inTransaction(client, limits.statementTimeoutMs, async () => {
+        // Read before the SQL: the branch is still exactly the parent as it was when branched.
+        const before = await readSnapshot(client);
+        await runScript(client, sql);
+        return { commit: true, value: { before, after: await readSnapshot(client) } };
+      });
+    } catch (err) {
+      return { ok: false, error: agentFailure(err, limits) };
+    }
+    const verification = verifySql ? await verify(client, verifySql, limits) : null;
+    return { ok: true, ...snapshots, fingerprint: await fingerprint(snapshots.before), verification };
+  });
+}
+
+export const parentSchemaChanged = (expected: string, actual: string) =>
+  new ApiError(
+    'conflict',
+    'parent_schema_changed',
+    "the parent's schema changed after the migration's branch was taken; nothing was applied. Discard it and prepare it again",
+    { expected_fingerprint: expected, actual_fingerprint: actual },
+  );
+
+/**
+ * Applies the SQL to the parent in one transaction, refusing (409, nothing applied) if the
+ * parent's schema fingerprint is not `expected`. SQL failures are thrown as 422s.
+ */
+export async function applyToParent(env: SqlEnv, uri: string, sql: string, expected: string, limits: SqlLimits): Promise<void> {
+  await withSession(env, uri, (client) =>
+    inTransaction(client, limits.statementTimeoutMs, async () => {
+      const actual = await fingerprint(await readSnapshot(client));
+      if (actual !== expected) throw parentSchemaChanged(expected, actual);
+      await runScript(client, sql);
+      return { commit: true, value: undefined };
+    }),
+  ).catch((err) => {
+    throw sqlFailure(err, limits);
+  });
+}
