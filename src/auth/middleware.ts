@@ -5,6 +5,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { accountObject } from '../account-client';
+import type { AccountPrincipal } from './principal';
 import { ApiError, forbidden, unauthenticated } from '../errors';
 import type { AppEnv } from '../http/context';
 import { sha256Hex } from '../ids';
@@ -19,12 +20,19 @@ function bearer(c: Context<AppEnv>): string {
   return match[1]!;
 }
 
+/**
+ * The principal of an account token, or 401: the one way every interface (HTTP, MCP, the
+ * service binding) authenticates, so revocation, expiry and scopes mean the same everywhere.
+ */
+export async function authenticateToken(env: Env, token: string): Promise<AccountPrincipal> {
+  const parts = parseToken(token);
+  if (!parts) throw unauthenticated();
+  return unwrap(await accountObject(env, parts.accountId).authenticate(parts.secret));
+}
+
 /** Puts the account principal in `c.var.principal`, or answers 401. */
 export const accountAuth = (): MiddlewareHandler<AppEnv> => async (c, next) => {
-  const parts = parseToken(bearer(c));
-  if (!parts) throw unauthenticated();
-  const principal = unwrap(await accountObject(c.env, parts.accountId).authenticate(parts.secret));
-  c.set('principal', principal);
+  c.set('principal', await authenticateToken(c.env, bearer(c)));
   await next();
 };
 
