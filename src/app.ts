@@ -10,6 +10,7 @@ import { databases } from './routes/databases';
 import { events } from './routes/events';
 import { health } from './routes/health';
 import { migrationRoutes } from './routes/migrations';
+import { sessions } from './routes/sessions';
 import { sql } from './routes/sql';
 import { tokens } from './routes/tokens';
 
@@ -31,6 +32,7 @@ app.route('/v1/tokens', tokens);
 app.route('/v1/databases', databases);
 app.route('/v1', sql);
 app.route('/v1', migrationRoutes);
+app.route('/v1/sessions', sessions);
 app.route('/v1/events', events);
 
 app.doc31('/openapi.json', {

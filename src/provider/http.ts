@@ -17,6 +17,11 @@ export interface ProviderOptions {
   onRetry?: (event: { route: string; failure: Failure['kind']; status?: number; delayMs: number }) => void;
   /** Observability hook around each HTTP exchange, e.g. to prove mutations never overlap. */
   onExchange?: (event: { route: string; method: string; phase: 'start' | 'end'; at: number }) => void;
+  /**
+   * Awaited before every HTTP exchange, retries and operation polls included: the shared
+   * provider request budget (src/lifecycle/budget-gate.ts). It may throw (503) to give up.
+   */
+  beforeRequest?: (route: string) => Promise<void>;
 }
 
 /**
@@ -94,6 +99,7 @@ export async function providerCall<T>(account: ProviderAccount, spec: CallSpec, 
     let failure: Failure;
     let status: number | undefined;
     let what: string;
+    await options.beforeRequest?.(spec.route);
     options.onExchange?.({ route: spec.route, method: spec.method, phase: 'start', at: Date.now() });
     try {
       const res = await fetch(url, {

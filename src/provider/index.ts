@@ -1,5 +1,6 @@
 import { placeProject, providerAccount, providerAccounts, type ProviderEnv } from './accounts';
 import { NeonClient } from './client';
+import { budgetGate, type BudgetEnv } from '../lifecycle/budget-gate';
 import { DEFAULT_OPTIONS, type ProviderOptions } from './http';
 
 export { DEFAULT_ACCOUNT_ID, placeProject, providerAccount, providerAccounts } from './accounts';
@@ -10,12 +11,17 @@ export { ProviderOperationError, ProviderRequestError } from './errors';
 export { DEFAULT_OPTIONS } from './http';
 export type { ProviderOptions } from './http';
 
-/** The client for the account a database lives on (its stored provider account id). */
-export function neonClient(env: ProviderEnv, accountId: string, options: Partial<ProviderOptions> = {}): NeonClient {
-  return new NeonClient(providerAccount(env, accountId), { ...DEFAULT_OPTIONS, ...options });
+/**
+ * The client for the account a database lives on (its stored provider account id). Every call
+ * it makes first takes a token from that account's shared request budget (foreground unless
+ * the caller passes its own `beforeRequest`, as sweeps do with the background gate).
+ */
+export function neonClient(env: ProviderEnv & BudgetEnv, accountId: string, options: Partial<ProviderOptions> = {}): NeonClient {
+  return new NeonClient(providerAccount(env, accountId), { ...DEFAULT_OPTIONS, beforeRequest: budgetGate(env, accountId), ...options });
 }
 
-/** A client on the account where a new project should go (see `placeProject`). */
-export function placedClient(env: ProviderEnv, load?: Record<string, number>, options: Partial<ProviderOptions> = {}): NeonClient {
-  return new NeonClient(placeProject(providerAccounts(env), load), { ...DEFAULT_OPTIONS, ...options });
+/** A client on the account where a new project should go (see `placeProject`), on its budget too. */
+export function placedClient(env: ProviderEnv & BudgetEnv, load?: Record<string, number>, options: Partial<ProviderOptions> = {}): NeonClient {
+  const account = placeProject(providerAccounts(env), load);
+  return new NeonClient(account, { ...DEFAULT_OPTIONS, beforeRequest: budgetGate(env, account.id), ...options });
 }

@@ -1,0 +1,54 @@
+/**
+ * The provider client's side of the request budget: before each HTTP exchange with the
+ * provider, one token from the provider account's ProviderBudget object. When the budget is
+ * spent, a foreground caller (an agent's create) waits briefly and then gets 503 with
+ * Retry-After; a background caller (sweeps, reconciliation) waits its turn, which is what paces
+ * a large sweep at the provider's rate.
+ *
+ * One RPC per provider call, deliberately not batched: tokens leased in batches would sit
+ * unused in idle isolates and, counted when granted, starve the others; and a refill shared
+ * across requests would tie one request's I/O to another's lifetime. The RPC costs about a
+ * millisecond next to a provider call of tens (see bench/sweep.ts).
+ */
+import { providerUnavailable } from '../errors';
+import type { Priority } from './budget-math';
+
+export interface BudgetEnv {
+  PROVIDER_BUDGET?: DurableObjectNamespace<import('../../durable-objects/provider-budget').ProviderBudget>;
+}
+
+export interface GateOptions {
+  priority: Priority;
+  /** Longest this call may wait for a token before giving up with 503. */
+  maxWaitMs: number;
+}
+
+export const FOREGROUND: GateOptions = { priority: 'foreground', maxWaitMs: 2_000 };
+export const BACKGROUND: GateOptions = { priority: 'background', maxWaitMs: 120_000 };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A `beforeRequest` hook for the provider client, or undefined where no budget is bound. */
+export function budgetGate(env: BudgetEnv, providerAccountId: string, opts: GateOptions = FOREGROUND): ((route: string) => Promise<void>) | undefined {
+  const ns = env.PROVIDER_BUDGET;
+  if (!ns) return undefined;
+  return async () => {
+    const started = Date.now();
+    for (;;) {
+      let answer: { granted: number; waitMs: number };
+      try {
+        answer = await ns.get(ns.idFromName(providerAccountId)).take(1, opts.priority);
+      } catch (err) {
+        // The budget object unreachable must not stop clean-up or creates: the provider's own
+        // 429 (retried by the client) still protects it. Logged so an operator sees it.
+        console.error(JSON.stringify({ at: 'provider-budget', error: err instanceof Error ? err.message : String(err) }));
+        return;
+      }
+      if (answer.granted > 0) return;
+      if (Date.now() - started + answer.waitMs > opts.maxWaitMs) {
+        throw providerUnavailable("dblease's request budget at the database provider is spent for now", Math.ceil(answer.waitMs / 1000));
+      }
+      await sleep(answer.waitMs);
+    }
+  };
+}
