@@ -21,6 +21,9 @@ import { keepDatabase, updateDatabase, type DatabasePatch } from './lease';
 import * as registry from './registry';
 import { listDatabases, type DatabasePage, type ListDatabasesFilter } from './registry-list';
 import { StorageError, Store } from './store';
+import { Lifecycle } from './lifecycle';
+import * as reconcileStore from './reconcile-store';
+import * as sessionStore from './sessions';
 import { databaseRecord, type DatabaseRecord, type TokenView } from './views';
 
 export type { AdmitCreateInput, ProviderNames, DatabasePatch, ListDatabasesFilter, DatabasePage, DatabaseRecord, TokenView };
@@ -47,6 +50,7 @@ const IDEMPOTENCY_POLL_MS = 20;
 
 export class AccountDurableObject extends DurableObject<Env> {
   private readonly store: Store;
+  private readonly lifecycle: Lifecycle;
   private startupError: unknown;
   private sealer?: Promise<Sealer>;
   /** Instance field so tests can shorten the wait. */
@@ -55,6 +59,7 @@ export class AccountDurableObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new Store(ctx.storage);
+    this.lifecycle = new Lifecycle(ctx, env, this.store, () => this.config().prices);
     // Migrations run before any call is delivered. A failure is kept and answered by every call
     // (a logged 500) instead of thrown here, where it would reset the object on every request.
     void ctx.blockConcurrencyWhile(async () => {
@@ -260,6 +265,44 @@ export class AccountDurableObject extends DurableObject<Env> {
     return this.rpc('stepMigration', () => migrationStore.stepMigration(this.store, id, step, tokenId, Date.now()));
   }
 
+  // ── lifecycle: sessions, the alarm, sweeps, reconciliation (durable-objects/lifecycle.ts) ──
+
+  async createSession(input: sessionStore.NewSession, tokenId: string) {
+    return this.rpc('createSession', () => sessionStore.createSession(this.store, input, { ...this.leaseContext({ id: tokenId, max_database_ttl_seconds: null }), tokenId }));
+  }
+  async heartbeatSession(id: string) {
+    return this.rpc('heartbeatSession', () => sessionStore.heartbeat(this.store, id, Date.now()));
+  }
+  async endSession(id: string, tokenId: string | null) {
+    return this.rpc('endSession', () => sessionStore.endSession(this.store, id, Date.now(), tokenId));
+  }
+  async getSession(id: string) {
+    return this.rpc('getSession', () => sessionStore.getSession(this.store, id, Date.now()));
+  }
+  async alarm() {
+    await this.lifecycle.alarm();
+  }
+  /** Cron's poke: sweep now, in the alarm. */
+  async pokeSweep() {
+    return this.rpc('pokeSweep', () => this.lifecycle.poke());
+  }
+  /** Sweeps now and answers when done (tests, benchmarks, operators). */
+  async sweepNow() {
+    return this.rpc('sweepNow', () => this.lifecycle.sweep());
+  }
+  async reconcileInventory() {
+    return this.rpc('reconcileInventory', () => reconcileStore.inventory(this.store));
+  }
+  async judgeResources(resources: reconcileStore.NamedResource[], graceMs: number) {
+    return this.rpc('judgeResources', () => reconcileStore.judge(this.store, resources, Date.now(), graceMs));
+  }
+  async markGone(ids: string[], listedAfter: number) {
+    return this.rpc('markGone', () => reconcileStore.markGone(this.store, ids, listedAfter, this.config().prices, Date.now()));
+  }
+  async noteOrphanDeleted(resource: reconcileStore.NamedResource) {
+    return this.rpc('noteOrphanDeleted', () => reconcileStore.noteOrphanDeleted(this.store, resource, Date.now()));
+  }
+
   // ── plumbing ───────────────────────────────────────────────────────────────────────────────
 
   private config() {
@@ -293,6 +336,12 @@ export class AccountDurableObject extends DurableObject<Env> {
       console.error(JSON.stringify({ at: 'account-object', method, error: describe(err) }));
       if (err instanceof ApiError) return fail(err);
       return fail(new ApiError('internal', err instanceof StorageError ? 'storage_error' : 'internal', 'internal error'));
+    } finally {
+      // Any call may move a deadline (a create, a keep, a failed delete, a session): keep the
+      // one alarm and the deadline index on the earliest. Cheap when nothing moved.
+      if (!this.startupError) {
+        await this.lifecycle.reschedule().catch((err) => console.error(JSON.stringify({ at: 'account-object', method: 'reschedule', error: describe(err) })));
+      }
     }
   }
 }

@@ -13,6 +13,7 @@ import { leaseMaxCostMicroUsd, usdToMicro, type PriceTable } from '../src/policy
 import { createRateFor, type Policy } from '../src/policy/policy';
 import { fullBucket, take } from '../src/policy/token-bucket';
 import { account, databases, idempotencyKeys, rateBucket } from './schema';
+import { requireActiveSession } from './sessions';
 import type { Store } from './store';
 import { databaseRecord, type DatabaseRecord } from './views';
 
@@ -91,6 +92,9 @@ export function admit(
         reason: acct.abuseReason,
       });
     }
+
+    // A database may only join a session that is still active (durable-objects/sessions.ts).
+    if (input.session_id) requireActiveSession(db, input.session_id, now);
 
     // 2. TTL.
     const ttl = checkTtl(input.ttl_seconds, policy, input.token.max_database_ttl_seconds);

@@ -6,6 +6,7 @@
  */
 import { and, eq, ne } from 'drizzle-orm';
 import { ApiError, notFound } from '../src/errors';
+import { IN_FLIGHT_LEASE_MS } from '../src/lifecycle/schedule';
 import { leaseMaxCostMicroUsd, type PriceTable } from '../src/policy/cost';
 import { databases, idempotencyKeys } from './schema';
 import type { Db, Store } from './store';
@@ -143,7 +144,8 @@ export function beginDelete(store: Store, id: string, opts: { cascade: boolean; 
     }
     const out: DatabaseRecord[] = [];
     for (const row of ordered.reverse()) {
-      const update = { state: 'deleting' as const, deleteAttempts: row.deleteAttempts + 1, nextAttemptAt: null };
+      // Leased: if this attempt never reports (the Worker died), the sweeper takes over then.
+      const update = { state: 'deleting' as const, deleteAttempts: row.deleteAttempts + 1, nextAttemptAt: now + IN_FLIGHT_LEASE_MS };
       db.update(databases).set(update).where(eq(databases.id, row.id)).run();
       if (row.state !== 'deleting') {
         store.appendEvent(db, now, 'database.deleting', { databaseId: row.id, tokenId: opts.tokenId, data: { from: row.state } });

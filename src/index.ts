@@ -1,8 +1,14 @@
 import { app } from './app';
+import { runCron } from './lifecycle/cron';
 
 export { AccountDurableObject } from '../durable-objects/account';
 export { WarmPool } from '../durable-objects/warm-pool';
+export { DeadlineIndex } from '../durable-objects/deadline-index';
+export { ProviderBudget } from '../durable-objects/provider-budget';
 
 export default {
   fetch: app.fetch,
+  async scheduled(controller, env, ctx) {
+    await runCron(env, controller.scheduledTime, ctx);
+  },
 } satisfies ExportedHandler<Env>;

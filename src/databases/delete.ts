@@ -10,17 +10,20 @@
  */
 import type { DatabaseRecord } from '../../durable-objects/account';
 import type { AccountPrincipal } from '../auth/principal';
-import { neonClient } from '../provider/index';
+import { neonClient, type ProviderOptions } from '../provider/index';
 import { unwrap } from '../rpc';
 import { accountOf, needScope } from './access';
 import type { Deleted, WaitUntil } from './service';
 import { toDatabase } from './view';
 
-/** Removes one record's provider resource; true when it is gone (or never existed). */
-export async function deleteAtProvider(env: Env, r: DatabaseRecord): Promise<boolean> {
+/**
+ * Removes one record's provider resource; true when it is gone (or never existed). `options`
+ * lets the sweeper pass its background budget gate (src/lifecycle/budget-gate.ts).
+ */
+export async function deleteAtProvider(env: Env, r: DatabaseRecord, options: Partial<ProviderOptions> = {}): Promise<boolean> {
   const { account, project_id: projectId, branch_id: branchId } = r.provider;
   if (!account || !projectId) return true; // nothing was made, or the sweeper finds it by name
-  const client = neonClient(env, account);
+  const client = neonClient(env, account, options);
   if (r.kind === 'fresh') await client.deleteProject(projectId);
   else if (branchId) await client.deleteBranch(projectId, branchId);
   return true;

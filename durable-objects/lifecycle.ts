@@ -1,0 +1,170 @@
+/**
+ * The account object's lifecycle engine: ONE alarm at the earliest deadline (expiry, session
+ * lapse, delete retry, stale provisioning), a sweep that deletes what is overdue, and the
+ * deadline index kept up to date so cron can find this account without listing accounts.
+ *
+ * The object calls the provider itself, from the alarm (never inside blockConcurrencyWhile):
+ * it holds the records, so the state change and the provider call that justifies it stay in
+ * one place; the alarm gives the sweep its own invocation, retried by the runtime if it dies;
+ * and deletes are idempotent, so a sweep racing a user's delete is harmless. Every provider
+ * call takes a background token from the shared budget, which is what paces a large sweep.
+ */
+import { eq } from 'drizzle-orm';
+import { budgetGate, BACKGROUND } from '../src/lifecycle/budget-gate';
+import { lifecycleConfig } from '../src/lifecycle/config';
+import { removeAtProvider } from '../src/lifecycle/provider-delete';
+import { mapLimit, shardOf } from '../src/lifecycle/schedule';
+import type { PriceTable } from '../src/policy/cost';
+import { DEFAULT_ACCOUNT_ID } from '../src/provider/index';
+import { hasLive, nextDeadline, planSweep, type SweepItem } from './lifecycle-plan';
+import * as registry from './registry';
+import { account, databases, idempotencyKeys } from './schema';
+import type { Store } from './store';
+
+/** Records per planning round, and provider deletes in flight at once per account. */
+const ROUND_SIZE = 100;
+const CONCURRENCY = 8;
+/** Rounds per sweep: one per level of a branch tree (children first), with room to spare. */
+const MAX_ROUNDS = 80;
+
+export interface SweepReport {
+  deleted: number;
+  abandoned: number;
+  failed: number;
+  next_deadline: string | null;
+}
+
+export class Lifecycle {
+  private sweeping: Promise<SweepReport> | undefined;
+  /** The alarm this incarnation set; undefined = unknown (set it again). */
+  private alarmAt: number | null | undefined;
+  private published: { dueAt: number | null; live: boolean } | undefined;
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly env: Env,
+    private readonly store: Store,
+    private readonly prices: () => PriceTable,
+  ) {}
+
+  private config() {
+    return lifecycleConfig(this.env);
+  }
+
+  private accountId(): string | null {
+    return this.store.read('account id', (db) => db.select({ id: account.id }).from(account).get()?.id ?? null);
+  }
+
+  /**
+   * Puts the alarm at the earliest deadline and tells the index when it moved. Called after
+   * every RPC (cheap: a few indexed MIN queries, and storage/RPC only when something changed).
+   */
+  async reschedule(opts: { awaitPublish?: boolean } = {}): Promise<number | null> {
+    const accountId = this.accountId();
+    if (accountId === null) return null;
+    const grace = this.config().provisioningGraceMs;
+    const { dueAt, live } = this.store.read('next deadline', (db) => ({ dueAt: nextDeadline(db, { provisioningGraceMs: grace }), live: hasLive(db) }));
+    if (dueAt !== this.alarmAt) {
+      if (dueAt === null) await this.ctx.storage.deleteAlarm();
+      else await this.ctx.storage.setAlarm(dueAt);
+      this.alarmAt = dueAt;
+    }
+    const publishing = this.publish(accountId, dueAt, live);
+    if (opts.awaitPublish) await publishing;
+    else this.ctx.waitUntil(publishing);
+    return dueAt;
+  }
+
+  private async publish(accountId: string, dueAt: number | null, live: boolean): Promise<void> {
+    if (this.published && this.published.dueAt === dueAt && this.published.live === live) return;
+    this.published = { dueAt, live };
+    const ns = this.env.DEADLINE_INDEX;
+    try {
+      await ns.get(ns.idFromName(`shard-${shardOf(accountId, this.config().shards)}`)).publish(accountId, dueAt, live);
+    } catch (err) {
+      // Forget it so the next reschedule tries again; the alarm does not depend on the index.
+      this.published = undefined;
+      console.error(JSON.stringify({ at: 'deadline-index', account: accountId, error: err instanceof Error ? err.message : String(err) }));
+    }
+  }
+
+  /** The alarm: the runtime clears it when it fires, so forget what was set, then sweep. */
+  async alarm(): Promise<void> {
+    this.alarmAt = undefined;
+    await this.sweep();
+  }
+
+  /** Cron's poke: the sweep runs in the alarm (its own invocation, retried if it dies), now. */
+  async poke(): Promise<void> {
+    await this.ctx.storage.setAlarm(Date.now());
+    this.alarmAt = undefined;
+  }
+
+  /** One sweep at a time per object; concurrent callers share it. */
+  sweep(): Promise<SweepReport> {
+    this.sweeping ??= this.runSweep().finally(() => {
+      this.sweeping = undefined;
+    });
+    return this.sweeping;
+  }
+
+  private async runSweep(): Promise<SweepReport> {
+    const report: SweepReport = { deleted: 0, abandoned: 0, failed: 0, next_deadline: null };
+    const accountId = this.accountId();
+    if (accountId === null) return report;
+    const grace = this.config().provisioningGraceMs;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const items = planSweep(this.store, Date.now(), { provisioningGraceMs: grace, limit: ROUND_SIZE });
+      if (items.length === 0) break;
+      // Deepest first: a parent is never planned with a live child, but siblings at several
+      // depths can be, and a child's delete must not overlap its parent's.
+      for (const depth of [...new Set(items.map((i) => i.record.depth))].sort((a, b) => b - a)) {
+        await mapLimit(
+          items.filter((i) => i.record.depth === depth),
+          CONCURRENCY,
+          (item) => this.remove(accountId, item, report),
+        );
+      }
+    }
+    const next = await this.reschedule({ awaitPublish: true });
+    report.next_deadline = next === null ? null : new Date(next).toISOString();
+    return report;
+  }
+
+  private async remove(accountId: string, item: SweepItem, report: SweepReport): Promise<void> {
+    const { record } = item;
+    const providerAccount = record.provider.account ?? DEFAULT_ACCOUNT_ID;
+    try {
+      await removeAtProvider(this.env, accountId, record, { beforeRequest: budgetGate(this.env, providerAccount, BACKGROUND) });
+    } catch (err) {
+      registry.failDelete(this.store, record.id, err instanceof Error ? err.message : String(err), Date.now());
+      report.failed += 1;
+      return;
+    }
+    if (record.ready_at === null) {
+      abandonCreate(this.store, record.id, item.reason, Date.now());
+      report.abandoned += 1;
+    } else {
+      registry.completeDelete(this.store, record.id, this.prices(), Date.now());
+      report.deleted += 1;
+    }
+  }
+}
+
+/**
+ * A create that never became ready, whose provider resource is now gone: `failed`, its
+ * reservation released and its idempotency key freed (so the agent's retry can run again).
+ */
+function abandonCreate(store: Store, id: string, reason: string, now: number): void {
+  store.write('abandon create', (db) => {
+    const row = registry.getRow(db, id);
+    if (row.state !== 'deleting') return;
+    db.update(databases)
+      .set({ state: 'failed', reservedMicroUsd: 0, nextAttemptAt: null, passwordSealed: null, lastError: `abandoned: ${reason}` })
+      .where(eq(databases.id, id))
+      .run();
+    store.adjustSpend(db, now, { reserved: -row.reservedMicroUsd });
+    db.delete(idempotencyKeys).where(eq(idempotencyKeys.databaseId, id)).run();
+    store.appendEvent(db, now, 'database.failed', { databaseId: id, data: { reason: `create abandoned (${reason}); provider resource removed` } });
+  });
+}

@@ -1,0 +1,149 @@
+/**
+ * Reconciliation of the provider against the registry (cron, every few minutes). For every
+ * provider account it pages through ALL projects named as dblease's, and through the branches
+ * of projects that hold dblease branches, then lets each account object judge the resources
+ * named after it (`dblease-<account>-<db>`):
+ * - a resource with no live record pointing at it, past the grace period, is an orphan: deleted;
+ * - a `ready` record whose resource is gone (confirmed by id) is marked `deleted`, with events.
+ * The name decides the account, and only that account's object decides: a resource of an
+ * account that does not exist here, a warm-pool project, or a protected branch is never touched.
+ */
+import type { NamedResource } from '../../durable-objects/reconcile-store';
+import { accountObject } from '../account-client';
+import { PROJECT_PREFIX } from '../pool/names';
+import { DEFAULT_ACCOUNT_ID, neonClient, providerAccounts, ProviderRequestError, type NeonClient } from '../provider/index';
+import { unwrap } from '../rpc';
+import { BACKGROUND, budgetGate } from './budget-gate';
+import type { LifecycleConfig } from './config';
+import { mapLimit } from './schedule';
+
+const NAME = /^dblease-(acc_[0-9a-z]{20})-(db_[0-9a-z]{20})$/;
+
+/** The account and database a provider resource is named after, or null if it is not such a name. */
+export function parseResourceName(name: string): { accountId: string; dbId: string } | null {
+  const m = NAME.exec(name);
+  return m ? { accountId: m[1]!, dbId: m[2]! } : null;
+}
+
+export interface ReconcileReport {
+  projects_seen: number;
+  branches_seen: number;
+  accounts_checked: number;
+  orphans_deleted: { account_id: string; db_id: string; kind: string; resource_id: string }[];
+  gone_marked: string[];
+  errors: string[];
+}
+
+const isNotFound = (err: unknown) => err instanceof ProviderRequestError && err.notFound;
+
+/** Accounts the deadline index says hold live records (pages through every shard). */
+async function liveAccounts(env: Env, shards: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let shard = 0; shard < shards; shard++) {
+    const stub = env.DEADLINE_INDEX.get(env.DEADLINE_INDEX.idFromName(`shard-${shard}`));
+    for (let after = ''; ; ) {
+      const page = await stub.liveAccounts(after, 1_000);
+      out.push(...page);
+      if (page.length < 1_000) break;
+      after = page[page.length - 1]!;
+    }
+  }
+  return out;
+}
+
+export async function reconcileProvider(env: Env, cfg: LifecycleConfig): Promise<ReconcileReport> {
+  const report: ReconcileReport = { projects_seen: 0, branches_seen: 0, accounts_checked: 0, orphans_deleted: [], gone_marked: [], errors: [] };
+  const live = await liveAccounts(env, cfg.shards);
+  for (const pa of providerAccounts(env)) {
+    try {
+      await reconcileProviderAccount(env, pa.id, live, cfg, report);
+    } catch (err) {
+      report.errors.push(`${pa.id}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return report;
+}
+
+async function reconcileProviderAccount(env: Env, providerAccount: string, live: string[], cfg: LifecycleConfig, report: ReconcileReport) {
+  const client = neonClient(env, providerAccount, { beforeRequest: budgetGate(env, providerAccount, BACKGROUND) });
+  const listedAfter = Date.now();
+  const projects = await client.listProjects({ search: PROJECT_PREFIX });
+  report.projects_seen += projects.length;
+  const projectIds = new Set(projects.map((p) => p.id));
+  const named = new Map<string, NamedResource[]>();
+  for (const p of projects) {
+    const parsed = parseResourceName(p.name);
+    if (!parsed) continue;
+    const list = named.get(parsed.accountId) ?? [];
+    list.push({ db_id: parsed.dbId, kind: 'project', resource_id: p.id, created_at: Date.parse(p.created_at) });
+    named.set(parsed.accountId, list);
+  }
+  const accounts = [...new Set([...named.keys(), ...live])];
+  await mapLimit(accounts, 4, async (accountId) => {
+    try {
+      await reconcileAccount(env, client, providerAccount, accountId, named.get(accountId) ?? [], projectIds, listedAfter, cfg, report);
+    } catch (err) {
+      report.errors.push(`${accountId}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
+}
+
+async function reconcileAccount(
+  env: Env,
+  client: NeonClient,
+  providerAccount: string,
+  accountId: string,
+  namedProjects: NamedResource[],
+  projectIds: Set<string>,
+  listedAfter: number,
+  cfg: LifecycleConfig,
+  report: ReconcileReport,
+) {
+  const stub = accountObject(env, accountId);
+  const inv = unwrap(await stub.reconcileInventory());
+  if (!inv.exists) return; // not an account of this deployment: never ours to delete
+  report.accounts_checked += 1;
+  const resources = [...namedProjects];
+  const branchesOf = new Map<string, Set<string>>();
+  for (const projectId of inv.branch_projects.filter((p) => projectIds.has(p))) {
+    const branches = await client.listBranches(projectId).catch((err) => (isNotFound(err) ? [] : Promise.reject(err)));
+    report.branches_seen += branches.length;
+    branchesOf.set(projectId, new Set(branches.map((b) => b.id)));
+    for (const b of branches) {
+      const parsed = parseResourceName(b.name);
+      if (!parsed || parsed.accountId !== accountId || b.protected) continue;
+      resources.push({ db_id: parsed.dbId, kind: 'branch', resource_id: b.id, created_at: Date.parse(b.created_at), project_id: projectId });
+    }
+  }
+  const verdicts = resources.length ? unwrap(await stub.judgeResources(resources, cfg.orphanGraceMs)) : [];
+  for (const [i, res] of resources.entries()) {
+    if (verdicts[i] !== 'orphan') continue;
+    if (res.kind === 'project') await client.deleteProject(res.resource_id);
+    else await client.deleteBranch(res.project_id!, res.resource_id);
+    unwrap(await stub.noteOrphanDeleted(res));
+    report.orphans_deleted.push({ account_id: accountId, db_id: res.db_id, kind: res.kind, resource_id: res.resource_id });
+  }
+  const gone: string[] = [];
+  for (const r of inv.records) {
+    if (r.state !== 'ready' || (r.provider_account ?? DEFAULT_ACCOUNT_ID) !== providerAccount || !r.project_id) continue;
+    const missing =
+      r.kind === 'fresh'
+        ? !projectIds.has(r.project_id)
+        : !projectIds.has(r.project_id) || (r.branch_id !== null && branchesOf.has(r.project_id) && !branchesOf.get(r.project_id)!.has(r.branch_id));
+    // Confirmed by id before a record is given up: a listing is a snapshot, and search is fuzzy.
+    if (missing && (await confirmedGone(client, r.project_id, r.kind === 'branch' ? r.branch_id : null))) gone.push(r.id);
+  }
+  if (gone.length > 0) report.gone_marked.push(...unwrap(await stub.markGone(gone, listedAfter)));
+}
+
+async function confirmedGone(client: NeonClient, projectId: string, branchId: string | null): Promise<boolean> {
+  try {
+    await client.getProject(projectId);
+  } catch (err) {
+    if (isNotFound(err)) return true;
+    throw err;
+  }
+  if (branchId === null) return false;
+  const branches = await client.listBranches(projectId);
+  return !branches.some((b) => b.id === branchId);
+}
