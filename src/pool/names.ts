@@ -5,9 +5,8 @@
 export const PROJECT_PREFIX = 'dblease-';
 export const POOL_PROJECT_PREFIX = 'dblease-pool-';
 
-/** The project owner role and its database: dblease keeps them to itself. */
+/** The project owner role: dblease keeps it to itself (it never owns the agent's database for long). */
 export const OWNER_ROLE = 'dblease_admin';
-export const OWNER_DATABASE = 'dblease_admin';
 
 /** The role and database handed to the agent in a fresh project. */
 export const AGENT_ROLE = 'agent';

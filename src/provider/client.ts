@@ -214,6 +214,19 @@ export class NeonClient {
     return res.database;
   }
 
+  /** Renames a database or gives it a new owner (e.g. from the project owner to the agent's role). */
+  async updateDatabase(projectId: string, branchId: string, name: string, change: { name?: string; ownerName?: string }): Promise<Database> {
+    const res = await this.mutate<DatabaseOperations>(projectId, {
+      method: 'PATCH',
+      path: path`/projects/${projectId}/branches/${branchId}/databases/${name}`,
+      route: 'PATCH /projects/:project_id/branches/:branch_id/databases/:database_name',
+      body: { database: { ...(change.name ? { name: change.name } : {}), ...(change.ownerName ? { owner_name: change.ownerName } : {}) } },
+      // Setting the same owner or name twice ends in the same state.
+      idempotent: true,
+    });
+    return res.database;
+  }
+
   // ---- endpoints and connections
 
   async startEndpoint(projectId: string, endpointId: string): Promise<Endpoint> {

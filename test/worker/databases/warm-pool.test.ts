@@ -12,7 +12,7 @@ import { ALL_AGENT_SCOPES, newAgent, query } from '../support/databases';
 import { testClient } from '../support/local-stack';
 
 const POOL = 'default';
-const pooled = { ...env, DBLEASE_WARM_POOL_SIZE: '1' } as Env;
+const pooled = { ...env, DBLEASE_WARM_POOL_SIZE: '1' } as unknown as Env;
 const ctx = { waitUntil: (p: Promise<unknown>) => void p.catch(() => {}) };
 
 afterAll(async () => {

@@ -52,7 +52,7 @@ describe('fresh databases on demand', () => {
     } finally {
       await pool.end();
     }
-    expect(Object.keys(db.timings)).toEqual(['create_project', 'create_role', 'create_database', 'connection_uri']);
+    expect(Object.keys(db.timings)).toEqual(['create_project', 'create_role', 'transfer_database', 'connection_uri']);
   });
 
   it('falls back to on-demand creation when the pool is empty or disabled', async () => {
