@@ -9,6 +9,7 @@ import { account } from './routes/account';
 import { databases } from './routes/databases';
 import { events } from './routes/events';
 import { health } from './routes/health';
+import { mcp } from './routes/mcp';
 import { migrationRoutes } from './routes/migrations';
 import { sessions } from './routes/sessions';
 import { sql } from './routes/sql';
@@ -32,6 +33,7 @@ app.route('/v1/tokens', tokens);
 app.route('/v1/databases', databases);
 app.route('/v1', sql);
 app.route('/v1', migrationRoutes);
+app.route('/mcp', mcp);
 app.route('/v1/sessions', sessions);
 app.route('/v1/events', events);
 

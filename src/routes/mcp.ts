@@ -1,0 +1,34 @@
+/**
+ * `POST /mcp`: the MCP endpoint (streamable HTTP, stateless), with dblease bearer tokens. A
+ * missing or bad token is a 401 with `WWW-Authenticate: Bearer`, which MCP clients look for.
+ * GET (a server-initiated stream) and DELETE (ending a session) have nothing to do statelessly.
+ */
+import { Hono } from 'hono';
+import { authenticateToken } from '../auth/middleware';
+import { ApiError, unauthenticated } from '../errors';
+import type { AppEnv } from '../http/context';
+import { handleMcp } from '../mcp/server';
+
+const CHALLENGE = 'Bearer realm="dblease"';
+
+export const mcp = new Hono<AppEnv>()
+  .post('/', async (c) => {
+    const match = c.req.header('authorization')?.match(/^Bearer\s+(\S+)\s*$/i);
+    let principal;
+    try {
+      if (!match) throw unauthenticated();
+      principal = await authenticateToken(c.env, match[1]!);
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 401) throw err;
+      const res = err.toResponse(c.get('requestId'));
+      res.headers.set('www-authenticate', `${CHALLENGE}, error="invalid_token", error_description="${err.message.replace(/"/g, "'")}"`);
+      return res;
+    }
+    return handleMcp(c.req.raw, { env: c.env, ctx: c.executionCtx, principal, requestId: c.get('requestId') });
+  })
+  .on(['GET', 'DELETE'], '/', (c) => {
+    // 405 is what the MCP transport spec asks for here (clients then skip the stream); the body keeps dblease's shape.
+    const err = new ApiError('invalid_request', 'method_not_allowed', 'this MCP server is stateless: POST JSON-RPC messages to /mcp');
+    const res = err.toResponse(c.get('requestId'));
+    return new Response(res.body, { status: 405, headers: { 'content-type': 'application/json', allow: 'POST' } });
+  });
