@@ -66,7 +66,8 @@ export class Lifecycle {
     const { dueAt, live } = this.store.read('next deadline', (db) => ({ dueAt: nextDeadline(db, { provisioningGraceMs: grace }), live: hasLive(db) }));
     if (dueAt !== this.alarmAt) {
       if (dueAt === null) await this.ctx.storage.deleteAlarm();
-      else await this.ctx.storage.setAlarm(dueAt);
+      // Overdue work reports its deadline as 0 ("now"); an alarm in the past fires at once.
+      else await this.ctx.storage.setAlarm(Math.max(dueAt, Date.now()));
       this.alarmAt = dueAt;
     }
     const publishing = this.publish(accountId, dueAt, live);
