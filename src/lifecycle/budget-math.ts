@@ -36,8 +36,13 @@ export interface GrantDecision {
   history: GrantRecord[];
 }
 
-const MINUTE = 60_000;
-const SECOND = 1_000;
+/**
+ * The windows are a little longer than Neon's minute and second: a token is counted when it is
+ * granted, but the request reaches the provider a few milliseconds later, and requests granted
+ * at the end of one window must not bunch up with the next window's at the provider's end.
+ */
+const MINUTE = 61_000;
+const SECOND = 1_100;
 
 function used(history: readonly GrantRecord[], since: number): number {
   let n = 0;

@@ -72,8 +72,9 @@ describe('budget math (sliding windows)', () => {
     expect(first.granted).toBe(4);
     history = first.history;
     const refused = grant(history, 1_500, 1, LIMITS, 'foreground');
-    expect(refused).toMatchObject({ granted: 0, waitMs: 500 });
-    expect(grant(history, 2_001, 1, LIMITS, 'foreground').granted).toBe(1);
+    expect(refused).toMatchObject({ granted: 0, waitMs: 600 });
+    expect(grant(history, 2_000, 1, LIMITS, 'foreground').granted).toBe(0);
+    expect(grant(history, 2_101, 1, LIMITS, 'foreground').granted).toBe(1);
   });
 
   it('never grants more than the minute allows, in any sliding minute', () => {
