@@ -51,6 +51,19 @@ export default defineConfig({
                 DBLEASE_PROVIDER_RATE_PER_MINUTE: '1000000',
                 DBLEASE_PROVIDER_BURST_PER_SECOND: '1000000',
               },
+              // A second Worker bound to dblease's DbleaseBinding entrypoint, as a customer's Worker
+              // would be; tests reach it through CONSUMER (test/worker/binding/). The Worker under
+              // test runs as the pool's runner, so that is the name its binding points at.
+              serviceBindings: { CONSUMER: 'consumer' },
+              workers: [
+                {
+                  name: 'consumer',
+                  modules: true,
+                  scriptPath: './test/worker/fixtures/consumer-worker.js',
+                  compatibilityDate: '2026-08-01',
+                  serviceBindings: { DBLEASE: { name: 'vitest-plugin-runner-worker', entrypoint: 'DbleaseBinding' } },
+                },
+              ],
             },
           })),
         ],

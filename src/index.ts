@@ -3,6 +3,8 @@ import { runCron } from './lifecycle/cron';
 
 export { AccountDurableObject } from '../durable-objects/account';
 export { WarmPool } from '../durable-objects/warm-pool';
+// The service binding for other Workers (src/binding.ts): `entrypoint = "DbleaseBinding"`.
+export { DbleaseBinding } from './binding';
 export { DeadlineIndex } from '../durable-objects/deadline-index';
 export { ProviderBudget } from '../durable-objects/provider-budget';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { diffKeyed, diffSchemas } from '../../../src/migrations/diff';
-import { canonicalJson, fingerprint, snapshotFromRow, type SchemaSnapshot } from '../../../src/migrations/snapshot';
+import { canonicalJson, fingerprint, snapshotFromRow, type SchemaSnapshot, type TableShape } from '../../../src/migrations/snapshot';
 
-const users = () => ({
+const users = (): TableShape => ({
   kind: 'table',
   definition: null,
   columns: {
@@ -33,8 +33,8 @@ describe('schema diff', () => {
   it('reports column type, nullability and default changes, and added/removed columns', () => {
     const after = users();
     after.columns.name = { type: 'character varying(100)', nullable: false, default: "'anon'::character varying" };
-    (after.columns as Record<string, unknown>).email = { type: 'text', nullable: true, default: null };
-    delete (after.columns as Record<string, unknown>).id;
+    after.columns.email = { type: 'text', nullable: true, default: null };
+    delete after.columns.id;
     const [change] = diffSchemas(schema(), schema({ tables: { 'public.users': after } })).tables.changed;
     expect(change!.name).toBe('public.users');
     expect(change!.columns.added).toEqual([{ name: 'email', value: { type: 'text', nullable: true, default: null } }]);
@@ -50,9 +50,9 @@ describe('schema diff', () => {
 
   it('reports indexes, constraints, view definitions and enums', () => {
     const after = users();
-    after.indexes = { ...after.indexes, users_name_idx: 'CREATE INDEX users_name_idx ON public.users USING btree (name)' } as typeof after.indexes;
+    after.indexes.users_name_idx = 'CREATE INDEX users_name_idx ON public.users USING btree (name)';
     after.constraints = { users_pkey: { type: 'primary_key', definition: 'PRIMARY KEY (id, name)' } };
-    const view = (q: string) => ({ kind: 'view', definition: q, columns: {}, indexes: {}, constraints: {} });
+    const view = (q: string): TableShape => ({ kind: 'view', definition: q, columns: {}, indexes: {}, constraints: {} });
     const d = diffSchemas(
       schema({ tables: { 'public.users': users(), 'public.v': view(' SELECT 1') }, enums: { 'public.mood': ['sad', 'ok'] } }),
       schema({ tables: { 'public.users': after, 'public.v': view(' SELECT 2') }, enums: { 'public.mood': ['sad', 'ok', 'happy'] } }),

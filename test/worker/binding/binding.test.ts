@@ -1,0 +1,80 @@
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, createAccount, mintToken, rows } from '../support/agent-sql';
+
+/** The consumer Worker (test/worker/fixtures/consumer-worker.js), bound in vitest.config.ts. */
+const consumer = () => (env as unknown as { CONSUMER: Fetcher }).CONSUMER;
+
+/** Calls `env.DBLEASE[method](...args)` inside the consumer Worker, over the service binding. */
+async function rpc(method: string, ...args: unknown[]): Promise<any> {
+  const res = await consumer().fetch('http://consumer/rpc', { method: 'POST', body: JSON.stringify({ method, args }) });
+  const body = await res.json<any>();
+  expect(res.status, JSON.stringify(body)).toBe(200);
+  return body;
+}
+
+describe('service binding (DbleaseBinding) from a second Worker', () => {
+  let acct: Awaited<ReturnType<typeof createAccount>>;
+
+  beforeAll(async () => {
+    acct = await createAccount('binding');
+  });
+
+  it('runs an agent task end to end: create, SQL, branch, isolated writes, delete', async () => {
+    const res = await consumer().fetch('http://consumer/task', { method: 'POST', body: JSON.stringify({ token: acct.ownerToken }) });
+    const body = await res.json<any>();
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({ parent_sum: 3, branch_sum: 103 });
+    // Made in the caller's account, through the same service layer: visible over HTTP, and deleted.
+    const list = await rpc('list', acct.ownerToken, { state: 'deleted' });
+    expect(list.value.data.map((d: any) => d.id)).toEqual(expect.arrayContaining([body.database_id, body.branch_id]));
+  });
+
+  it('offers create, get, list, sql and delete with the API’s results', async () => {
+    const created = await rpc('create', acct.ownerToken, { ttl_seconds: 300, labels: { k: 'v' } });
+    expect(created.ok).toBe(true);
+    const db = created.value;
+    expect(db).toMatchObject({ object: 'database', state: 'ready', labels: { k: 'v' } });
+    expect(db.connection.direct).toMatch(/^postgresql:\/\//);
+    expect(await rows(acct.ownerToken, db.id, 'select 1 as one')).toEqual([{ one: 1 }]);
+
+    const got = await rpc('get', acct.ownerToken, db.id);
+    expect(got.value).toMatchObject({ id: db.id, state: 'ready' });
+    expect(got.value.connection).toBeUndefined();
+    expect((await rpc('get', acct.ownerToken, db.id, { credentials: true })).value.connection.direct).toBe(db.connection.direct);
+
+    const result = await rpc('sql', acct.ownerToken, db.id, { query: 'select $1::int + 1 as n', params: [41] });
+    expect(result.value).toMatchObject({ command: 'SELECT', rows: [{ n: 42 }] });
+    expect((await rpc('list', acct.ownerToken, { label: 'k:v' })).value.data.map((d: any) => d.id)).toEqual([db.id]);
+
+    const deleted = await rpc('delete', acct.ownerToken, db.id);
+    expect(deleted.value).toMatchObject({ id: db.id, state: 'deleted', pending: false });
+  });
+
+  it('enforces the same account, scopes and policy as HTTP, and returns dblease errors as data', async () => {
+    const unauth = await rpc('list', 'dbl_not_a_token', {});
+    expect(unauth).toMatchObject({ ok: false, error: { type: 'unauthenticated' } });
+
+    const reader = await mintToken(acct, { scopes: ['databases:read'] });
+    const refused = await rpc('create', reader.token, {});
+    expect(refused).toMatchObject({ ok: false, error: { type: 'forbidden', code: 'insufficient_scope', details: { required_scope: 'databases:write' } } });
+    expect((await rpc('sql', reader.token, 'db_00000000000000000000', { query: 'select 1' })).error.code).toBe('insufficient_scope');
+
+    const other = await createAccount('someone else');
+    const theirs = (await rpc('create', other.ownerToken, { ttl_seconds: 300 })).value;
+    expect((await rpc('get', acct.ownerToken, theirs.id)).error.type).toBe('not_found');
+    expect((await rpc('sql', acct.ownerToken, theirs.id, { query: 'select 1' })).error.type).toBe('not_found');
+
+    const bad = await rpc('create', acct.ownerToken, { ttl_seconds: 0 });
+    expect(bad.error).toMatchObject({ code: 'invalid_field', details: { fields: [{ path: 'ttl_seconds' }] } });
+    const tooLong = await rpc('create', acct.ownerToken, { ttl_seconds: 10 * 24 * 3600 });
+    expect(tooLong.ok).toBe(false);
+
+    // The SQL caps are the calling account's policy, as over HTTP (the other account keeps the default).
+    expect((await call('/v1/account/policy', { method: 'PATCH', token: acct.ownerToken, body: { sql_max_rows: 5 } })).status).toBe(200);
+    expect((await rpc('sql', other.ownerToken, theirs.id, { query: 'select generate_series(1, 10)' })).ok).toBe(true);
+    const mine = (await rpc('create', acct.ownerToken, { ttl_seconds: 300 })).value;
+    const overCap = await rpc('sql', acct.ownerToken, mine.id, { query: 'select generate_series(1, 10)' });
+    expect(overCap.error).toMatchObject({ code: 'row_limit_exceeded', details: { limit_rows: 5 } });
+  });
+});
