@@ -1,4 +1,6 @@
 import { benchLocalStack } from './local-stack';
+import { benchSweep } from './sweep';
+import { benchProvisioning } from './provisioning';
 
 /**
  * `npm run bench [-- name…]`: runs the named benchmarks (all when none is named), each on a
@@ -6,6 +8,8 @@ import { benchLocalStack } from './local-stack';
  */
 const benchmarks: Record<string, () => Promise<object>> = {
   'local-stack': benchLocalStack,
+  sweep: benchSweep,
+  provisioning: benchProvisioning,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
