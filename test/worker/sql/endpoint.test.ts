@@ -140,3 +140,15 @@ describe('SQL caps from the account policy', () => {
     expect(res.body.error.details.bytes).toBeGreaterThan(4096);
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents the SQL and migration routes from their schemas', async () => {
+    const doc = await (await call('/openapi.json')).json<any>();
+    for (const path of ['/v1/databases/{id}/sql', '/v1/databases/{id}/migrations', '/v1/migrations/{id}', '/v1/migrations/{id}/apply', '/v1/migrations/{id}/discard']) {
+      expect(doc.paths, path).toHaveProperty([path]);
+    }
+    expect(doc.components.schemas).toHaveProperty('SqlBatch');
+    expect(doc.components.schemas).toHaveProperty('SchemaDiff');
+    expect(doc.paths['/v1/databases/{id}/sql'].post.responses).toHaveProperty('422');
+  });
+});
