@@ -96,10 +96,12 @@ describe('registry', () => {
   });
 
   it('list: newest first, filtered by state, label and session, cursor-paginated without gaps', async () => {
-    const { stub } = await newAccountObject();
+    const { stub, ownerTokenId } = await newAccountObject();
+    // Databases may only join a session that exists and is active (durable-objects/sessions.ts).
+    const session = unwrap(await stub.createSession({ ttl_seconds: 600 }, ownerTokenId)).id;
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) {
-      const db = await readyDatabase(stub, { labels: { team: i % 2 ? 'odd' : 'even' }, session_id: i < 3 ? 'ses_abcdefgh12' : null });
+      const db = await readyDatabase(stub, { labels: { team: i % 2 ? 'odd' : 'even' }, session_id: i < 3 ? session : null });
       ids.push(db.id);
     }
     const seen: string[] = [];
@@ -112,7 +114,7 @@ describe('registry', () => {
     expect(new Set(seen)).toEqual(new Set(ids));
     expect(seen).toHaveLength(7);
     expect(unwrap(await stub.listDatabases({ labels: { team: 'odd' } })).databases).toHaveLength(3);
-    expect(unwrap(await stub.listDatabases({ session_id: 'ses_abcdefgh12' })).databases).toHaveLength(3);
+    expect(unwrap(await stub.listDatabases({ session_id: session })).databases).toHaveLength(3);
     expect(unwrap(await stub.listDatabases({ states: ['provisioning'] })).databases).toHaveLength(0);
     const bad = await stub.listDatabases({ cursor: 'garbage' });
     expect(errorOf(bad).details).toEqual({ fields: [expect.objectContaining({ path: 'cursor' })] });
