@@ -1,5 +1,6 @@
 import { benchLocalStack } from './local-stack';
 import { benchSweep } from './sweep';
+import { benchSweep } from './sweep';
 import { benchProvisioning } from './provisioning';
 
 /**
@@ -8,6 +9,7 @@ import { benchProvisioning } from './provisioning';
  */
 const benchmarks: Record<string, () => Promise<object>> = {
   'local-stack': benchLocalStack,
+  sweep: benchSweep,
   sweep: benchSweep,
   provisioning: benchProvisioning,
 };
