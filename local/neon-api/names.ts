@@ -45,9 +45,12 @@ export function endpointIp(sequence: number): string {
   const perBlock = 254;
   const block = Math.floor((sequence - 1) / perBlock);
   const last = ((sequence - 1) % perBlock) + 1;
-  const base = (1 << 16) + block; // 127.1.0.x upward
-  if (base >= 1 << 24) throw new Error('endpoint address space exhausted');
-  return `127.${(base >> 16) & 255}.${(base >> 8) & 255}.${last}`;
+  // Blocks are the middle two octets counted from 127.1.0: block 1 is 127.1.1.x, block 256 is
+  // 127.2.0.x. (Adding the block to 1 << 16 and reading bits 8-15 put block 1 back on 127.1.0.x,
+  // so endpoint 255 shared an address with endpoint 1 and connections reached the wrong one.)
+  const base = (1 << 8) + block;
+  if (base >= 1 << 16) throw new Error('endpoint address space exhausted');
+  return `127.${base >> 8}.${base & 255}.${last}`;
 }
 
 /** PostgreSQL role and database names the API accepts (they are always quoted in SQL). */
