@@ -116,3 +116,15 @@ describe('who may create', () => {
     expect(Date.parse(db.expires_at) - Date.parse(db.created_at)).toBe(60_000);
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents every database route with the wire schemas', async () => {
+    const doc = await (await call('/openapi.json')).json<any>();
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/v1/databases')).sort()).toEqual(
+      expect.arrayContaining(['/v1/databases', '/v1/databases/{id}', '/v1/databases/{id}/branches', '/v1/databases/{id}/keep', '/v1/databases/{id}/credentials/rotate']),
+    );
+    expect(Object.keys(doc.paths['/v1/databases/{id}']).sort()).toEqual(['delete', 'get', 'patch']);
+    expect(doc.paths['/v1/databases'].post.responses['201'].content['application/json'].schema.$ref).toBe('#/components/schemas/Database');
+    expect(doc.components.schemas.CreateDatabase).toBeDefined();
+  });
+});
