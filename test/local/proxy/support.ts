@@ -1,24 +1,13 @@
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startCluster, type Cluster } from '../../../local/postgres/cluster.js';
 import { configFromEnv } from '../../../local/config.js';
 import { ConnectRefused, type ComputeGate, type EndpointTarget } from '../../../local/hooks.js';
 import { startSqlProxy, type SqlProxy, type SqlProxyOptions } from '../../../local/proxy/index.js';
+import { freePort } from '../../support/free-port';
 
 export const SUPERUSER_PASSWORD = 'test-superuser-pw';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface TestEndpoint {
   id: string;
