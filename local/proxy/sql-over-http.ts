@@ -2,7 +2,8 @@ import type http from 'node:http';
 import type pg from 'pg';
 import { ConnectRefused, type ComputeGate } from '../hooks.js';
 import { awaitAwake } from './endpoint-proxy.js';
-import { textToJson } from './sql-values.js';
+// One conversion for both SQL-over-HTTP implementations (this emulator and the Worker's endpoint).
+import { pgTextToJson } from '../../src/sql/neon-json';
 import type { UpstreamPool } from './upstream-pool.js';
 import { takeEndpointOption } from './wire.js';
 
@@ -162,7 +163,7 @@ function shapeResult(result: pg.QueryResult<unknown[]>, arrayMode: boolean, rawT
     format: f.format,
   }));
   const convert = (value: unknown, i: number) =>
-    rawText ? value : textToJson(value as string | null, fields[i].dataTypeID);
+    rawText ? value : pgTextToJson(value as string | null, fields[i].dataTypeID);
   const rows = result.rows.map((row) =>
     arrayMode ? row.map(convert) : Object.fromEntries(row.map((v, i) => [fields[i].name, convert(v, i)])),
   );
