@@ -31,6 +31,23 @@ describe('the provider request budget', () => {
     expect(await usage(agent)).toMatchObject({ active_databases: 0, reserved_micro_usd: 0 });
   });
 
+  it('costs about one Durable Object round trip per provider call (measured)', async () => {
+    const { budgetGate, FOREGROUND } = await import('../../../src/lifecycle/budget-gate');
+    const gate = budgetGate(env, 'default', FOREGROUND)!;
+    const times: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const started = performance.now();
+      await gate('GET /projects');
+      times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    const p50 = times[100]!;
+    const p99 = times[198]!;
+    console.log(`BUDGET_GATE_MS ${JSON.stringify({ n: times.length, p50, p99 })}`);
+    // Inside workerd the clock only moves on I/O, so this bounds the round trip loosely.
+    expect(p50).toBeLessThan(10);
+  });
+
   it('paces a sweep: the provider never sees more than the budget, and everything still goes', async () => {
     const PER_SECOND = 5;
     const agents = await Promise.all([newAgent(), newAgent(), newAgent()]);
