@@ -1,6 +1,5 @@
 import { benchLocalStack } from './local-stack';
 import { benchSweep } from './sweep';
-import { benchSweep } from './sweep';
 import { benchProvisioning } from './provisioning';
 
 /**
@@ -9,7 +8,6 @@ import { benchProvisioning } from './provisioning';
  */
 const benchmarks: Record<string, () => Promise<object>> = {
   'local-stack': benchLocalStack,
-  sweep: benchSweep,
   sweep: benchSweep,
   provisioning: benchProvisioning,
 };
