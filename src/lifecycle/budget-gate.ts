@@ -13,8 +13,18 @@
 import { providerUnavailable } from '../errors';
 import type { Priority } from './budget-math';
 
+/**
+ * The `PROVIDER_BUDGET` binding, as far as the gate needs it. Structural, so the provider layer
+ * also type-checks in Node programs (benchmarks) that have no Workers types.
+ */
+interface BudgetNamespace {
+  idFromName(name: string): unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  get(id: any): { take(want: number, priority: Priority): Promise<{ granted: number; waitMs: number }> };
+}
+
 export interface BudgetEnv {
-  PROVIDER_BUDGET?: DurableObjectNamespace<import('../../durable-objects/provider-budget').ProviderBudget>;
+  PROVIDER_BUDGET?: BudgetNamespace;
 }
 
 export interface GateOptions {
