@@ -24,6 +24,8 @@ import { StorageError, Store } from './store';
 import { Lifecycle } from './lifecycle';
 import * as reconcileStore from './reconcile-store';
 import * as sessionStore from './sessions';
+import { bookSpend } from './spend-book';
+import type { SpendFigure } from '../src/lifecycle/spend-figures';
 import { databaseRecord, type DatabaseRecord, type TokenView } from './views';
 
 export type { AdmitCreateInput, ProviderNames, DatabasePatch, ListDatabasesFilter, DatabasePage, DatabaseRecord, TokenView };
@@ -298,6 +300,10 @@ export class AccountDurableObject extends DurableObject<Env> {
   }
   async markGone(ids: string[], listedAfter: number) {
     return this.rpc('markGone', () => reconcileStore.markGone(this.store, ids, listedAfter, this.config().prices, Date.now()));
+  }
+  /** Books the provider's consumption figures against the records' reservations. */
+  async bookSpend(figures: SpendFigure[]) {
+    return this.rpc('bookSpend', () => bookSpend(this.store, figures, this.config().prices, Date.now()));
   }
   async noteOrphanDeleted(resource: reconcileStore.NamedResource) {
     return this.rpc('noteOrphanDeleted', () => reconcileStore.noteOrphanDeleted(this.store, resource, Date.now()));

@@ -37,7 +37,8 @@ function requireLive(row: Row) {
 /** Re-reserves for a lease that now ends at `expiresAt` (ms); more money must fit under the cap. */
 function reserveUntil(store: Store, db: Db, row: Row, expiresAt: number, ctx: LeaseContext): number {
   const cost = leaseMaxCostMicroUsd(Math.max(0, expiresAt - row.createdAt) / 1000, ctx.prices);
-  const delta = cost - row.reservedMicroUsd;
+  // What the record holds against the cap is its reservation plus what was booked from it as spent.
+  const delta = cost - (row.reservedMicroUsd + row.spentMicroUsd);
   if (delta > 0) {
     const month = store.spendRow(db, ctx.now);
     const check = checkSpend({
@@ -50,7 +51,7 @@ function reserveUntil(store: Store, db: Db, row: Row, expiresAt: number, ctx: Le
   }
   // A shorter lease keeps its larger reservation: money already held is released at delete.
   if (delta > 0) store.adjustSpend(db, ctx.now, { reserved: delta });
-  return Math.max(cost, row.reservedMicroUsd);
+  return Math.max(cost - row.spentMicroUsd, row.reservedMicroUsd);
 }
 
 export function updateDatabase(store: Store, id: string, patch: DatabasePatch, ctx: LeaseContext): DatabaseRecord {

@@ -15,7 +15,9 @@ import { lifecycleConfig } from '../src/lifecycle/config';
 import { removeAtProvider } from '../src/lifecycle/provider-delete';
 import { mapLimit, shardOf } from '../src/lifecycle/schedule';
 import type { PriceTable } from '../src/policy/cost';
-import { DEFAULT_ACCOUNT_ID } from '../src/provider/index';
+import { DEFAULT_ACCOUNT_ID, neonClient } from '../src/provider/index';
+import { fetchSpendFigures, type SpendSubject } from '../src/lifecycle/spend-figures';
+import { bookSpend } from './spend-book';
 import { hasLive, nextDeadline, planSweep, type SweepItem } from './lifecycle-plan';
 import * as registry from './registry';
 import { account, databases, idempotencyKeys } from './schema';
@@ -117,6 +119,7 @@ export class Lifecycle {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const items = planSweep(this.store, Date.now(), { provisioningGraceMs: grace, limit: ROUND_SIZE });
       if (items.length === 0) break;
+      await this.bookFinalSpend(items);
       // Deepest first: a parent is never planned with a live child, but siblings at several
       // depths can be, and a child's delete must not overlap its parent's.
       for (const depth of [...new Set(items.map((i) => i.record.depth))].sort((a, b) => b - a)) {
@@ -130,6 +133,29 @@ export class Lifecycle {
     const next = await this.reschedule({ awaitPublish: true });
     report.next_deadline = next === null ? null : new Date(next).toISOString();
     return report;
+  }
+
+  /**
+   * The provider's figures for the ready records about to go, booked: once a resource is deleted
+   * its consumption can no longer be asked for. One request per 100 records per provider account,
+   * on the background budget; if it fails, the delete books an estimate instead (never more than
+   * the reservation), so clean-up never waits on it.
+   */
+  private async bookFinalSpend(items: SweepItem[]): Promise<void> {
+    const byAccount = new Map<string, SpendSubject[]>();
+    for (const { record: r } of items) {
+      if (r.ready_at === null || !r.provider.project_id || !r.provider.branch_id) continue;
+      const pa = r.provider.account ?? DEFAULT_ACCOUNT_ID;
+      byAccount.set(pa, [...(byAccount.get(pa) ?? []), { id: r.id, project_id: r.provider.project_id, branch_id: r.provider.branch_id, since: Date.parse(r.created_at) }]);
+    }
+    for (const [pa, subjects] of byAccount) {
+      try {
+        const client = neonClient(this.env, pa, { beforeRequest: budgetGate(this.env, pa, BACKGROUND) });
+        bookSpend(this.store, await fetchSpendFigures(client, subjects, Date.now()), this.prices(), Date.now());
+      } catch (err) {
+        console.error(JSON.stringify({ at: 'sweep.spend', provider_account: pa, error: err instanceof Error ? err.message : String(err) }));
+      }
+    }
   }
 
   private async remove(accountId: string, item: SweepItem, report: SweepReport): Promise<void> {

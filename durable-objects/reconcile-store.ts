@@ -18,6 +18,7 @@ export interface InventoryRecord {
   project_id: string | null;
   branch_id: string | null;
   ready_at: number | null;
+  created_at: number;
 }
 
 export interface Inventory {
@@ -47,6 +48,7 @@ export function inventory(store: Store): Inventory {
         project_id: r.providerProjectId,
         branch_id: r.providerBranchId,
         ready_at: r.readyAt,
+        created_at: r.createdAt,
       })),
       branch_projects: branchProjects.map((b) => b.p!).filter(Boolean),
     };

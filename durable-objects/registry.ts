@@ -7,7 +7,8 @@
 import { and, eq, ne } from 'drizzle-orm';
 import { ApiError, notFound } from '../src/errors';
 import { IN_FLIGHT_LEASE_MS } from '../src/lifecycle/schedule';
-import { leaseMaxCostMicroUsd, type PriceTable } from '../src/policy/cost';
+import type { PriceTable } from '../src/policy/cost';
+import { bookAtDelete } from '../src/policy/spend-booking';
 import { databases, idempotencyKeys } from './schema';
 import type { Db, Store } from './store';
 import { databaseRecord, type DatabaseRecord } from './views';
@@ -168,20 +169,25 @@ export function failDelete(store: Store, id: string, reason: string, now: number
 }
 
 /**
- * Marks a database deleted: the password is dropped, the reservation released, and the
- * estimated cost of the time it lived is booked as spent (cron replaces it with the provider's).
+ * Marks a database deleted: the password is dropped and the reservation released. What it cost
+ * is booked as spent: the provider's figures booked so far (cron, and the sweep just before it
+ * deletes), plus the most the lease could have cost since them, as the resource is gone now.
  */
 export function completeDelete(store: Store, id: string, prices: PriceTable, now: number): DatabaseRecord {
   return store.write('complete delete', (db) => {
     const row = getRow(db, id);
     if (row.state === 'deleted') return databaseRecord(row);
     if (row.state !== 'deleting') throw notInState(row, 'deleting');
-    const lived = row.readyAt === null ? 0 : leaseMaxCostMicroUsd(Math.max(0, now - row.createdAt) / 1000, prices);
-    const spent = Math.min(row.reservedMicroUsd, lived);
-    const update = { state: 'deleted' as const, deletedAt: now, passwordSealed: null, reservedMicroUsd: 0, nextAttemptAt: null };
+    const holding = { spent: row.spentMicroUsd, reserved: row.reservedMicroUsd };
+    // A record that never became ready cost nothing: its reservation goes back whole.
+    const booking =
+      row.readyAt === null
+        ? { spent: row.spentMicroUsd, reserved: 0, delta: 0 }
+        : bookAtDelete(holding, Math.max(0, now - (row.spentAsOf ?? row.createdAt)) / 1000, row.spentAsOf !== null, prices);
+    const update = { state: 'deleted' as const, deletedAt: now, passwordSealed: null, reservedMicroUsd: 0, spentMicroUsd: booking.spent, nextAttemptAt: null };
     db.update(databases).set(update).where(eq(databases.id, id)).run();
-    store.adjustSpend(db, now, { reserved: -row.reservedMicroUsd, spent });
-    store.appendEvent(db, now, 'database.deleted', { databaseId: id, data: { spent_micro_usd: spent } });
+    store.adjustSpend(db, now, { reserved: -row.reservedMicroUsd, spent: booking.delta });
+    store.appendEvent(db, now, 'database.deleted', { databaseId: id, data: { spent_micro_usd: booking.spent } });
     return databaseRecord({ ...row, ...update });
   });
 }

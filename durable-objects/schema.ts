@@ -73,6 +73,14 @@ export const databases = sqliteTable(
     kept: integer('kept', { mode: 'boolean' }).notNull(),
     /** The maximum cost of the lease, held against the spend cap while the record is live. */
     reservedMicroUsd: integer('reserved_micro_usd').notNull(),
+    /**
+     * Booked as actually spent: the provider's consumption figures, priced (cron and the sweep),
+     * plus at delete an estimate of the time since them. `spent + reserved` never grows except
+     * through a cap-checked reservation, so booking moves money, it never adds any.
+     */
+    spentMicroUsd: integer('spent_micro_usd').notNull().default(0),
+    /** Time up to which `spent` is the provider's figures; null = never reconciled. */
+    spentAsOf: integer('spent_as_of'),
     createdAt: integer('created_at').notNull(),
     readyAt: integer('ready_at'),
     deletedAt: integer('deleted_at'),

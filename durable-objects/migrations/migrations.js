@@ -2,13 +2,15 @@ import journal from './meta/_journal.json';
 import m0000 from './0000_wise_jean_grey.sql';
 import m0001 from './0001_hesitant_swarm.sql';
 import m0002 from './0002_nifty_ser_duncan.sql';
+import m0003 from './0003_long_jackal.sql';
 
   export default {
     journal,
     migrations: {
       m0000,
 m0001,
-m0002
+m0002,
+m0003
     }
   }
   

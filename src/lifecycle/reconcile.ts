@@ -5,10 +5,12 @@
  * named after it (`dblease-<account>-<db>`):
  * - a resource with no live record pointing at it, past the grace period, is an orphan: deleted;
  * - a `ready` record whose resource is gone (confirmed by id) is marked `deleted`, with events.
+ * - the spend of every ready record is reconciled: the provider's consumption figures for its
+ *   branch, fetched for all accounts together (100 branches a request), booked by its account.
  * The name decides the account, and only that account's object decides: a resource of an
  * account that does not exist here, a warm-pool project, or a protected branch is never touched.
  */
-import type { NamedResource } from '../../durable-objects/reconcile-store';
+import type { InventoryRecord, NamedResource } from '../../durable-objects/reconcile-store';
 import { accountObject } from '../account-client';
 import { PROJECT_PREFIX } from '../pool/names';
 import { DEFAULT_ACCOUNT_ID, neonClient, providerAccounts, ProviderRequestError, type NeonClient } from '../provider/index';
@@ -16,6 +18,7 @@ import { unwrap } from '../rpc';
 import { BACKGROUND, budgetGate } from './budget-gate';
 import type { LifecycleConfig } from './config';
 import { mapLimit } from './schedule';
+import { fetchSpendFigures, type SpendFigure, type SpendSubject } from './spend-figures';
 
 const NAME = /^dblease-(acc_[0-9a-z]{20})-(db_[0-9a-z]{20})$/;
 
@@ -31,6 +34,9 @@ export interface ReconcileReport {
   accounts_checked: number;
   orphans_deleted: { account_id: string; db_id: string; kind: string; resource_id: string }[];
   gone_marked: string[];
+  /** Records whose spent/reserved moved, and by how much in all (µ$). */
+  spend_booked: number;
+  spend_moved_micro_usd: number;
   errors: string[];
 }
 
@@ -52,7 +58,7 @@ async function liveAccounts(env: Env, shards: number): Promise<string[]> {
 }
 
 export async function reconcileProvider(env: Env, cfg: LifecycleConfig): Promise<ReconcileReport> {
-  const report: ReconcileReport = { projects_seen: 0, branches_seen: 0, accounts_checked: 0, orphans_deleted: [], gone_marked: [], errors: [] };
+  const report: ReconcileReport = { projects_seen: 0, branches_seen: 0, accounts_checked: 0, orphans_deleted: [], gone_marked: [], spend_booked: 0, spend_moved_micro_usd: 0, errors: [] };
   const live = await liveAccounts(env, cfg.shards);
   for (const pa of providerAccounts(env)) {
     try {
@@ -79,11 +85,32 @@ async function reconcileProviderAccount(env: Env, providerAccount: string, live:
     named.set(parsed.accountId, list);
   }
   const accounts = [...new Set([...named.keys(), ...live])];
+  const spend = new Map<string, SpendSubject[]>();
   await mapLimit(accounts, 4, async (accountId) => {
     try {
-      await reconcileAccount(env, client, providerAccount, accountId, named.get(accountId) ?? [], projectIds, listedAfter, cfg, report);
+      const subjects = await reconcileAccount(env, client, providerAccount, accountId, named.get(accountId) ?? [], projectIds, listedAfter, cfg, report);
+      if (subjects.length > 0) spend.set(accountId, subjects);
     } catch (err) {
       report.errors.push(`${accountId}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
+  await reconcileSpend(env, client, spend, report);
+}
+
+/** Fetches the figures of every account's subjects at once, then lets each account book its own. */
+async function reconcileSpend(env: Env, client: NeonClient, spend: Map<string, SpendSubject[]>, report: ReconcileReport) {
+  const owner = new Map<string, string>();
+  for (const [accountId, subjects] of spend) for (const s of subjects) owner.set(s.id, accountId);
+  const figures = await fetchSpendFigures(client, [...spend.values()].flat(), Date.now());
+  const perAccount = new Map<string, SpendFigure[]>();
+  for (const f of figures) perAccount.set(owner.get(f.id)!, [...(perAccount.get(owner.get(f.id)!) ?? []), f]);
+  await mapLimit([...perAccount], 4, async ([accountId, list]) => {
+    try {
+      const booked = unwrap(await accountObject(env, accountId).bookSpend(list));
+      report.spend_booked += booked.booked;
+      report.spend_moved_micro_usd += booked.moved_micro_usd;
+    } catch (err) {
+      report.errors.push(`${accountId} spend: ${err instanceof Error ? err.message : String(err)}`);
     }
   });
 }
@@ -98,10 +125,10 @@ async function reconcileAccount(
   listedAfter: number,
   cfg: LifecycleConfig,
   report: ReconcileReport,
-) {
+): Promise<SpendSubject[]> {
   const stub = accountObject(env, accountId);
   const inv = unwrap(await stub.reconcileInventory());
-  if (!inv.exists) return; // not an account of this deployment: never ours to delete
+  if (!inv.exists) return []; // not an account of this deployment: never ours to delete
   report.accounts_checked += 1;
   const resources = [...namedProjects];
   const branchesOf = new Map<string, Set<string>>();
@@ -134,6 +161,15 @@ async function reconcileAccount(
     if (missing && (await confirmedGone(client, r.project_id, r.kind === 'branch' ? r.branch_id : null))) gone.push(r.id);
   }
   if (gone.length > 0) report.gone_marked.push(...unwrap(await stub.markGone(gone, listedAfter)));
+  return spendSubjects(inv.records, providerAccount, projectIds).filter((s) => !gone.includes(s.id));
+}
+
+/** Ready records of this provider account whose project the listing holds (the rest are gone). */
+export function spendSubjects(records: InventoryRecord[], providerAccount: string, projectIds?: Set<string>): SpendSubject[] {
+  return records
+    .filter((r) => r.state === 'ready' && (r.provider_account ?? DEFAULT_ACCOUNT_ID) === providerAccount && r.project_id && r.branch_id)
+    .filter((r) => !projectIds || projectIds.has(r.project_id!))
+    .map((r) => ({ id: r.id, project_id: r.project_id!, branch_id: r.branch_id!, since: r.created_at }));
 }
 
 async function confirmedGone(client: NeonClient, projectId: string, branchId: string | null): Promise<boolean> {
