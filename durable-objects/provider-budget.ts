@@ -7,17 +7,21 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { lifecycleConfig } from '../src/lifecycle/config';
-import { grant, type BudgetLimits, type GrantRecord, type Priority } from '../src/lifecycle/budget-math';
+import { grant, release, type BudgetLimits, type GrantRecord, type Priority } from '../src/lifecycle/budget-math';
 
 export interface BudgetGrant {
   granted: number;
   waitMs: number;
+  /** With `holdMs`: the id to `release` when the request has ended. */
+  grantId?: number;
 }
 
 export interface BudgetStatus {
   limits: BudgetLimits;
   granted_last_minute: number;
   granted_last_second: number;
+  /** Grants per calendar second (epoch seconds → count), the last two minutes: to compare with the provider's own count. */
+  granted_by_second: Record<string, number>;
   refused: number;
 }
 
@@ -25,24 +29,43 @@ export class ProviderBudget extends DurableObject<Env> {
   private history: GrantRecord[] = [];
   private override: BudgetLimits | undefined;
   private refused = 0;
+  private nextId = 1;
+  private bySecond = new Map<number, number>();
 
   private limits(): BudgetLimits {
     return this.override ?? lifecycleConfig(this.env).budget;
   }
 
-  /** Up to `want` tokens (at most 64 at once); with none, how long until one frees up. */
-  take(want: number, priority: Priority = 'foreground'): BudgetGrant {
+  /**
+   * Up to `want` tokens (at most 64 at once); with none, how long until one frees up. With
+   * `holdMs`, one token held in the second's window until `release(grantId)` (or `holdMs`).
+   */
+  take(want: number, priority: Priority = 'foreground', holdMs?: number): BudgetGrant {
     const now = Date.now();
-    const decision = grant(this.history, now, Math.min(64, Math.max(1, want)), this.limits(), priority);
+    const hold = holdMs === undefined ? undefined : { id: this.nextId++, untilMs: now + holdMs };
+    const decision = grant(this.history, now, Math.min(64, Math.max(1, hold ? 1 : want)), this.limits(), priority, hold);
     this.history = decision.history;
     if (decision.granted === 0) this.refused += 1;
-    return { granted: decision.granted, waitMs: decision.waitMs };
+    else this.count(now, decision.granted);
+    return { granted: decision.granted, waitMs: decision.waitMs, ...(hold && decision.granted > 0 ? { grantId: hold.id } : {}) };
+  }
+
+  /** The request of grant `grantId` has ended: its token leaves the second's window a second from now. */
+  release(grantId: number): void {
+    release(this.history, grantId, Date.now());
+  }
+
+  private count(now: number, n: number): void {
+    const second = Math.floor(now / 1000);
+    this.bySecond.set(second, (this.bySecond.get(second) ?? 0) + n);
+    for (const s of this.bySecond.keys()) if (s < second - 120) this.bySecond.delete(s);
   }
 
   /** Operator (and test) override of the vars; null goes back to them. */
   setLimits(limits: BudgetLimits | null): BudgetStatus {
     this.override = limits ?? undefined;
     this.history = [];
+    this.bySecond.clear();
     this.refused = 0;
     return this.status();
   }
@@ -50,6 +73,12 @@ export class ProviderBudget extends DurableObject<Env> {
   status(): BudgetStatus {
     const now = Date.now();
     const sum = (since: number) => this.history.reduce((n, g) => n + (g.at > since ? g.n : 0), 0);
-    return { limits: this.limits(), granted_last_minute: sum(now - 60_000), granted_last_second: sum(now - 1_000), refused: this.refused };
+    return {
+      limits: this.limits(),
+      granted_last_minute: sum(now - 60_000),
+      granted_last_second: sum(now - 1_000),
+      granted_by_second: Object.fromEntries([...this.bySecond].map(([k, v]) => [String(k), v])),
+      refused: this.refused,
+    };
   }
 }

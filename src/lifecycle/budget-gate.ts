@@ -20,7 +20,10 @@ import type { Priority } from './budget-math';
 interface BudgetNamespace {
   idFromName(name: string): unknown;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  get(id: any): { take(want: number, priority: Priority): Promise<{ granted: number; waitMs: number }> };
+  get(id: any): {
+    take(want: number, priority: Priority, holdMs?: number): Promise<{ granted: number; waitMs: number; grantId?: number }>;
+    release(grantId: number): Promise<void>;
+  };
 }
 
 export interface BudgetEnv {
@@ -38,23 +41,38 @@ export const BACKGROUND: GateOptions = { priority: 'background', maxWaitMs: 120_
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A `beforeRequest` hook for the provider client, or undefined where no budget is bound. */
-export function budgetGate(env: BudgetEnv, providerAccountId: string, opts: GateOptions = FOREGROUND): ((route: string) => Promise<void>) | undefined {
+/**
+ * Longest a token is held in the second's window if its release never arrives: one exchange's
+ * longest timeout (the patient deletes', src/lifecycle/provider-delete.ts) and a margin.
+ */
+export const MAX_HOLD_MS = 65_000;
+
+/**
+ * A `beforeRequest` hook for the provider client, or undefined where no budget is bound. It
+ * resolves with the function that reports the exchange's end: the token stays in the budget's
+ * second window from grant until then, so requests held up on their way cannot bunch into one
+ * second at the provider. The report is not awaited: it costs the caller nothing.
+ */
+export function budgetGate(env: BudgetEnv, providerAccountId: string, opts: GateOptions = FOREGROUND): ((route: string) => Promise<(() => void) | void>) | undefined {
   const ns = env.PROVIDER_BUDGET;
   if (!ns) return undefined;
   return async () => {
     const started = Date.now();
+    const stub = ns.get(ns.idFromName(providerAccountId));
     for (;;) {
-      let answer: { granted: number; waitMs: number };
+      let answer: { granted: number; waitMs: number; grantId?: number };
       try {
-        answer = await ns.get(ns.idFromName(providerAccountId)).take(1, opts.priority);
+        answer = await stub.take(1, opts.priority, MAX_HOLD_MS);
       } catch (err) {
         // The budget object unreachable must not stop clean-up or creates: the provider's own
         // 429 (retried by the client) still protects it. Logged so an operator sees it.
         console.error(JSON.stringify({ at: 'provider-budget', error: err instanceof Error ? err.message : String(err) }));
         return;
       }
-      if (answer.granted > 0) return;
+      if (answer.granted > 0) {
+        const id = answer.grantId;
+        return id === undefined ? undefined : () => void stub.release(id).catch(() => {});
+      }
       if (Date.now() - started + answer.waitMs > opts.maxWaitMs) {
         throw providerUnavailable("dblease's request budget at the database provider is spent for now", Math.ceil(answer.waitMs / 1000));
       }

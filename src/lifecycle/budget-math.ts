@@ -24,7 +24,24 @@ export const DEFAULT_LIMITS: BudgetLimits = { perMinute: 700, perSecond: 40, bac
 export interface GrantRecord {
   at: number;
   n: number;
+  /** Set when the caller will report the request's end (`release`): the grant's id. */
+  id?: number;
+  /**
+   * While the request may still be on its way, its token stays in the second's window: until
+   * `releasedAt`, or, if the release never comes (the isolate died), until `holdUntil`.
+   */
+  holdUntil?: number;
+  releasedAt?: number;
 }
+
+/**
+ * When a grant stops occupying the second's window (before the window's length is added). A
+ * request granted but held up on its way (queued behind slow ones on a connection, or in a
+ * stalled event loop at the provider) still arrives, and it arrives in whatever second it gets
+ * there: counting it from grant until its exchange ended is what bounds every calendar second
+ * at the provider, however requests bunch in transit.
+ */
+const endOf = (g: GrantRecord) => g.releasedAt ?? g.holdUntil ?? g.at;
 
 export type Priority = 'foreground' | 'background';
 
@@ -44,38 +61,67 @@ export interface GrantDecision {
 const MINUTE = 61_000;
 const SECOND = 1_100;
 
-function used(history: readonly GrantRecord[], since: number): number {
+function usedInMinute(history: readonly GrantRecord[], now: number): number {
   let n = 0;
-  for (const g of history) if (g.at > since) n += g.n;
+  for (const g of history) if (g.at > now - MINUTE) n += g.n;
   return n;
 }
 
-/** Ms until `excess` tokens have left the window of `windowMs` that ends at `now`. */
-function waitFor(history: readonly GrantRecord[], now: number, windowMs: number, excess: number): number {
+function usedInSecond(history: readonly GrantRecord[], now: number): number {
+  let n = 0;
+  for (const g of history) if (endOf(g) > now - SECOND) n += g.n;
+  return n;
+}
+
+/** Ms until `excess` tokens have left the window of `windowMs` that ends at `now`, by `end`. */
+function waitFor(history: readonly GrantRecord[], now: number, windowMs: number, excess: number, end: (g: GrantRecord) => number): number {
+  const ends = history.map((g) => ({ t: end(g), n: g.n })).filter((e) => e.t > now - windowMs).sort((a, b) => a.t - b.t);
   let freed = 0;
-  for (const g of history) {
-    if (g.at <= now - windowMs) continue;
-    freed += g.n;
-    if (freed >= excess) return Math.max(1, g.at + windowMs - now);
+  for (const e of ends) {
+    freed += e.n;
+    if (freed >= excess) return Math.max(1, e.t + windowMs - now);
   }
   return windowMs;
 }
 
-/** Grants up to `want` tokens now, as the windows allow. `history` is sorted oldest first. */
-export function grant(history: readonly GrantRecord[], now: number, want: number, limits: BudgetLimits, priority: Priority): GrantDecision {
-  const kept = history.filter((g) => g.at > now - MINUTE);
+/** A request in flight reports its end any moment: ask again soon rather than at its hold limit. */
+const IN_FLIGHT_RECHECK_MS = 200;
+
+/**
+ * Grants up to `want` tokens now, as the windows allow. `history` is sorted oldest first. With
+ * `hold`, the grant occupies the second's window until released (or `hold.untilMs`).
+ */
+export function grant(
+  history: readonly GrantRecord[],
+  now: number,
+  want: number,
+  limits: BudgetLimits,
+  priority: Priority,
+  hold?: { id: number; untilMs: number },
+): GrantDecision {
+  const kept = history.filter((g) => g.at > now - MINUTE || endOf(g) > now - SECOND);
   const minuteCap = priority === 'background' ? Math.floor(limits.perMinute * limits.backgroundShare) : limits.perMinute;
-  const inMinute = used(kept, now - MINUTE);
-  const inSecond = used(kept, now - SECOND);
+  const inMinute = usedInMinute(kept, now);
+  const inSecond = usedInSecond(kept, now);
   const room = Math.min(minuteCap - inMinute, limits.perSecond - inSecond);
   const granted = Math.max(0, Math.min(Math.floor(want), room));
-  if (granted > 0) return { granted, waitMs: 0, history: [...kept, { at: now, n: granted }] };
-  const waitMs = Math.max(
-    inMinute >= minuteCap ? waitFor(kept, now, MINUTE, inMinute - minuteCap + 1) : 0,
-    inSecond >= limits.perSecond ? waitFor(kept, now, SECOND, inSecond - limits.perSecond + 1) : 0,
-    1,
-  );
+  if (granted > 0) {
+    const record: GrantRecord = hold ? { at: now, n: granted, id: hold.id, holdUntil: hold.untilMs } : { at: now, n: granted };
+    return { granted, waitMs: 0, history: [...kept, record] };
+  }
+  let secondWait = 0;
+  if (inSecond >= limits.perSecond) {
+    secondWait = waitFor(kept, now, SECOND, inSecond - limits.perSecond + 1, endOf);
+    if (kept.some((g) => g.holdUntil !== undefined && g.releasedAt === undefined && g.holdUntil > now)) secondWait = Math.min(secondWait, IN_FLIGHT_RECHECK_MS);
+  }
+  const waitMs = Math.max(inMinute >= minuteCap ? waitFor(kept, now, MINUTE, inMinute - minuteCap + 1, (g) => g.at) : 0, secondWait, 1);
   return { granted: 0, waitMs, history: kept };
+}
+
+/** Marks grant `id` ended at `now` (its request answered, failed or was abandoned). */
+export function release(history: GrantRecord[], id: number, now: number): void {
+  const g = history.find((r) => r.id === id);
+  if (g && g.releasedAt === undefined) g.releasedAt = now;
 }
 
 /** Limits from the operator's vars; anything missing or unreadable keeps Neon's documented figure. */

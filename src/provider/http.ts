@@ -19,9 +19,10 @@ export interface ProviderOptions {
   onExchange?: (event: { route: string; method: string; phase: 'start' | 'end'; at: number }) => void;
   /**
    * Awaited before every HTTP exchange, retries and operation polls included: the shared
-   * provider request budget (src/lifecycle/budget-gate.ts). It may throw (503) to give up.
+   * provider request budget (src/lifecycle/budget-gate.ts). It may throw (503) to give up. What
+   * it resolves with, if a function, is called when the exchange has ended (answered or not).
    */
-  beforeRequest?: (route: string) => Promise<void>;
+  beforeRequest?: (route: string) => Promise<(() => void) | void>;
 }
 
 /**
@@ -99,7 +100,7 @@ export async function providerCall<T>(account: ProviderAccount, spec: CallSpec, 
     let failure: Failure;
     let status: number | undefined;
     let what: string;
-    await options.beforeRequest?.(spec.route);
+    const ended = await options.beforeRequest?.(spec.route);
     options.onExchange?.({ route: spec.route, method: spec.method, phase: 'start', at: Date.now() });
     try {
       const res = await fetch(url, {
@@ -135,6 +136,7 @@ export async function providerCall<T>(account: ProviderAccount, spec: CallSpec, 
       failure = { kind: 'ambiguous' };
       what = name === 'TimeoutError' || name === 'AbortError' ? `did not answer within ${timeoutMs} ms` : 'could not be reached';
     } finally {
+      ended?.();
       options.onExchange?.({ route: spec.route, method: spec.method, phase: 'end', at: Date.now() });
     }
     const decision = nextRetry(
