@@ -21,7 +21,30 @@ CREATE TABLE IF NOT EXISTS pool_entries (
 );
 CREATE INDEX IF NOT EXISTS pool_entries_ready ON pool_entries (state, ready_at);
 CREATE TABLE IF NOT EXISTS pool_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pool_claims (
+  project_id TEXT PRIMARY KEY,
+  provider_account TEXT NOT NULL,
+  claimed_by_account TEXT NOT NULL,
+  claimed_by_db TEXT NOT NULL,
+  claimed_at INTEGER NOT NULL
+);
 `;
+
+/**
+ * How long the pool remembers who claimed a project: far longer than any create saga lives, so
+ * reconciliation can always tell whose a `dblease-pool-` project is while its record may still
+ * lack the id (the project keeps its pool name; the record is what points at it afterwards).
+ */
+export const CLAIM_MEMORY_MS = 24 * 3_600_000;
+
+/** Who took a pool project (a database being created), and when. */
+export interface PoolClaim {
+  projectId: string;
+  providerAccount: string;
+  accountId: string;
+  dbId: string;
+  claimedAt: number;
+}
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -48,8 +71,11 @@ export class PoolStore {
     return Number(this.sql.exec('SELECT count(*) AS n FROM pool_entries WHERE state = ?', state).one().n);
   }
 
-  /** Takes the oldest ready entry out of the pool in one statement; null when there is none. */
-  take(): PoolEntry | null {
+  /**
+   * Takes the oldest ready entry out of the pool; null when there is none. With a claimant, the
+   * claim is remembered in the same synchronous step, so the project is never nobody's.
+   */
+  take(claimant?: { accountId: string; dbId: string }, now = Date.now()): PoolEntry | null {
     const rows = this.sql
       .exec(
         `DELETE FROM pool_entries WHERE id = (
@@ -57,11 +83,34 @@ export class PoolStore {
          ) RETURNING *`,
       )
       .toArray();
-    return rows.length > 0 ? toEntry(rows[0]) : null;
+    const entry = rows.length > 0 ? toEntry(rows[0]) : null;
+    if (entry && claimant) {
+      this.sql.exec('DELETE FROM pool_claims WHERE claimed_at < ?', now - CLAIM_MEMORY_MS);
+      this.sql.exec(
+        'INSERT OR REPLACE INTO pool_claims (project_id, provider_account, claimed_by_account, claimed_by_db, claimed_at) VALUES (?, ?, ?, ?, ?)',
+        entry.projectId, entry.accountId, claimant.accountId, claimant.dbId, now,
+      );
+    }
+    return entry;
+  }
+
+  /** Claims remembered (the last CLAIM_MEMORY_MS), for reconciliation. */
+  claims(): PoolClaim[] {
+    return this.sql
+      .exec('SELECT * FROM pool_claims ORDER BY claimed_at')
+      .toArray()
+      .map((r) => ({
+        projectId: String(r.project_id),
+        providerAccount: String(r.provider_account),
+        accountId: String(r.claimed_by_account),
+        dbId: String(r.claimed_by_db),
+        claimedAt: Number(r.claimed_at),
+      }));
   }
 
   /** Puts a claimed entry back (its claimer could not make it usable). */
   putBack(entry: PoolEntry, now: number): void {
+    this.sql.exec('DELETE FROM pool_claims WHERE project_id = ?', entry.projectId);
     this.sql.exec('DELETE FROM pool_entries WHERE id = ?', entry.id);
     this.insertReady(entry, now);
   }

@@ -3,7 +3,8 @@ import { ApiError } from '../src/errors';
 import { fillPoolEntry, type PoolEntry } from '../src/pool/entry';
 import { regionOfPool, shortId } from '../src/pool/names';
 import { neonClient } from '../src/provider/index';
-import { PoolStore } from './warm-pool-store';
+import { BACKGROUND, budgetGate } from '../src/lifecycle/budget-gate';
+import { PoolStore, type PoolClaim } from './warm-pool-store';
 
 export interface WarmPoolStatus {
   pool: string;
@@ -76,10 +77,13 @@ export class WarmPool extends DurableObject<Env> {
     return this.status();
   }
 
-  /** One entry, never handed out before and never again; null when the pool is empty. */
-  claim(pool: string): PoolEntry | null {
+  /**
+   * One entry, never handed out before and never again; null when the pool is empty. The
+   * claimant (the database being created) is remembered with it for CLAIM_MEMORY_MS.
+   */
+  claim(pool: string, claimant?: { accountId: string; dbId: string }): PoolEntry | null {
     this.name(pool);
-    const entry = this.store.take();
+    const entry = this.store.take(claimant);
     this.kick();
     return entry;
   }
@@ -125,8 +129,18 @@ export class WarmPool extends DurableObject<Env> {
     return this.store.projects();
   }
 
+  /** Who claimed which project, recently: reconciliation's way to judge claimed pool projects. */
+  claims(): PoolClaim[] {
+    return this.store.claims();
+  }
+
   async alarm(): Promise<void> {
     await this.refill();
+  }
+
+  /** Pool upkeep is background work: it must leave agents' creates their share of the budget. */
+  private client(providerAccount: string) {
+    return neonClient(this.env, providerAccount, { beforeRequest: budgetGate(this.env, providerAccount, BACKGROUND) });
   }
 
   /** Starts a refill in the background if the pool is short. */
@@ -155,6 +169,7 @@ export class WarmPool extends DurableObject<Env> {
           id,
           regionId: region === 'default' ? undefined : region,
           load: this.store.loadByAccount(),
+          gate: BACKGROUND,
           onProject: (projectId, accountId) => this.store.noteProject(id, projectId, accountId),
         });
         this.store.finishFilling(entry, Date.now());
@@ -175,7 +190,7 @@ export class WarmPool extends DurableObject<Env> {
   private async cleanStranded(): Promise<void> {
     for (const s of this.store.strandedFills(this.live)) {
       if (s.projectId && s.accountId) {
-        const ok = await neonClient(this.env, s.accountId)
+        const ok = await this.client(s.accountId)
           .deleteProject(s.projectId)
           .then(() => true, () => false);
         // Keep the row if the delete failed, so the next refill tries again.

@@ -28,7 +28,7 @@ async function deleteByName(env: Env, name: string): Promise<void> {
   }
 }
 
-async function provisionFresh(env: Env, admitted: Admitted, hooks: ProvisionHooks): Promise<Provisioned> {
+async function provisionFresh(env: Env, accountId: string, admitted: Admitted, hooks: ProvisionHooks): Promise<Provisioned> {
   const names = admitted.provider_names;
   const region = admitted.database.region;
   const regionId = region === DEFAULT_REGION ? undefined : region;
@@ -40,7 +40,7 @@ async function provisionFresh(env: Env, admitted: Admitted, hooks: ProvisionHook
     onProject: (projectId: string, accountId: string) => hooks.note({ provider_account: accountId, project_id: projectId }),
   };
   const made = warmPoolEnabled(env)
-    ? await acquireFreshDatabase(env, { pool: region, name: names.resource, ...options })
+    ? await acquireFreshDatabase(env, { pool: region, name: names.resource, claimant: { accountId, dbId: admitted.database.id }, ...options })
     : await createFreshDatabase(env, names.resource, options);
   hooks.undoWith(() => neonClient(env, made.accountId).deleteProject(made.projectId));
   const uri = new URL(made.connectionUri);
@@ -53,7 +53,8 @@ async function provisionFresh(env: Env, admitted: Admitted, hooks: ProvisionHook
     role_name: made.roleName,
     database_name: made.databaseName,
   };
-  // A pool project's name does not carry this record's ids: note them before anything else can fail.
+  // A pool project's name does not carry this record's ids: the claim noted its project at once
+  // (onProject); the rest of the facts now.
   if (made.source === 'pool') hooks.note(facts);
   return { facts, password: decodeURIComponent(uri.password) };
 }
@@ -67,7 +68,7 @@ export function createDatabase(env: Env, ctx: WaitUntil, principal: AccountPrinc
       kind: 'fresh',
       body: input,
       region: regionFor(env, input.region),
-      provision: (admitted, hooks) => provisionFresh(env, admitted, hooks),
+      provision: (admitted, hooks) => provisionFresh(env, principal.account_id, admitted, hooks),
       refusal: (err: ProviderRequestError) =>
         err.status === 400 && /region/i.test(err.message) ? invalidFields([{ path: 'region', message: 'not a region this deployment serves' }]) : undefined,
     },

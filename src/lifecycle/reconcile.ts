@@ -12,7 +12,9 @@
  */
 import type { InventoryRecord, NamedResource } from '../../durable-objects/reconcile-store';
 import { accountObject } from '../account-client';
-import { PROJECT_PREFIX } from '../pool/names';
+import { POOL_PROJECT_PREFIX, PROJECT_PREFIX } from '../pool/names';
+import { warmPool } from '../pool/claim';
+import type { PoolClaim } from '../../durable-objects/warm-pool-store';
 import { DEFAULT_ACCOUNT_ID, neonClient, providerAccounts, ProviderRequestError, type NeonClient } from '../provider/index';
 import { unwrap } from '../rpc';
 import { BACKGROUND, budgetGate } from './budget-gate';
@@ -77,11 +79,14 @@ async function reconcileProviderAccount(env: Env, providerAccount: string, live:
   report.projects_seen += projects.length;
   const projectIds = new Set(projects.map((p) => p.id));
   const named = new Map<string, NamedResource[]>();
+  const claims = await poolClaims(env, cfg);
   for (const p of projects) {
-    const parsed = parseResourceName(p.name);
+    // A claimed pool project keeps its pool name; the pool says whose it is (from the claim on).
+    const claim = p.name.startsWith(POOL_PROJECT_PREFIX) ? claims.get(p.id) : undefined;
+    const parsed = claim && claim.providerAccount === providerAccount ? { accountId: claim.accountId, dbId: claim.dbId } : parseResourceName(p.name);
     if (!parsed) continue;
     const list = named.get(parsed.accountId) ?? [];
-    list.push({ db_id: parsed.dbId, kind: 'project', resource_id: p.id, created_at: Date.parse(p.created_at) });
+    list.push({ db_id: parsed.dbId, kind: 'project', resource_id: p.id, created_at: claim?.claimedAt ?? Date.parse(p.created_at) });
     named.set(parsed.accountId, list);
   }
   const accounts = [...new Set([...named.keys(), ...live])];
@@ -95,6 +100,16 @@ async function reconcileProviderAccount(env: Env, providerAccount: string, live:
     }
   });
   await reconcileSpend(env, client, spend, report);
+}
+
+/**
+ * Recent claims of the configured warm pools, by project id. A pool project nobody claimed is
+ * the pool's own (it cleans up its stranded fills); a claimed one is judged by its claimant.
+ */
+async function poolClaims(env: Env, cfg: LifecycleConfig): Promise<Map<string, PoolClaim>> {
+  const out = new Map<string, PoolClaim>();
+  for (const pool of cfg.warmPoolRegions) for (const c of await warmPool(env, pool).claims()) out.set(c.projectId, c);
+  return out;
 }
 
 /** Fetches the figures of every account's subjects at once, then lets each account book its own. */

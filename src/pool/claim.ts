@@ -19,14 +19,17 @@ export async function claimWarmDatabase(
   env: Env,
   pool: string,
   provider: Partial<ProviderOptions> = {},
+  claim: { claimant?: { accountId: string; dbId: string }; onProject?: FreshOptions['onProject'] } = {},
 ): Promise<ProvisionedDatabase | null> {
   const started = Date.now();
   const stub = warmPool(env, pool);
-  const entry = await stub.claim(pool);
+  const entry = await stub.claim(pool, claim.claimant);
   const claimedAt = Date.now();
   if (!entry) return null;
   let password: string;
   try {
+    // The project keeps its pool name: the record must point at it before anything else can fail.
+    await claim.onProject?.(entry.projectId, entry.accountId);
     password = await neonClient(env, entry.accountId, provider).resetRolePassword(entry.projectId, entry.branchId, entry.roleName);
   } catch (err) {
     const gone = err instanceof ProviderRequestError && err.notFound;
@@ -54,12 +57,12 @@ export async function claimWarmDatabase(
  */
 export async function acquireFreshDatabase(
   env: Env,
-  input: { pool: string; name: string } & FreshOptions,
+  input: { pool: string; name: string; claimant?: { accountId: string; dbId: string } } & FreshOptions,
 ): Promise<ProvisionedDatabase> {
-  const { pool, name, ...options } = input;
+  const { pool, name, claimant, ...options } = input;
   let claimed: ProvisionedDatabase | null = null;
   try {
-    claimed = await claimWarmDatabase(env, pool, options.provider);
+    claimed = await claimWarmDatabase(env, pool, options.provider, { claimant, onProject: options.onProject });
   } catch (err) {
     // A pool project that vanished is the pool's problem, not the agent's: create one instead.
     if (!(err instanceof ProviderRequestError && err.notFound)) throw err;

@@ -1,3 +1,4 @@
+import type { GateOptions } from '../lifecycle/budget-gate';
 import type { ProviderEnv } from '../provider/index';
 import { placedClient } from '../provider/index';
 import { poolProjectName } from './names';
@@ -27,10 +28,10 @@ export interface PoolEntry {
  */
 export async function fillPoolEntry(
   env: ProviderEnv,
-  input: { id: string; regionId?: string; load?: Record<string, number>; onProject?: BuildInput['onProject'] },
+  input: { id: string; regionId?: string; load?: Record<string, number>; onProject?: BuildInput['onProject']; gate?: GateOptions },
 ): Promise<PoolEntry> {
   const { id } = input;
-  const client = placedClient(env, input.load);
+  const client = placedClient(env, input.load, {}, input.gate);
   const built = await buildProject(client, { projectName: poolProjectName(id), regionId: input.regionId, onProject: input.onProject });
   try {
     // Nothing runs on it until it is claimed; a suspended compute costs nothing and wakes on connect.

@@ -1,6 +1,6 @@
 import { placeProject, providerAccount, providerAccounts, type ProviderEnv } from './accounts';
 import { NeonClient } from './client';
-import { budgetGate, type BudgetEnv } from '../lifecycle/budget-gate';
+import { budgetGate, FOREGROUND, type BudgetEnv, type GateOptions } from '../lifecycle/budget-gate';
 import { DEFAULT_OPTIONS, type ProviderOptions } from './http';
 
 export { DEFAULT_ACCOUNT_ID, placeProject, providerAccount, providerAccounts } from './accounts';
@@ -20,8 +20,16 @@ export function neonClient(env: ProviderEnv & BudgetEnv, accountId: string, opti
   return new NeonClient(providerAccount(env, accountId), { ...DEFAULT_OPTIONS, beforeRequest: budgetGate(env, accountId), ...options });
 }
 
-/** A client on the account where a new project should go (see `placeProject`), on its budget too. */
-export function placedClient(env: ProviderEnv & BudgetEnv, load?: Record<string, number>, options: Partial<ProviderOptions> = {}): NeonClient {
+/**
+ * A client on the account where a new project should go (see `placeProject`), on its budget too
+ * (the foreground share unless `gate` says otherwise: pool fills are background work).
+ */
+export function placedClient(
+  env: ProviderEnv & BudgetEnv,
+  load?: Record<string, number>,
+  options: Partial<ProviderOptions> = {},
+  gate: GateOptions = FOREGROUND,
+): NeonClient {
   const account = placeProject(providerAccounts(env), load);
-  return new NeonClient(account, { ...DEFAULT_OPTIONS, beforeRequest: budgetGate(env, account.id), ...options });
+  return new NeonClient(account, { ...DEFAULT_OPTIONS, beforeRequest: budgetGate(env, account.id, gate), ...options });
 }
