@@ -1,11 +1,6 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { createApiClient, EndpointType, type Operation } from '@neondatabase/api-client';
 import pg from 'pg';
-import { configFromEnv } from '../local/config';
-import { startLocalStack, type LocalStack } from '../local/stack';
-import { freePort } from '../test/support/free-port';
+import { startThrowawayStack } from '../test/support/throwaway-stack';
 import { machine, writeResult } from './report';
 import { measure, measureBursts, summarize, table, type Summary } from './stats';
 
@@ -37,21 +32,7 @@ async function createBranchWithEndpoint(api: Api, projectId: string): Promise<vo
 }
 
 export async function benchLocalStack(): Promise<object> {
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dblease-bench-'));
-  const stack: LocalStack = await startLocalStack(
-    configFromEnv(
-      {},
-      {
-        dataDir,
-        pgPort: 0,
-        pgInternalPort: await freePort(),
-        apiPort: 0,
-        proxyPort: 0,
-        rateLimit: { perMinute: 1_000_000, perSecondPerRoute: 1_000_000 },
-        log: () => {},
-      },
-    ),
-  );
+  const stack = await startThrowawayStack({}, 'dblease-bench-');
   try {
     const api = createApiClient({ apiKey: stack.config.apiKey, baseURL: stack.urls.api });
     const admin = await stack.cluster.connect('postgres');
@@ -107,7 +88,6 @@ export async function benchLocalStack(): Promise<object> {
     console.log(`\nwritten to ${await writeResult('local-stack', result)}`);
     return result;
   } finally {
-    await stack.stop();
-    await fs.rm(dataDir, { recursive: true, force: true });
+    await stack.dispose();
   }
 }

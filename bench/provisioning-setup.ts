@@ -1,76 +1,32 @@
 /** The provisioning benchmark's fixtures: a throw-away local stack, Workers on it, accounts, timers. */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
-import { unstable_startWorker } from 'wrangler';
-import { configFromEnv } from '../local/config';
-import { startLocalStack, type LocalStack } from '../local/stack';
-import { freePort } from '../test/support/free-port';
+import type { LocalStack } from '../local/stack';
+import { startDevWorker, type DevWorker } from '../test/support/dev-worker';
+import { startThrowawayStack } from '../test/support/throwaway-stack';
 
 const OPERATOR_TOKEN = 'bench-operator-token';
 
 export async function benchStack(): Promise<{ stack: LocalStack; dispose: () => Promise<void> }> {
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dblease-bench-prov-'));
-  const stack = await startLocalStack(
-    configFromEnv(
-      {},
-      {
-        dataDir,
-        pgPort: 0,
-        pgInternalPort: await freePort(),
-        apiPort: 0,
-        proxyPort: 0,
-        rateLimit: { perMinute: 1_000_000, perSecondPerRoute: 1_000_000 },
-        log: () => {},
-      },
-    ),
-  );
-  return {
-    stack,
-    dispose: async () => {
-      await stack.stop();
-      await fs.rm(dataDir, { recursive: true, force: true });
-    },
-  };
+  const stack = await startThrowawayStack({}, 'dblease-bench-prov-');
+  return { stack, dispose: () => stack.dispose() };
 }
 
-export interface BenchWorker {
-  url: string;
-  dispose: () => Promise<void>;
-}
+export type BenchWorker = DevWorker;
 
-/** The real Worker (Wrangler's programmatic dev server, workerd) on the stack, with fresh DO state. */
-export async function benchWorker(stack: LocalStack, vars: { warmPoolSize: number }): Promise<BenchWorker> {
-  const persist = await fs.mkdtemp(path.join(os.tmpdir(), 'dblease-bench-worker-'));
-  const plain = (value: string) => ({ type: 'plain_text' as const, value });
-  const secret = (value: string) => ({ type: 'secret_text' as const, value });
-  const worker = await unstable_startWorker({
-    config: path.resolve('wrangler.toml'),
-    bindings: {
-      NEON_API_URL: plain(stack.urls.api),
-      NEON_LOCAL_PROXY: plain(`${stack.config.host}:${stack.config.proxyPort}`),
-      DBLEASE_ENV: plain('development'),
-      DBLEASE_WARM_POOL_SIZE: plain(String(vars.warmPoolSize)),
+/** The real Worker on the stack, with fresh DO state and limits lifted for bursts. */
+export function benchWorker(stack: LocalStack, vars: { warmPoolSize: number }): Promise<BenchWorker> {
+  return startDevWorker(stack, {
+    name: 'bench',
+    operatorToken: OPERATOR_TOKEN,
+    vars: {
+      DBLEASE_WARM_POOL_SIZE: String(vars.warmPoolSize),
       // The benchmark's bursts are far above an agent's policy; admission is measured separately.
       // The local stack's own rate limit is lifted too; Neon's real budget is not what is measured here.
-      DBLEASE_PROVIDER_RATE_PER_MINUTE: plain('1000000'),
-      DBLEASE_PROVIDER_BURST_PER_SECOND: plain('100000'),
-      DBLEASE_POLICY_MAX: plain(JSON.stringify({ max_active_databases: 100_000, creates_per_minute: 1_000_000, create_burst: 1_000_000, monthly_spend_cap_usd: 1_000_000 })),
-      NEON_API_KEY: secret(stack.config.apiKey),
-      DBLEASE_OPERATOR_TOKEN: secret(OPERATOR_TOKEN),
-      DBLEASE_ENCRYPTION_KEY: secret('bench-encryption-key-0123456789abcdef'),
+      DBLEASE_PROVIDER_RATE_PER_MINUTE: '1000000',
+      DBLEASE_PROVIDER_BURST_PER_SECOND: '100000',
+      DBLEASE_POLICY_MAX: JSON.stringify({ max_active_databases: 100_000, creates_per_minute: 1_000_000, create_burst: 1_000_000, monthly_spend_cap_usd: 1_000_000 }),
     },
-    dev: { server: { hostname: '127.0.0.1', port: await freePort() }, inspector: false, watch: false, persist, logLevel: 'none' },
   });
-  await worker.ready;
-  return {
-    url: (await worker.url).origin,
-    dispose: async () => {
-      await worker.dispose();
-      await fs.rm(persist, { recursive: true, force: true });
-    },
-  };
 }
 
 export async function api(url: string, token: string, method: string, route: string, body?: unknown) {

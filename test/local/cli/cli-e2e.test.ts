@@ -6,10 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unstable_startWorker } from 'wrangler';
-import { configFromEnv } from '../../../local/config';
-import { startLocalStack, type LocalStack } from '../../../local/stack';
-import { freePort } from '../../support/free-port';
+import { startDevWorker, type DevWorker } from '../../support/dev-worker';
+import { startThrowawayStack, type ThrowawayStack } from '../../support/throwaway-stack';
 
 /**
  * The `dblease` CLI as users run it: a subprocess with `--json`, against the real Worker
@@ -32,8 +30,8 @@ interface Run {
   json: Json;
 }
 
-let stack: LocalStack;
-let worker: Awaited<ReturnType<typeof unstable_startWorker>>;
+let stack: ThrowawayStack;
+let worker: DevWorker;
 let workerUrl: string;
 let token: string;
 const tempDirs: string[] = [];
@@ -115,44 +113,9 @@ async function isGone(id: string) {
 }
 
 beforeAll(async () => {
-  const dataDir = await tempDir('dblease-cli-e2e-stack-');
-  stack = await startLocalStack(
-    configFromEnv(
-      {},
-      {
-        dataDir,
-        pgPort: 0,
-        pgInternalPort: await freePort(),
-        apiPort: 0,
-        proxyPort: 0,
-        rateLimit: { perMinute: 1_000_000, perSecondPerRoute: 1_000_000 },
-        log: () => {},
-      },
-    ),
-  );
-  const persist = await tempDir('dblease-cli-e2e-worker-');
-  const plain = (value: string) => ({ type: 'plain_text' as const, value });
-  const secret = (value: string) => ({ type: 'secret_text' as const, value });
-  worker = await unstable_startWorker({
-    config: path.join(ROOT, 'wrangler.toml'),
-    bindings: {
-      NEON_API_URL: plain(stack.urls.api),
-      NEON_LOCAL_PROXY: plain(`${stack.config.host}:${stack.config.proxyPort}`),
-      DBLEASE_ENV: plain('development'),
-      NEON_API_KEY: secret(stack.config.apiKey),
-      DBLEASE_OPERATOR_TOKEN: secret(OPERATOR_TOKEN),
-      DBLEASE_ENCRYPTION_KEY: secret('cli-e2e-encryption-key-0123456789abcdef'),
-    },
-    dev: {
-      server: { hostname: '127.0.0.1', port: await freePort() },
-      inspector: false,
-      watch: false,
-      // Fresh Durable Object state per run, outside the repository's .wrangler folder.
-      persist,
-    },
-  });
-  await worker.ready;
-  workerUrl = (await worker.url).origin;
+  stack = await startThrowawayStack({}, 'dblease-cli-e2e-stack-');
+  worker = await startDevWorker(stack, { name: 'cli-e2e', operatorToken: OPERATOR_TOKEN });
+  workerUrl = worker.url;
 
   const health = await fetch(`${workerUrl}/healthz`);
   expect(health.status, 'the Worker answers /healthz').toBe(200);
@@ -171,7 +134,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.dispose().catch(() => {});
-  await stack?.stop().catch(() => {});
+  await stack?.dispose().catch(() => {});
   for (const dir of tempDirs) await fs.rm(dir, { recursive: true, force: true }).catch(() => {});
 }, 60_000);
 

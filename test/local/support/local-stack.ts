@@ -1,40 +1,19 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { createApiClient, type Api, type Operation } from '@neondatabase/api-client';
-import { configFromEnv, type LocalStackConfig } from '../../../local/config';
-import { startLocalStack, type LocalStack } from '../../../local/stack';
-import { freePort } from '../../support/free-port';
+import type { LocalStackConfig } from '../../../local/config';
+import { startThrowawayStack, type ThrowawayStack } from '../../support/throwaway-stack';
 
-export interface RunningStack extends LocalStack {
+export interface RunningStack extends ThrowawayStack {
   client: Api<unknown>;
   /** The API origin, for `/_admin` and `/healthz`. */
   origin: string;
   admin(pathname: string, init?: RequestInit): Promise<Response>;
   /** Waits until every operation has finished. */
   settle(projectId: string, operations: Operation[]): Promise<void>;
-  /** Stops the stack and removes its data folder. */
-  dispose(): Promise<void>;
 }
 
 /** The whole local stack, as `npm run local` composes it, on free ports and a fresh folder. */
 export async function startStack(overrides: Partial<LocalStackConfig> = {}): Promise<RunningStack> {
-  const dataDir = overrides.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'dblease-stack-test-')));
-  const stack = await startLocalStack(
-    configFromEnv(
-      {},
-      {
-        dataDir,
-        pgPort: 0,
-        pgInternalPort: await freePort(),
-        apiPort: 0,
-        proxyPort: 0,
-        rateLimit: { perMinute: 100_000, perSecondPerRoute: 10_000 },
-        log: () => {},
-        ...overrides,
-      },
-    ),
-  );
+  const stack = await startThrowawayStack({ rateLimit: { perMinute: 100_000, perSecondPerRoute: 10_000 }, ...overrides }, 'dblease-stack-test-');
   const client = createApiClient({ apiKey: stack.config.apiKey, baseURL: stack.urls.api });
   const origin = stack.urls.api.replace(/\/api\/v2$/, '');
   return {
@@ -58,9 +37,6 @@ export async function startStack(overrides: Partial<LocalStackConfig> = {}): Pro
         }
       }
     },
-    async dispose() {
-      await stack.stop();
-      await fs.rm(dataDir, { recursive: true, force: true });
-    },
+    dispose: () => stack.dispose(),
   };
 }

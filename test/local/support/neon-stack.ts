@@ -7,8 +7,7 @@ import pg from 'pg';
 import { configFromEnv, type LocalStackConfig } from '../../../local/config';
 import type { NeonApi } from '../../../local/neon-api/index';
 import type { Cluster } from '../../../local/postgres/cluster';
-import { startLocalStack } from '../../../local/stack';
-import { freePort } from '../../support/free-port';
+import { startThrowawayStack } from '../../support/throwaway-stack';
 
 /** Whether something accepts TCP connections at host:port (an endpoint's listener). */
 function accepts(host: string, port: number): Promise<boolean> {
@@ -47,11 +46,8 @@ export interface TestStack {
 export async function startTestStack(opts: { dataDir?: string; overrides?: Partial<LocalStackConfig> } = {}): Promise<TestStack> {
   const dataDir = opts.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'neon-api-test-')));
   // The real composition: the control plane with the real proxies in front of PostgreSQL.
-  const stack = await startLocalStack(
-    configFromEnv({}, {
-      dataDir, pgInternalPort: await freePort(), pgPort: 0, apiPort: 0, proxyPort: 0, log: () => {}, ...opts.overrides,
-    }),
-  );
+  // Neon's own rate limit stays as configured (Neon's defaults unless overridden).
+  const stack = await startThrowawayStack({ dataDir, rateLimit: configFromEnv({}).rateLimit, ...opts.overrides });
   const { config, cluster, api } = stack;
   const baseURL = stack.urls.api;
   return {
