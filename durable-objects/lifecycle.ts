@@ -26,13 +26,6 @@ import type { Store } from './store';
 /** Records per planning round, and provider deletes in flight at once per account. */
 const ROUND_SIZE = 100;
 const CONCURRENCY = 8;
-/**
- * A provider that is slow to drop many databases at once answers a delete late, not never; no
- * agent waits on a sweep, so a delete is given 45 s rather than re-sent at 10 s while the first
- * is still being carried out (which only doubled the provider's work and our request count).
- * With the operation wait (30 s) this stays inside IN_FLIGHT_LEASE_MS.
- */
-const PATIENT_DELETE = { requestTimeoutMs: 45_000, budgetMs: 60_000 };
 /** Rounds per sweep: one per level of a branch tree (children first), with room to spare. */
 const MAX_ROUNDS = 80;
 
@@ -169,7 +162,7 @@ export class Lifecycle {
     const { record } = item;
     const providerAccount = record.provider.account ?? DEFAULT_ACCOUNT_ID;
     try {
-      await removeAtProvider(this.env, accountId, record, { ...PATIENT_DELETE, beforeRequest: budgetGate(this.env, providerAccount, BACKGROUND) });
+      await removeAtProvider(this.env, accountId, record, { beforeRequest: budgetGate(this.env, providerAccount, BACKGROUND) });
     } catch (err) {
       registry.failDelete(this.store, record.id, err instanceof Error ? err.message : String(err), Date.now());
       report.failed += 1;

@@ -42,10 +42,10 @@ export const BACKGROUND: GateOptions = { priority: 'background', maxWaitMs: 120_
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Longest a token is held in the second's window if its release never arrives: one exchange's
- * longest timeout (the patient deletes', src/lifecycle/provider-delete.ts) and a margin.
+ * Longest a token is held in the second's window if its release never arrives (the isolate
+ * died): longer than any one exchange may take (10 s, src/provider/http.ts).
  */
-export const MAX_HOLD_MS = 65_000;
+export const MAX_HOLD_MS = 15_000;
 
 /**
  * A `beforeRequest` hook for the provider client, or undefined where no budget is bound. It

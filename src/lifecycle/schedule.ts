@@ -21,11 +21,10 @@ export function retryBackoffMs(attempts: number, baseMs = 5_000, capMs = 3_600_0
 
 /**
  * How long a clean-up that was started may stay silent before another sweep takes it over:
- * longer than one patient provider delete with its retries and operation wait (60 s + 30 s,
- * durable-objects/lifecycle.ts), so a sweep never races a delete that is still running, short
- * enough that a crash is retried soon.
+ * longer than one provider call with its retries and operation wait (20 s + 30 s), so a sweep
+ * never races a delete that is still running, short enough that a crash is retried soon.
  */
-export const IN_FLIGHT_LEASE_MS = 120_000;
+export const IN_FLIGHT_LEASE_MS = 60_000;
 
 /** FNV-1a over the id: a stable, even spread of account ids over `shards` index shards. */
 export function shardOf(accountId: string, shards: number): number {

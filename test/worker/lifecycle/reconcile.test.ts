@@ -7,7 +7,7 @@ import { call } from '../support/api';
 import { branchDb, createDb, newAgent, providerProjects, usage } from '../support/databases';
 import { testClient } from '../support/local-stack';
 import { unwrap } from '../../../src/rpc';
-import { dbState, eventTypes, events, stubOf } from './support';
+import { accountSql, dbState, eventTypes, events, stubOf } from './support';
 
 /** One pass with no grace period, so resources made a moment ago can be judged. */
 const reconcileNow = () => reconcileProvider(env, { ...lifecycleConfig(env), orphanGraceMs: 0 });
@@ -84,6 +84,9 @@ describe('reconciliation of the provider against the registry', () => {
     expect(eventTypes(trail, db.id).slice(-2)).toEqual(['database.deleting', 'database.deleted']);
     expect(trail.find((e) => e.type === 'database.deleting' && e.database_id === db.id).data).toMatchObject({ reason: 'provider_resource_gone' });
     expect((await usage(agent)).active_databases).toBe(1);
-    expect((await usage(agent)).reserved_micro_usd).toBe(survivor.reserved_usd * 1_000_000);
+    // The survivor's reservation, less what reconciliation booked from it as spent (its storage so far).
+    const [held] = await accountSql(agent, 'select reserved_micro_usd as reserved, spent_micro_usd as spent from databases where id = ?', survivor.id);
+    expect(Number(held!.reserved) + Number(held!.spent)).toBe(survivor.reserved_usd * 1_000_000);
+    expect((await usage(agent)).reserved_micro_usd).toBe(Number(held!.reserved));
   });
 });
