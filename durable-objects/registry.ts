@@ -130,7 +130,7 @@ export function beginDelete(store: Store, id: string, opts: { cascade: boolean; 
       db.select().from(databases).where(and(eq(databases.parentId, parentId), ne(databases.state, 'deleted'))).all();
     const children = childrenOf(id);
     if (children.length > 0 && !opts.cascade) {
-      throw new ApiError('conflict', 'has_children', `database ${id} has ${children.length} branches; delete with cascade=true`, {
+      throw new ApiError('conflict', 'has_children', `database ${id} has ${children.length} ${children.length === 1 ? 'branch' : 'branches'}; delete with cascade=true`, {
         children: children.map((c) => c.id),
       });
     }
