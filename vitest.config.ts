@@ -50,6 +50,9 @@ export default defineConfig({
                 // their object's limits (ProviderBudget.setLimits), as an operator would.
                 DBLEASE_PROVIDER_RATE_PER_MINUTE: '1000000',
                 DBLEASE_PROVIDER_BURST_PER_SECOND: '1000000',
+                // The fault matrix hangs provider calls; a sweep gives up on one after this
+                // (30 s in production), so its Durable Object can be evicted within the test.
+                DBLEASE_BACKGROUND_REQUEST_TIMEOUT_SECONDS: '5',
               },
               // A second Worker bound to dblease's DbleaseBinding entrypoint, as a customer's Worker
               // would be; tests reach it through CONSUMER (test/worker/binding/). The Worker under

@@ -10,7 +10,7 @@
  * call takes a background token from the shared budget, which is what paces a large sweep.
  */
 import { eq } from 'drizzle-orm';
-import { budgetGate, BACKGROUND } from '../src/lifecycle/budget-gate';
+import { backgroundProviderOptions } from '../src/lifecycle/budget-gate';
 import { lifecycleConfig } from '../src/lifecycle/config';
 import { removeAtProvider } from '../src/lifecycle/provider-delete';
 import { mapLimit, shardOf } from '../src/lifecycle/schedule';
@@ -150,7 +150,7 @@ export class Lifecycle {
     }
     for (const [pa, subjects] of byAccount) {
       try {
-        const client = neonClient(this.env, pa, { beforeRequest: budgetGate(this.env, pa, BACKGROUND) });
+        const client = neonClient(this.env, pa, backgroundProviderOptions(this.env, pa));
         bookSpend(this.store, await fetchSpendFigures(client, subjects, Date.now()), this.prices(), Date.now());
       } catch (err) {
         console.error(JSON.stringify({ at: 'sweep.spend', provider_account: pa, error: err instanceof Error ? err.message : String(err) }));
@@ -162,7 +162,7 @@ export class Lifecycle {
     const { record } = item;
     const providerAccount = record.provider.account ?? DEFAULT_ACCOUNT_ID;
     try {
-      await removeAtProvider(this.env, accountId, record, { beforeRequest: budgetGate(this.env, providerAccount, BACKGROUND) });
+      await removeAtProvider(this.env, accountId, record, backgroundProviderOptions(this.env, providerAccount));
     } catch (err) {
       registry.failDelete(this.store, record.id, err instanceof Error ? err.message : String(err), Date.now());
       report.failed += 1;

@@ -3,7 +3,7 @@ import { ApiError } from '../src/errors';
 import { fillPoolEntry, type PoolEntry } from '../src/pool/entry';
 import { regionOfPool, shortId } from '../src/pool/names';
 import { neonClient } from '../src/provider/index';
-import { BACKGROUND, budgetGate } from '../src/lifecycle/budget-gate';
+import { BACKGROUND, backgroundProviderOptions } from '../src/lifecycle/budget-gate';
 import { PoolStore, type PoolClaim } from './warm-pool-store';
 
 export interface WarmPoolStatus {
@@ -140,7 +140,7 @@ export class WarmPool extends DurableObject<Env> {
 
   /** Pool upkeep is background work: it must leave agents' creates their share of the budget. */
   private client(providerAccount: string) {
-    return neonClient(this.env, providerAccount, { beforeRequest: budgetGate(this.env, providerAccount, BACKGROUND) });
+    return neonClient(this.env, providerAccount, backgroundProviderOptions(this.env, providerAccount));
   }
 
   /** Starts a refill in the background if the pool is short. */

@@ -12,6 +12,7 @@
  */
 import { providerUnavailable } from '../errors';
 import type { Priority } from './budget-math';
+import { lifecycleConfig } from './config';
 
 /**
  * The `PROVIDER_BUDGET` binding, as far as the gate needs it. Structural, so the provider layer
@@ -78,5 +79,23 @@ export function budgetGate(env: BudgetEnv, providerAccountId: string, opts: Gate
       }
       await sleep(answer.waitMs);
     }
+  };
+}
+
+/**
+ * Provider-client options for background work (sweeps, reconciliation, pool fills): background
+ * tokens of the budget, the longer background timeout, and no immediate re-send of a request
+ * that got no answer (the caller's own back-off retries it).
+ */
+export function backgroundProviderOptions(
+  env: BudgetEnv & Parameters<typeof lifecycleConfig>[0],
+  providerAccountId: string,
+): { beforeRequest: ReturnType<typeof budgetGate>; requestTimeoutMs: number; budgetMs: number; retryUnanswered: false } {
+  const timeoutMs = lifecycleConfig(env).backgroundRequestTimeoutMs;
+  return {
+    beforeRequest: budgetGate(env, providerAccountId, BACKGROUND),
+    requestTimeoutMs: timeoutMs,
+    budgetMs: timeoutMs + 10_000,
+    retryUnanswered: false,
   };
 }

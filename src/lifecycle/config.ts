@@ -16,6 +16,8 @@ export interface LifecycleConfig {
   orphanGraceMs: number;
   /** Regions whose warm pool cron tops up. */
   warmPoolRegions: string[];
+  /** Bound on one provider exchange of background work (sweeps, reconciliation, pool fills). */
+  backgroundRequestTimeoutMs: number;
   budget: BudgetLimits;
 }
 
@@ -26,6 +28,7 @@ type LifecycleVars = Partial<
     | 'DBLEASE_PROVISIONING_GRACE_SECONDS'
     | 'DBLEASE_ORPHAN_GRACE_SECONDS'
     | 'DBLEASE_WARM_POOL_REGIONS'
+    | 'DBLEASE_BACKGROUND_REQUEST_TIMEOUT_SECONDS'
     | 'DBLEASE_PROVIDER_RATE_PER_MINUTE'
     | 'DBLEASE_PROVIDER_BURST_PER_SECOND'
     | 'DBLEASE_PROVIDER_BACKGROUND_SHARE',
@@ -48,6 +51,9 @@ export function lifecycleConfig(env: LifecycleVars): LifecycleConfig {
       .split(',')
       .map((r) => r.trim())
       .filter(Boolean),
+    // Longer than an agent's 10 s: deleting many databases at once can keep a provider busy,
+    // and a request given up on still arrives and counts against the rate.
+    backgroundRequestTimeoutMs: int(env.DBLEASE_BACKGROUND_REQUEST_TIMEOUT_SECONDS, 30, 1) * 1000,
     budget: limitsFromVars({
       perMinute: env.DBLEASE_PROVIDER_RATE_PER_MINUTE,
       perSecond: env.DBLEASE_PROVIDER_BURST_PER_SECOND,

@@ -17,7 +17,7 @@ import { warmPool } from '../pool/claim';
 import type { PoolClaim } from '../../durable-objects/warm-pool-store';
 import { DEFAULT_ACCOUNT_ID, neonClient, providerAccounts, ProviderRequestError, type NeonClient } from '../provider/index';
 import { unwrap } from '../rpc';
-import { BACKGROUND, budgetGate } from './budget-gate';
+import { backgroundProviderOptions } from './budget-gate';
 import type { LifecycleConfig } from './config';
 import { mapLimit } from './schedule';
 import { fetchSpendFigures, type SpendFigure, type SpendSubject } from './spend-figures';
@@ -73,7 +73,7 @@ export async function reconcileProvider(env: Env, cfg: LifecycleConfig): Promise
 }
 
 async function reconcileProviderAccount(env: Env, providerAccount: string, live: string[], cfg: LifecycleConfig, report: ReconcileReport) {
-  const client = neonClient(env, providerAccount, { beforeRequest: budgetGate(env, providerAccount, BACKGROUND) });
+  const client = neonClient(env, providerAccount, backgroundProviderOptions(env, providerAccount));
   const listedAfter = Date.now();
   const projects = await client.listProjects({ search: PROJECT_PREFIX });
   report.projects_seen += projects.length;

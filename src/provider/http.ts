@@ -23,6 +23,13 @@ export interface ProviderOptions {
    * it resolves with, if a function, is called when the exchange has ended (answered or not).
    */
   beforeRequest?: (route: string) => Promise<(() => void) | void>;
+  /**
+   * Whether a request that got no answer (timeout, lost connection) is re-sent at once when it
+   * is idempotent. Background work says no: such a request may still be running at a slow
+   * provider, and a second copy adds to the load and to the provider's request count; the
+   * sweeper retries later, with back-off, and finds the resource already gone.
+   */
+  retryUnanswered?: boolean;
 }
 
 /**
@@ -141,7 +148,7 @@ export async function providerCall<T>(account: ProviderAccount, spec: CallSpec, 
     }
     const decision = nextRetry(
       failure,
-      { retries, serverRetries, remainingMs: options.budgetMs - (Date.now() - started), idempotent },
+      { retries, serverRetries, remainingMs: options.budgetMs - (Date.now() - started), idempotent: idempotent && options.retryUnanswered !== false },
       options.schedule,
       options.random,
     );

@@ -135,6 +135,18 @@ describe('provider client under injected faults', () => {
     expect(retries[0].failure).toBe('ambiguous');
   });
 
+  it('background work does not re-send a request that got no answer; its caller retries later', async () => {
+    await fault({ route: REVEAL, hang: true, times: 1 });
+    const { client, retries, exchanges } = observed({ requestTimeoutMs: 300, retryUnanswered: false });
+    const err = await rejection(client.revealRolePassword(project.id, project.branchId, 'neondb_owner'));
+    expect((err as ApiError).type).toBe('provider_unavailable');
+    expect(retries).toEqual([]);
+    expect(exchanges.filter((e) => e.phase === 'start')).toHaveLength(1);
+    // A 503 means nothing happened at the provider, so even background work retries that at once.
+    await fault({ route: REVEAL, status: 503, times: 1 });
+    expect(await client.revealRolePassword(project.id, project.branchId, 'neondb_owner')).toBeTruthy();
+  });
+
   it('gives up on a provider that never answers within the call budget', async () => {
     await fault({ route: REVEAL, hang: true, times: 50 });
     const { client } = observed({ requestTimeoutMs: 250, budgetMs: 1_500 });
