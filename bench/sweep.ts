@@ -13,15 +13,11 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { unstable_startWorker } from 'wrangler';
-import { configFromEnv } from '../local/config';
-import { startLocalStack } from '../local/stack';
-import { freePort } from '../test/support/free-port';
+import { startDevWorker, type DevWorker } from '../test/support/dev-worker';
+import { startThrowawayStack, type ThrowawayStack } from '../test/support/throwaway-stack';
 import { machine, writeResult } from './report';
 import { measure, summarize } from './stats';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const ACCOUNTS = Number(process.env.BENCH_SWEEP_ACCOUNTS || 20);
 const PER_ACCOUNT = Number(process.env.BENCH_SWEEP_PER_ACCOUNT || 50);
 /** Long enough that nothing expires while the first Worker is still creating. */
@@ -30,27 +26,15 @@ const CREATE_CONCURRENCY = 20;
 const OPERATOR = 'bench-sweep-operator-token';
 const NEON_LIMITS = { per_minute: 700, per_second_per_route: 40 };
 
-type Stack = Awaited<ReturnType<typeof startLocalStack>>;
+type Stack = ThrowawayStack;
 
-async function startWorker(stack: Stack, persist: string, vars: Record<string, string>) {
-  const plain = (value: string) => ({ type: 'plain_text' as const, value });
-  const secret = (value: string) => ({ type: 'secret_text' as const, value });
-  const worker = await unstable_startWorker({
-    config: path.join(ROOT, 'wrangler.toml'),
-    bindings: {
-      NEON_API_URL: plain(stack.urls.api),
-      NEON_LOCAL_PROXY: plain(`${stack.config.host}:${stack.config.proxyPort}`),
-      DBLEASE_ENV: plain('development'),
-      DBLEASE_POLICY_MAX: plain(JSON.stringify({ creates_per_minute: 1_000_000, create_burst: 1_000_000 })),
-      ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, plain(v)])),
-      NEON_API_KEY: secret(stack.config.apiKey),
-      DBLEASE_OPERATOR_TOKEN: secret(OPERATOR),
-      DBLEASE_ENCRYPTION_KEY: secret('bench-sweep-encryption-key-0123456789'),
-    },
-    dev: { server: { hostname: '127.0.0.1', port: await freePort() }, inspector: false, watch: false, persist },
+function startWorker(stack: Stack, persist: string, vars: Record<string, string>): Promise<DevWorker> {
+  return startDevWorker(stack, {
+    name: 'bench-sweep',
+    operatorToken: OPERATOR,
+    persist,
+    vars: { DBLEASE_POLICY_MAX: JSON.stringify({ creates_per_minute: 1_000_000, create_burst: 1_000_000 }), ...vars },
   });
-  await worker.ready;
-  return { worker, url: (await worker.url).origin };
 }
 
 async function post(url: string, token: string, body: unknown): Promise<any> {
@@ -72,11 +56,8 @@ async function heldProjects(stack: Stack): Promise<number> {
 }
 
 export async function benchSweep(): Promise<object> {
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dblease-bench-sweep-'));
   const persist = await fs.mkdtemp(path.join(os.tmpdir(), 'dblease-bench-sweep-do-'));
-  const stack = await startLocalStack(
-    configFromEnv({}, { dataDir, pgPort: 0, pgInternalPort: await freePort(), apiPort: 0, proxyPort: 0, rateLimit: { perMinute: 1_000_000, perSecondPerRoute: 1_000_000 }, log: () => {} }),
-  );
+  const stack = await startThrowawayStack({}, 'dblease-bench-sweep-');
   const admin = (p: string, method: string, body?: unknown) =>
     fetch(`${stack.urls.api.replace(/\/api\/v2$/, '')}/_admin${p}`, {
       method,
@@ -108,7 +89,7 @@ export async function benchSweep(): Promise<object> {
     const createWallMs = Date.now() - createStarted;
     const held = await heldProjects(stack);
     console.log(`created ${held} databases in ${(createWallMs / 1000).toFixed(1)} s (${CREATE_CONCURRENCY} at a time, ${createRetries} retried 503s)`);
-    await first.worker.dispose();
+    await first.dispose();
 
     // Phase 2: Neon's limits at the stack, production budget vars in the Worker; the alarms sweep.
     await admin('/rate-limit', 'PUT', NEON_LIMITS);
@@ -139,7 +120,7 @@ export async function benchSweep(): Promise<object> {
     }
     const goneAfterMs = Date.now() - expiredAt;
     const stats = (await (await admin('/stats', 'GET')).json()) as { total: number; peak_per_second: number; peak_per_minute: number; by_route: Record<string, number> };
-    await second.worker.dispose();
+    await second.dispose();
 
     const pg = await stack.cluster.connect('postgres');
     const pgVersion = (await pg.query('show server_version')).rows[0].server_version as string;
@@ -169,8 +150,7 @@ export async function benchSweep(): Promise<object> {
     console.log(`\nwritten to ${await writeResult('sweep', result)}`);
     return result;
   } finally {
-    await stack.stop();
-    await fs.rm(dataDir, { recursive: true, force: true });
+    await stack.dispose();
     await fs.rm(persist, { recursive: true, force: true });
   }
 }

@@ -17,9 +17,15 @@ export interface DevWorker {
  */
 export async function startDevWorker(
   stack: LocalStack,
-  opts: { name: string; operatorToken: string; vars?: Record<string, string> },
+  opts: {
+    name: string;
+    operatorToken: string;
+    vars?: Record<string, string>;
+    /** Durable Object state to reuse (kept on dispose); a fresh temporary folder otherwise. */
+    persist?: string;
+  },
 ): Promise<DevWorker> {
-  const persist = await fs.mkdtemp(path.join(os.tmpdir(), `dblease-${opts.name}-do-`));
+  const persist = opts.persist ?? (await fs.mkdtemp(path.join(os.tmpdir(), `dblease-${opts.name}-do-`)));
   const plain = (value: string) => ({ type: 'plain_text' as const, value });
   const secret = (value: string) => ({ type: 'secret_text' as const, value });
   const vars: Record<string, string> = {
@@ -43,7 +49,7 @@ export async function startDevWorker(
     url: (await worker.url).origin,
     async dispose() {
       await worker.dispose();
-      await fs.rm(persist, { recursive: true, force: true });
+      if (!opts.persist) await fs.rm(persist, { recursive: true, force: true });
     },
   };
 }
