@@ -6,6 +6,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { AccountPrincipal } from '../src/auth/principal';
+import { accountTag } from '../src/auth/account-tag';
 import { generateToken, hashSecret } from '../src/auth/tokens';
 import { Sealer } from '../src/crypto/sealed';
 import { ApiError } from '../src/errors';
@@ -54,6 +55,11 @@ export class AccountDurableObject extends DurableObject<Env> {
   private readonly store: Store;
   private readonly lifecycle: Lifecycle;
   private startupError: unknown;
+  /**
+   * Whether this object holds an account. Until `createAccount` it has no schema and writes
+   * nothing: a request naming an id dblease never issued must not cost storage.
+   */
+  private hasAccount = false;
   private sealer?: Promise<Sealer>;
   /** Instance field so tests can shorten the wait. */
   idempotencyWaitMs = IDEMPOTENCY_WAIT_MS;
@@ -62,11 +68,13 @@ export class AccountDurableObject extends DurableObject<Env> {
     super(ctx, env);
     this.store = new Store(ctx.storage);
     this.lifecycle = new Lifecycle(ctx, env, this.store, () => this.config().prices);
-    // Migrations run before any call is delivered. A failure is kept and answered by every call
-    // (a logged 500) instead of thrown here, where it would reset the object on every request.
+    // Migrations run before any call is delivered, and only where an account exists (a read of
+    // the catalogue writes nothing). A failure is kept and answered by every call (a logged
+    // 500) instead of thrown here, where it would reset the object on every request.
     void ctx.blockConcurrencyWhile(async () => {
       try {
-        await this.store.migrate();
+        this.hasAccount = this.store.initialised();
+        if (this.hasAccount) await this.store.migrate();
       } catch (err) {
         this.startupError = err;
       }
@@ -77,7 +85,12 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   async createAccount(input: { id: string; name: string }) {
     return this.rpc('createAccount', async () => {
-      const { token, secret } = generateToken(input.id);
+      const tag = await accountTag(this.env, input.id);
+      if (!this.hasAccount) {
+        await this.store.migrate();
+        this.hasAccount = true;
+      }
+      const { token, secret } = generateToken(input.id, tag);
       const hash = await hashSecret(secret);
       const now = Date.now();
       const created = this.store.write('create account', (db) => {
@@ -123,7 +136,7 @@ export class AccountDurableObject extends DurableObject<Env> {
   async createToken(input: tokenStore.NewToken, createdBy: string) {
     return this.rpc('createToken', async () => {
       const accountId = this.requireAccount().id;
-      const { token, secret } = generateToken(accountId);
+      const { token, secret } = generateToken(accountId, await accountTag(this.env, accountId));
       const hash = await hashSecret(secret);
       const now = Date.now();
       return this.store.write('create token', (db) => {
@@ -282,7 +295,7 @@ export class AccountDurableObject extends DurableObject<Env> {
     return this.rpc('getSession', () => sessionStore.getSession(this.store, id, Date.now()));
   }
   async alarm() {
-    await this.lifecycle.alarm();
+    if (this.hasAccount && !this.startupError) await this.lifecycle.alarm();
   }
   /** Cron's poke: sweep now, in the alarm. */
   async pokeSweep() {
@@ -336,6 +349,7 @@ export class AccountDurableObject extends DurableObject<Env> {
   private async rpc<T>(method: string, fn: () => T | Promise<T>): Promise<Result<T>> {
     try {
       if (this.startupError) throw new StorageError('startup', this.startupError);
+      if (!this.hasAccount && method !== 'createAccount') return fail(noAccount(method));
       return ok(await fn());
     } catch (err) {
       if (err instanceof ApiError && err.status < 500) return fail(err);
@@ -345,12 +359,16 @@ export class AccountDurableObject extends DurableObject<Env> {
     } finally {
       // Any call may move a deadline (a create, a keep, a failed delete, a session): keep the
       // one alarm and the deadline index on the earliest. Cheap when nothing moved.
-      if (!this.startupError) {
+      if (!this.startupError && this.hasAccount) {
         await this.lifecycle.reschedule().catch((err) => console.error(JSON.stringify({ at: 'account-object', method: 'reschedule', error: describe(err) })));
       }
     }
   }
 }
+
+/** What an object without an account answers: 401 to authentication, 404 to everything else. */
+const noAccount = (method: string) =>
+  method === 'authenticate' ? new ApiError('unauthenticated', 'invalid_token', 'missing or invalid bearer token') : new ApiError('not_found', 'account_not_found', 'no such account');
 
 const describe = (err: unknown) =>
   err instanceof Error ? { name: err.name, message: err.message, cause: err.cause instanceof Error ? err.cause.message : undefined } : String(err);

@@ -33,6 +33,11 @@ export class Store {
     this.db = drizzle(storage, { schema: tables.schema });
   }
 
+  /** Whether the schema exists (an account was created here). Reads only the catalogue. */
+  initialised(): boolean {
+    return this.storage.sql.exec("select 1 from sqlite_master where type = 'table' and name = 'account'").toArray().length > 0;
+  }
+
   /** Applies pending migrations; idempotent (drizzle records what it applied). */
   async migrate(): Promise<void> {
     try {

@@ -27,7 +27,7 @@ export async function runLocalStack(): Promise<LocalStack> {
 /** Start-up failures the user can fix are one line, not a stack trace. */
 export function reportStartFailure(err: unknown): never {
   const message = err instanceof Error ? err.message : String(err);
-  console.error(err instanceof ClusterStartError || /already in use|must be/.test(message) ? `error: ${message}` : err);
+  console.error(err instanceof ClusterStartError || /already in use|must be|Worker secret/.test(message) ? `error: ${message}` : err);
   process.exit(1);
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { banner } from './banner';
 import { reportStartFailure, runLocalStack } from './main';
 import type { LocalStack } from './stack';
+import { workerSecrets, type WorkerSecrets } from './worker-secrets';
 
 /**
  * `npm start`: the local stack, then the Worker under `wrangler dev` pointed at it, a
@@ -12,17 +13,12 @@ import type { LocalStack } from './stack';
 const WORKER_HOST = '127.0.0.1';
 const WORKER_PORT = Number(process.env.DBLEASE_WORKER_PORT || 8787);
 const WORKER_URL = `http://${WORKER_HOST}:${WORKER_PORT}`;
-const OPERATOR_TOKEN = process.env.DBLEASE_OPERATOR_TOKEN || 'dblease-dev-operator-token';
 const CRON_EVERY_MS = 60_000;
 
-function startWrangler(stack: LocalStack): ChildProcess {
+function startWrangler(stack: LocalStack, workerSecrets: WorkerSecrets): ChildProcess {
   // Secrets reach `wrangler dev` through its environment (it reads required secrets from
   // process.env), plain vars through --var; all of them hidden in its binding table.
-  const secrets = {
-    NEON_API_KEY: stack.config.apiKey,
-    DBLEASE_OPERATOR_TOKEN: OPERATOR_TOKEN,
-    DBLEASE_ENCRYPTION_KEY: process.env.DBLEASE_ENCRYPTION_KEY || 'dblease-dev-encryption-key',
-  };
+  const secrets = { NEON_API_KEY: stack.config.apiKey, ...workerSecrets };
   const vars = {
     NEON_API_URL: stack.urls.api,
     NEON_LOCAL_PROXY: `${stack.config.host}:${stack.config.proxyPort}`,
@@ -59,7 +55,7 @@ async function waitForWorker(child: ChildProcess, timeoutMs = 60_000): Promise<v
 }
 
 /** Reuses the development account across restarts (wrangler dev keeps Durable Object state). */
-async function developmentToken(dataDir: string): Promise<string | undefined> {
+async function developmentToken(dataDir: string, operatorToken: string): Promise<string | undefined> {
   const file = path.join(dataDir, 'dev-account.json');
   try {
     const saved = JSON.parse(await fs.readFile(file, 'utf8')) as { token: string };
@@ -70,7 +66,7 @@ async function developmentToken(dataDir: string): Promise<string | undefined> {
   }
   const res = await fetch(`${WORKER_URL}/v1/accounts`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'development' }),
   });
   if (!res.ok) return undefined;
@@ -91,8 +87,12 @@ function fireCronEveryMinute(): NodeJS.Timeout {
 
 async function main() {
   const stack = await runLocalStack();
+  const secrets = await workerSecrets(stack.config.dataDir).catch(async (err: unknown) => {
+    await stack.stop();
+    throw err;
+  });
   console.log(banner(stack));
-  const wrangler = startWrangler(stack);
+  const wrangler = startWrangler(stack, secrets);
   const stop = () => {
     wrangler.kill('SIGINT');
   };
@@ -103,7 +103,7 @@ async function main() {
   });
   await waitForWorker(wrangler);
   fireCronEveryMinute().unref();
-  const token = await developmentToken(stack.config.dataDir);
+  const token = await developmentToken(stack.config.dataDir, secrets.DBLEASE_OPERATOR_TOKEN);
   console.log(`\ndblease Worker ready at ${WORKER_URL}  (GET ${WORKER_URL}/healthz)`);
   if (token) {
     console.log(`development account token: ${token}`);

@@ -5,6 +5,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { accountObject } from '../account-client';
+import { verifyAccountTag } from './account-tag';
 import type { AccountPrincipal } from './principal';
 import { ApiError, forbidden, unauthenticated } from '../errors';
 import type { AppEnv } from '../http/context';
@@ -13,9 +14,10 @@ import { unwrap } from '../rpc';
 import { operatorToken } from '../secrets';
 import { constantTimeEqual, hasScope, parseToken, type Scope } from './tokens';
 
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
 function bearer(c: Context<AppEnv>): string {
-  const header = c.req.header('authorization');
-  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+  const match = c.req.header('authorization')?.match(BEARER);
   if (!match) throw unauthenticated();
   return match[1]!;
 }
@@ -26,7 +28,8 @@ function bearer(c: Context<AppEnv>): string {
  */
 export async function authenticateToken(env: Env, token: string): Promise<AccountPrincipal> {
   const parts = parseToken(token);
-  if (!parts) throw unauthenticated();
+  // The tag is checked before any Durable Object is named: a forged account id costs no storage.
+  if (!parts || !(await verifyAccountTag(env, parts.accountId, parts.tag))) throw unauthenticated();
   return unwrap(await accountObject(env, parts.accountId).authenticate(parts.secret));
 }
 
@@ -36,11 +39,17 @@ export const accountAuth = (): MiddlewareHandler<AppEnv> => async (c, next) => {
   await next();
 };
 
-/** Lets only the operator token through. Both sides are hashed first so their lengths match. */
+/** Whether an Authorization header carries the operator token. Both sides are hashed first so their lengths match. */
+export async function isOperator(env: Env, authorization: string | undefined): Promise<boolean> {
+  const given = authorization?.match(BEARER)?.[1];
+  if (!given) return false;
+  const [a, b] = await Promise.all([sha256Hex(given), sha256Hex(operatorToken(env))]);
+  return constantTimeEqual(a, b);
+}
+
+/** Lets only the operator token through. */
 export const operatorAuth = (): MiddlewareHandler<AppEnv> => async (c, next) => {
-  const given = bearer(c);
-  const [a, b] = await Promise.all([sha256Hex(given), sha256Hex(operatorToken(c.env))]);
-  if (!constantTimeEqual(a, b)) {
+  if (!(await isOperator(c.env, c.req.header('authorization')))) {
     throw new ApiError('unauthenticated', 'invalid_operator_token', 'this route needs the operator token');
   }
   await next();

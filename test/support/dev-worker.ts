@@ -1,9 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { unstable_startWorker } from 'wrangler';
 import type { LocalStack } from '../../local/stack';
 import { freePort } from './free-port';
+
+/** 32 random bytes in base64: what `openssl rand -base64 32` gives an operator. */
+const randomKey = () => randomBytes(32).toString('base64');
 
 export interface DevWorker {
   url: string;
@@ -40,7 +44,8 @@ export async function startDevWorker(
       ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, plain(v)])),
       NEON_API_KEY: secret(stack.config.apiKey),
       DBLEASE_OPERATOR_TOKEN: secret(opts.operatorToken),
-      DBLEASE_ENCRYPTION_KEY: secret(`${opts.name}-encryption-key-0123456789abcdef`),
+      DBLEASE_ENCRYPTION_KEY: secret(randomKey()),
+      DBLEASE_SIGNING_KEY: secret(randomKey()),
     },
     dev: { server: { hostname: '127.0.0.1', port: await freePort() }, inspector: false, watch: false, persist, logLevel: 'none' },
   });

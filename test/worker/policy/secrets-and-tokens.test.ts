@@ -2,8 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { constantTimeEqual, generateToken, hasScope, parseToken } from '../../../src/auth/tokens';
 import { Sealer } from '../../../src/crypto/sealed';
 import { ApiError } from '../../../src/errors';
-import { newId } from '../../../src/ids';
-import { DEVELOPMENT_OPERATOR_TOKEN, encryptionKeyMaterial, operatorToken } from '../../../src/secrets';
+import { base64url, newId } from '../../../src/ids';
+import { decodeKey } from '../../../src/crypto/key-material';
+import { accountTag, verifyAccountTag } from '../../../src/auth/account-tag';
+import {
+  DEVELOPMENT_ENCRYPTION_KEY,
+  DEVELOPMENT_OPERATOR_TOKEN,
+  DEVELOPMENT_SIGNING_KEY,
+  encryptionKeyMaterial,
+  operatorToken,
+} from '../../../src/secrets';
 
 describe('development fallbacks for secrets', () => {
   it('apply only when DBLEASE_ENV is development', () => {
@@ -17,21 +25,74 @@ describe('development fallbacks for secrets', () => {
     expect(operatorToken({ DBLEASE_ENV: 'development', DBLEASE_OPERATOR_TOKEN: 'real' })).toBe('real');
     expect(encryptionKeyMaterial({ DBLEASE_ENCRYPTION_KEY: 'k' })).toBe('k');
   });
+  it('development keys are themselves valid keys', () => {
+    expect(decodeKey('DBLEASE_ENCRYPTION_KEY', DEVELOPMENT_ENCRYPTION_KEY).byteLength).toBe(32);
+    expect(decodeKey('DBLEASE_SIGNING_KEY', DEVELOPMENT_SIGNING_KEY).byteLength).toBe(32);
+  });
+});
+
+describe('key material', () => {
+  const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+  const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
+
+  it('accepts 32 or more random bytes as base64, base64url or hex', () => {
+    const bytes = random(32);
+    for (const text of [b64(bytes), base64url(bytes), hex(bytes), hex(bytes).toUpperCase(), ` ${b64(bytes)}\n`]) {
+      expect(decodeKey('K', text), text).toEqual(bytes);
+    }
+    expect(decodeKey('K', b64(random(64))).byteLength).toBe(64);
+  });
+  it('refuses short, non-random or undecodable keys with a message naming the secret, never its value', () => {
+    const cases: [string, RegExp][] = [
+      [b64(random(16)), /decodes to 16 bytes, fewer than 32/],
+      ['dblease-dev-encryption-key-not-for-production', /not base64 or hex/],
+      [b64(new Uint8Array(32).fill(7)), /does not look random/],
+      ['', /not base64 or hex/],
+    ];
+    for (const [text, why] of cases) {
+      let thrown: unknown;
+      try {
+        decodeKey('DBLEASE_ENCRYPTION_KEY', text);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown, text).toBeInstanceOf(ApiError);
+      const err = thrown as ApiError;
+      expect(err.code).toBe('misconfigured');
+      expect(err.message).toMatch(/DBLEASE_ENCRYPTION_KEY/);
+      expect(err.message).toMatch(why);
+      if (text) expect(err.message).not.toContain(text);
+    }
+  });
 });
 
 describe('token strings', () => {
-  it('round-trip dbl_<account>_<secret>, with 32 random bytes of secret', () => {
+  const tag = 'a'.repeat(32);
+  it('round-trip dbl_<account>_<tag>_<secret>, with 32 random bytes of secret', () => {
     const account = newId('acc');
-    const { token, secret } = generateToken(account);
-    expect(token).toMatch(/^dbl_acc_[0-9a-z]{20}_[A-Za-z0-9_-]{43}$/);
-    expect(parseToken(token)).toEqual({ accountId: account, secret });
-    expect(generateToken(account).secret).not.toBe(secret);
+    const { token, secret } = generateToken(account, tag);
+    expect(token).toMatch(/^dbl_acc_[0-9a-z]{20}_[0-9a-f]{32}_[A-Za-z0-9_-]{43}$/);
+    expect(parseToken(token)).toEqual({ accountId: account, tag, secret });
+    expect(generateToken(account, tag).secret).not.toBe(secret);
   });
   it('reject anything else', () => {
-    const { token } = generateToken(newId('acc'));
-    for (const bad of ['', 'dbl_', token.slice(0, -1), `${token}x`, token.replace('dbl_', 'dbx_'), `dbl_acc_short_${'a'.repeat(43)}`]) {
+    const { token } = generateToken(newId('acc'), tag);
+    const untagged = token.replace(`_${tag}`, '');
+    for (const bad of ['', 'dbl_', token.slice(0, -1), `${token}x`, token.replace('dbl_', 'dbx_'), untagged, `dbl_acc_short_${tag}_${'a'.repeat(43)}`]) {
       expect(parseToken(bad), bad).toBeNull();
     }
+  });
+  it('account tags are an HMAC of the id under the signing key', async () => {
+    const env = { DBLEASE_SIGNING_KEY: btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))) };
+    const other = { DBLEASE_SIGNING_KEY: btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))) };
+    const [a, b] = [newId('acc'), newId('acc')];
+    const tagA = await accountTag(env, a);
+    expect(tagA).toMatch(/^[0-9a-f]{32}$/);
+    expect(await accountTag(env, a)).toBe(tagA);
+    expect(await verifyAccountTag(env, a, tagA)).toBe(true);
+    expect(await verifyAccountTag(env, b, tagA)).toBe(false);
+    expect(await verifyAccountTag(other, a, tagA)).toBe(false);
   });
   it('owner implies every scope', () => {
     expect(hasScope(['owner'], 'sql')).toBe(true);
