@@ -11,6 +11,8 @@ import { generateToken, hashSecret } from '../src/auth/tokens';
 import { Sealer } from '../src/crypto/sealed';
 import { ApiError } from '../src/errors';
 import { operatorConfig } from '../src/policy/operator-config';
+import { providerActionRate } from '../src/policy/provider-action-rate';
+import type { BucketRate } from '../src/policy/token-bucket';
 import type { PolicyPatch } from '../src/policy/policy';
 import { fail, ok, type Result } from '../src/rpc';
 import { encryptionKeyMaterial } from '../src/secrets';
@@ -18,6 +20,7 @@ import * as settings from './account-settings';
 import * as tokenStore from './account-tokens';
 import * as migrationStore from './migration-store';
 import { admit, type AdmitCreateInput, type ProviderNames } from './admission';
+import { chargeDelete, startRotation } from './provider-actions';
 import { keepDatabase, updateDatabase, type DatabasePatch } from './lease';
 import * as registry from './registry';
 import { listDatabases, type DatabasePage, type ListDatabasesFilter } from './registry-list';
@@ -63,6 +66,8 @@ export class AccountDurableObject extends DurableObject<Env> {
   private sealer?: Promise<Sealer>;
   /** Instance field so tests can shorten the wait. */
   idempotencyWaitMs = IDEMPOTENCY_WAIT_MS;
+  /** Instance field so tests can give one account its own provider-action rate (else the operator's vars). */
+  providerActionRate?: BucketRate;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -176,7 +181,7 @@ export class AccountDurableObject extends DurableObject<Env> {
       for (;;) {
         const now = Date.now();
         const policy = this.store.read('policy', (db) => settings.effectivePolicy(db, this.config()));
-        const admission = admit(this.store, input, { policy, prices: this.config().prices, now });
+        const admission = admit(this.store, input, { policy, prices: this.config().prices, now, providerActions: this.actionRate() });
         if (admission.outcome === 'admitted') return admission;
         if (admission.outcome === 'replay') {
           const sealed = admission.response_sealed;
@@ -225,10 +230,12 @@ export class AccountDurableObject extends DurableObject<Env> {
     return this.rpc('failCreate', () => registry.failCreate(this.store, dbId, reason, Date.now()));
   }
 
-  async beginDelete(dbId: string, opts: { cascade?: boolean; token_id?: string | null } = {}) {
-    return this.rpc('beginDelete', () =>
-      registry.beginDelete(this.store, dbId, { cascade: opts.cascade ?? false, tokenId: opts.token_id ?? null }, Date.now()),
-    );
+  /** With `provider_action`, the provider deletes that follow take the account's provider-action token. */
+  async beginDelete(dbId: string, opts: { cascade?: boolean; token_id?: string | null; provider_action?: boolean } = {}) {
+    return this.rpc('beginDelete', () => {
+      const begin = () => registry.beginDelete(this.store, dbId, { cascade: opts.cascade ?? false, tokenId: opts.token_id ?? null }, Date.now());
+      return opts.provider_action ? chargeDelete(this.store, this.actionRate(), Date.now(), begin) : begin();
+    });
   }
 
   async failDelete(dbId: string, reason: string) {
@@ -243,10 +250,15 @@ export class AccountDurableObject extends DurableObject<Env> {
     return this.rpc('listDatabases', () => listDatabases(this.store, filter));
   }
 
-  /** The record; with `include_password`, the database password too (routes check the credentials scope). */
-  async getDatabase(dbId: string, opts: { include_password?: boolean } = {}) {
+  /**
+   * The record; with `include_password`, the database password too (routes check the credentials
+   * scope); with `provider_action`, a rotation starts: a ready database takes a provider-action token.
+   */
+  async getDatabase(dbId: string, opts: { include_password?: boolean; provider_action?: boolean } = {}) {
     return this.rpc('getDatabase', async () => {
-      const row = this.store.read('get database', (db) => registry.getRow(db, dbId));
+      const row = opts.provider_action
+        ? startRotation(this.store, dbId, this.actionRate(), Date.now())
+        : this.store.read('get database', (db) => registry.getRow(db, dbId));
       let password: string | null = null;
       if (opts.include_password && row.passwordSealed) password = await (await this.getSealer()).open(row.passwordSealed, `pw:${dbId}`);
       return { database: databaseRecord(row), password };
@@ -306,6 +318,8 @@ export class AccountDurableObject extends DurableObject<Env> {
     return this.rpc('sweepNow', () => this.lifecycle.sweep());
   }
   async reconcileInventory() {
+    // No account here (yet): its names are not ours to judge, and asking must not create storage.
+    if (!this.hasAccount && !this.startupError) return ok({ exists: false, records: [], branch_projects: [] } satisfies reconcileStore.Inventory);
     return this.rpc('reconcileInventory', () => reconcileStore.inventory(this.store));
   }
   async judgeResources(resources: reconcileStore.NamedResource[], graceMs: number) {
@@ -326,6 +340,10 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   private config() {
     return operatorConfig(this.env);
+  }
+
+  private actionRate(): BucketRate {
+    return this.providerActionRate ?? providerActionRate(this.env);
   }
 
   private leaseContext(token: TokenCaller) {

@@ -103,6 +103,11 @@ export class NeonClient {
     }).then(() => true, orFalseIfGone);
   }
 
+  /** One page of one project: that the provider answers this account's key (the health probe). */
+  async probe(): Promise<void> {
+    await this.call<ProjectsResponse>({ method: 'GET', path: '/projects', route: 'GET /projects', query: { limit: 1 } });
+  }
+
   /** Every project (optionally matching `search`), following the cursor page by page. */
   async listProjects(opts: { search?: string; pageSize?: number } = {}): Promise<ProjectListItem[]> {
     const limit = opts.pageSize ?? 400;

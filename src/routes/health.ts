@@ -1,23 +1,68 @@
+/**
+ * Liveness, and whether the Worker reaches its provider. Anyone may ask; only the operator token
+ * gets the detail. The provider probe is a shared, cached result: at most one provider call per
+ * provider account per 30 s per isolate, made on the background share of the provider budget,
+ * so no rate of anonymous hits can spend what tenants need.
+ */
 import { Hono } from 'hono';
+import { isOperator } from '../auth/middleware';
+import { providerAccounts, neonClient } from '../provider/index';
+import { budgetGate } from '../lifecycle/budget-gate';
+import { DEFAULT_SCHEDULE } from '../provider/backoff';
 
+export const PROBE_TTL_MS = 30_000;
 const PROBE_TIMEOUT_MS = 2_000;
 
-/** Liveness of the Worker and whether it reaches its provider (Neon, or the local stack). */
+interface ProviderHealth {
+  account: string;
+  reachable: boolean;
+  latency_ms?: number;
+  error?: string;
+}
+interface Probe {
+  at: number;
+  result: Promise<ProviderHealth[]>;
+}
+
+let cached: Probe | undefined;
+
+async function probeAll(env: Env): Promise<ProviderHealth[]> {
+  return Promise.all(
+    providerAccounts(env).map(async ({ id }) => {
+      const started = Date.now();
+      const client = neonClient(env, id, {
+        beforeRequest: budgetGate(env, id, { priority: 'background', maxWaitMs: 1_000 }),
+        requestTimeoutMs: PROBE_TIMEOUT_MS,
+        budgetMs: PROBE_TIMEOUT_MS,
+        retryUnanswered: false,
+        schedule: { ...DEFAULT_SCHEDULE, maxServerAttempts: 1 },
+      });
+      try {
+        await client.probe();
+        return { account: id, reachable: true, latency_ms: Date.now() - started };
+      } catch (err) {
+        const status = (err as { status?: unknown }).status;
+        return { account: id, reachable: false, error: typeof status === 'number' ? `provider answered ${status}` : 'unreachable' };
+      }
+    }),
+  );
+}
+
+/** The probe's result, from this isolate's cache when it is younger than `PROBE_TTL_MS`. */
+function providerHealth(env: Env, now: number): { checked_at: number; result: Promise<ProviderHealth[]> } {
+  if (!cached || now - cached.at >= PROBE_TTL_MS) cached = { at: now, result: probeAll(env) };
+  return { checked_at: cached.at, result: cached.result };
+}
+
+/** Tests: forget the cached probe. */
+export const forgetProviderProbe = () => (cached = undefined);
+
 export const health = new Hono<{ Bindings: Env }>().get('/', async (c) => {
-  const started = Date.now();
-  let provider: { url: string; reachable: boolean; latency_ms?: number; error?: string };
-  try {
-    const res = await fetch(`${c.env.NEON_API_URL}/projects?limit=1`, {
-      headers: { authorization: `Bearer ${c.env.NEON_API_KEY}`, accept: 'application/json' },
-      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
-    });
-    // Drain the body so the connection can be reused; its content is not needed.
-    await res.arrayBuffer();
-    provider = res.ok
-      ? { url: c.env.NEON_API_URL, reachable: true, latency_ms: Date.now() - started }
-      : { url: c.env.NEON_API_URL, reachable: false, error: `provider answered ${res.status}` };
-  } catch (err) {
-    provider = { url: c.env.NEON_API_URL, reachable: false, error: err instanceof Error ? err.name : 'unreachable' };
-  }
-  return c.json({ ok: provider.reachable, provider }, provider.reachable ? 200 : 503);
+  const probe = providerHealth(c.env, Date.now());
+  const providers = await probe.result;
+  const ok = providers.every((p) => p.reachable);
+  const status = ok ? 200 : 503;
+  c.header('cache-control', 'no-store');
+  if (!(await isOperator(c.env, c.req.header('authorization')))) return c.json({ ok }, status);
+  return c.json({ ok, checked_at: new Date(probe.checked_at).toISOString(), providers }, status);
 });

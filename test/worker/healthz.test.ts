@@ -1,13 +1,65 @@
-import { exports } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { env, exports } from 'cloudflare:workers';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { forgetProviderProbe } from '../../src/routes/health';
+import { OPERATOR_TOKEN } from './support/api';
+import { addFaults, adminOrigin, removeFaults } from './support/local-stack';
+
+const health = (token?: string) =>
+  exports.default.fetch(new Request('http://dblease.test/healthz', { headers: token ? { authorization: `Bearer ${token}` } : {} }));
+
+/** How many health probes (`GET /projects?limit=1`) reached the stack since the counting rule was added. */
+async function probesSeen(ruleId: string): Promise<number> {
+  const res = await fetch(`${adminOrigin()}/_admin/faults`, { headers: { authorization: `Bearer ${inject('neonApiKey')}` } });
+  const { faults } = await res.json<{ faults: { id: string; seen: number }[] }>();
+  return faults.find((f) => f.id === ruleId)!.seen;
+}
 
 describe('GET /healthz', () => {
-  it('reports the local stack reachable', async () => {
-    const res = await exports.default.fetch('http://dblease.test/healthz');
+  let rules: string[] = [];
+  afterEach(async () => {
+    await removeFaults(rules);
+    rules = [];
+  });
+
+  it('tells anonymous callers only whether it is ok', async () => {
+    const res = await health();
     expect(res.status).toBe(200);
-    const body = await res.json<{ ok: boolean; provider: { reachable: boolean; latency_ms: number } }>();
+    expect(await res.json()).toEqual({ ok: true });
+    expect(await (await health('dbl_not_the_operator')).json()).toEqual({ ok: true });
+  });
+
+  it('gives the operator the provider detail', async () => {
+    const res = await health(OPERATOR_TOKEN);
+    expect(res.status).toBe(200);
+    const body = await res.json<{ ok: boolean; providers: { account: string; reachable: boolean; latency_ms: number }[] }>();
     expect(body.ok).toBe(true);
-    expect(body.provider.reachable).toBe(true);
-    expect(body.provider.latency_ms).toBeGreaterThanOrEqual(0);
+    expect(body.providers).toEqual([expect.objectContaining({ account: 'default', reachable: true })]);
+    expect(body.providers[0]!.latency_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('makes at most one provider call per 30 s however often it is hit', async () => {
+    rules = await addFaults({ route: 'GET /projects', latency_ms: 0, match: '?limit=1' });
+    forgetProviderProbe();
+    const answers = await Promise.all(Array.from({ length: 100 }, () => health().then((r) => r.status)));
+    expect(answers.every((s) => s === 200)).toBe(true);
+    for (let i = 0; i < 20; i++) expect((await health()).status).toBe(200);
+    expect(await probesSeen(rules[0]!)).toBe(1);
+  });
+
+  it('takes its provider call from the provider budget, and reports the provider down when the budget refuses', async () => {
+    const budget = env.PROVIDER_BUDGET.get(env.PROVIDER_BUDGET.idFromName('default'));
+    await budget.setLimits({ perMinute: 1, perSecond: 1, backgroundShare: 1 });
+    try {
+      forgetProviderProbe();
+      expect((await health()).status).toBe(200);
+      expect((await budget.status()).granted_last_minute).toBe(1);
+      forgetProviderProbe();
+      const refused = await health(OPERATOR_TOKEN);
+      expect(refused.status).toBe(503);
+      expect(await refused.json()).toMatchObject({ ok: false, providers: [{ account: 'default', reachable: false }] });
+    } finally {
+      await budget.setLimits(null);
+      forgetProviderProbe();
+    }
   });
 });

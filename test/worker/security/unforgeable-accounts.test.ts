@@ -71,10 +71,10 @@ describe('an account object without an account', () => {
       await stub.listTokens(),
       await stub.listEvents(),
       await stub.sweepNow(),
-      await stub.reconcileInventory(),
     ]) {
       expect(result).toMatchObject({ ok: false, error: { type: 'not_found', code: 'account_not_found' } });
     }
+    expect(await stub.reconcileInventory()).toEqual({ ok: true, value: { exists: false, records: [], branch_projects: [] } });
     expect(await storedTables(id)).toEqual({ tables: [], keys: 0 });
 
     const created = await stub.createAccount({ id, name: 'now real' });
