@@ -4,6 +4,7 @@ import { fillPoolEntry, type PoolEntry } from '../src/pool/entry';
 import { regionOfPool, shortId } from '../src/pool/names';
 import { neonClient } from '../src/provider/index';
 import { BACKGROUND, backgroundProviderOptions } from '../src/lifecycle/budget-gate';
+import { lifecycleConfig } from '../src/lifecycle/config';
 import { PoolStore, type PoolClaim } from './warm-pool-store';
 
 export interface WarmPoolStatus {
@@ -48,9 +49,14 @@ export class WarmPool extends DurableObject<Env> {
     return this.store.getMeta('pool') ?? this.ctx.id.name ?? 'default';
   }
 
+  /**
+   * The size to keep: an explicit `setTarget`, else `DBLEASE_WARM_POOL_SIZE` for the pools of
+   * `DBLEASE_WARM_POOL_REGIONS` only. A pool nobody configured never fills itself.
+   */
   private target(): number {
     const override = this.store.getMeta('target');
-    const raw = override ?? (this.env as { DBLEASE_WARM_POOL_SIZE?: string }).DBLEASE_WARM_POOL_SIZE ?? '0';
+    const configured = lifecycleConfig(this.env).warmPoolRegions.includes(this.name());
+    const raw = override ?? (configured ? (this.env as { DBLEASE_WARM_POOL_SIZE?: string }).DBLEASE_WARM_POOL_SIZE : undefined) ?? '0';
     const n = Number(raw);
     return Number.isInteger(n) && n > 0 ? Math.min(n, MAX_TARGET) : 0;
   }
@@ -129,6 +135,17 @@ export class WarmPool extends DurableObject<Env> {
     return this.store.projects();
   }
 
+  /**
+   * Reconciliation's clean-up of a pool that is neither configured nor given a target by an
+   * operator (left by requests before regions were an allow-list): empties it, deleting its
+   * unclaimed projects. A configured or operator-sized pool is left as it is.
+   */
+  async retireIfStray(pool: string, configured: string[]): Promise<{ retired: boolean; deleted: number }> {
+    const target = this.store.getMeta('target');
+    if (configured.includes(pool) || (target !== undefined && target !== '0')) return { retired: false, deleted: 0 };
+    return { retired: true, ...(await this.drain(pool)) };
+  }
+
   /** Who claimed which project, recently: reconciliation's way to judge claimed pool projects. */
   claims(): PoolClaim[] {
     return this.store.claims();
@@ -167,6 +184,7 @@ export class WarmPool extends DurableObject<Env> {
       try {
         const entry = await fillPoolEntry(this.env, {
           id,
+          pool: this.name(),
           regionId: region === 'default' ? undefined : region,
           load: this.store.loadByAccount(),
           gate: BACKGROUND,

@@ -8,22 +8,20 @@ import { invalidFields } from '../errors';
 import { acquireFreshDatabase } from '../pool/claim';
 import { createFreshDatabase } from '../pool/provision';
 import { neonClient, providerAccounts, type ProviderRequestError } from '../provider/index';
+import { chooseRegion, DEFAULT_REGION, regionConfig } from '../policy/regions';
 import type { CreateDatabase } from '../schemas/databases';
 import { runCreateSaga, type Admitted, type ProvisionHooks, type Provisioned } from './saga';
 import type { CreateOptions, Created, WaitUntil } from './service';
 
-/** The provider's default region: what `default` and an absent `region` mean. */
-export const DEFAULT_REGION = 'default';
-
 export const warmPoolEnabled = (env: Env) => Number(env.DBLEASE_WARM_POOL_SIZE) > 0;
 
-/** The region a request asks for, else the operator's default (`DBLEASE_DEFAULT_REGION`). */
-export const regionFor = (env: Env, requested?: string) => requested ?? (env.DBLEASE_DEFAULT_REGION || DEFAULT_REGION);
+/** The region a request asks for, if the operator serves it (400 otherwise), else the default. */
+export const regionFor = (env: Env, requested?: string) => chooseRegion(regionConfig(env), requested);
 
 /** Deletes a project whose creation reply was lost: it can only be found by its name. */
-async function deleteByName(env: Env, name: string): Promise<void> {
+async function deleteByName(env: Env, name: string, tenant: string): Promise<void> {
   for (const account of providerAccounts(env)) {
-    const client = neonClient(env, account.id);
+    const client = neonClient(env, account.id, { tenant });
     for (const p of await client.listProjects({ search: name })) if (p.name === name) await client.deleteProject(p.id);
   }
 }
@@ -32,17 +30,18 @@ async function provisionFresh(env: Env, accountId: string, admitted: Admitted, h
   const names = admitted.provider_names;
   const region = admitted.database.region;
   const regionId = region === DEFAULT_REGION ? undefined : region;
-  hooks.undoWith(() => deleteByName(env, names.resource));
+  hooks.undoWith(() => deleteByName(env, names.resource, accountId));
   const options = {
     roleName: names.role,
     databaseName: names.database,
     regionId,
+    provider: { tenant: accountId },
     onProject: (projectId: string, accountId: string) => hooks.note({ provider_account: accountId, project_id: projectId }),
   };
   const made = warmPoolEnabled(env)
     ? await acquireFreshDatabase(env, { pool: region, name: names.resource, claimant: { accountId, dbId: admitted.database.id }, ...options })
     : await createFreshDatabase(env, names.resource, options);
-  hooks.undoWith(() => neonClient(env, made.accountId).deleteProject(made.projectId));
+  hooks.undoWith(() => neonClient(env, made.accountId, { tenant: accountId }).deleteProject(made.projectId));
   const uri = new URL(made.connectionUri);
   const facts = {
     provider_account: made.accountId,

@@ -12,7 +12,7 @@
  */
 import type { InventoryRecord, NamedResource } from '../../durable-objects/reconcile-store';
 import { accountObject } from '../account-client';
-import { POOL_PROJECT_PREFIX, PROJECT_PREFIX } from '../pool/names';
+import { parsePoolProjectName, POOL_PROJECT_PREFIX, PROJECT_PREFIX } from '../pool/names';
 import { warmPool } from '../pool/claim';
 import type { PoolClaim } from '../../durable-objects/warm-pool-store';
 import { DEFAULT_ACCOUNT_ID, neonClient, providerAccounts, ProviderRequestError, type NeonClient } from '../provider/index';
@@ -39,6 +39,8 @@ export interface ReconcileReport {
   /** Records whose spent/reserved moved, and by how much in all (µ$). */
   spend_booked: number;
   spend_moved_micro_usd: number;
+  /** Pools outside DBLEASE_WARM_POOL_REGIONS, with no operator target, emptied of their unclaimed projects. */
+  stray_pools_retired: { pool: string; deleted: number }[];
   errors: string[];
 }
 
@@ -60,7 +62,7 @@ async function liveAccounts(env: Env, shards: number): Promise<string[]> {
 }
 
 export async function reconcileProvider(env: Env, cfg: LifecycleConfig): Promise<ReconcileReport> {
-  const report: ReconcileReport = { projects_seen: 0, branches_seen: 0, accounts_checked: 0, orphans_deleted: [], gone_marked: [], spend_booked: 0, spend_moved_micro_usd: 0, errors: [] };
+  const report: ReconcileReport = { projects_seen: 0, branches_seen: 0, accounts_checked: 0, orphans_deleted: [], gone_marked: [], spend_booked: 0, spend_moved_micro_usd: 0, stray_pools_retired: [], errors: [] };
   const live = await liveAccounts(env, cfg.shards);
   for (const pa of providerAccounts(env)) {
     try {
@@ -80,6 +82,7 @@ async function reconcileProviderAccount(env: Env, providerAccount: string, live:
   const projectIds = new Set(projects.map((p) => p.id));
   const named = new Map<string, NamedResource[]>();
   const claims = await poolClaims(env, cfg);
+  await retireStrayPools(env, projects, claims, cfg, report);
   for (const p of projects) {
     // A claimed pool project keeps its pool name; the pool says whose it is (from the claim on).
     const claim = p.name.startsWith(POOL_PROJECT_PREFIX) ? claims.get(p.id) : undefined;
@@ -110,6 +113,29 @@ async function poolClaims(env: Env, cfg: LifecycleConfig): Promise<Map<string, P
   const out = new Map<string, PoolClaim>();
   for (const pool of cfg.warmPoolRegions) for (const c of await warmPool(env, pool).claims()) out.set(c.projectId, c);
   return out;
+}
+
+/**
+ * Pools that nobody configured (named by requests before regions were an allow-list) are
+ * emptied: each such pool named in a project's name deletes its unclaimed projects itself.
+ * Their claims join `claims`, so a claimed project is judged by its claimant like any other.
+ */
+async function retireStrayPools(env: Env, projects: { name: string }[], claims: Map<string, PoolClaim>, cfg: LifecycleConfig, report: ReconcileReport) {
+  const stray = new Set<string>();
+  for (const p of projects) {
+    const pool = parsePoolProjectName(p.name)?.pool;
+    if (pool !== undefined && !cfg.warmPoolRegions.includes(pool)) stray.add(pool);
+  }
+  for (const pool of stray) {
+    try {
+      const stub = warmPool(env, pool);
+      for (const c of await stub.claims()) claims.set(c.projectId, c);
+      const { retired, deleted } = await stub.retireIfStray(pool, cfg.warmPoolRegions);
+      if (retired) report.stray_pools_retired.push({ pool, deleted });
+    } catch (err) {
+      report.errors.push(`pool ${pool}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
 }
 
 /** Fetches the figures of every account's subjects at once, then lets each account book its own. */

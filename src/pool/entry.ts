@@ -23,16 +23,16 @@ export interface PoolEntry {
 }
 
 /**
- * Builds one pool entry named `dblease-pool-<id>`. `onProject` is told the project id as soon
+ * Builds one pool entry of `pool`, named `dblease-pool-<id>-<pool>` (src/pool/names.ts). `onProject` is told the project id as soon
  * as the project exists, so a crash afterwards leaves a record, not an invisible project.
  */
 export async function fillPoolEntry(
   env: ProviderEnv,
-  input: { id: string; regionId?: string; load?: Record<string, number>; onProject?: BuildInput['onProject']; gate?: GateOptions },
+  input: { id: string; pool: string; regionId?: string; load?: Record<string, number>; onProject?: BuildInput['onProject']; gate?: GateOptions },
 ): Promise<PoolEntry> {
   const { id } = input;
   const client = placedClient(env, input.load, {}, input.gate);
-  const built = await buildProject(client, { projectName: poolProjectName(id), regionId: input.regionId, onProject: input.onProject });
+  const built = await buildProject(client, { projectName: poolProjectName(id, input.pool), regionId: input.regionId, onProject: input.onProject });
   try {
     // Nothing runs on it until it is claimed; a suspended compute costs nothing and wakes on connect.
     await client.suspendEndpoint(built.projectId, built.endpointId);

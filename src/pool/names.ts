@@ -22,7 +22,23 @@ export const SUSPEND_TIMEOUT_SECONDS = 60;
  */
 export const regionOfPool = (pool: string) => pool.split('#', 1)[0];
 
-export const poolProjectName = (entryId: string) => `${POOL_PROJECT_PREFIX}${entryId}`;
+const hex = (text: string) => [...new TextEncoder().encode(text)].map((b) => b.toString(16).padStart(2, '0')).join('');
+
+/**
+ * `dblease-pool-<entry>-<pool name in hex>`: the pool is in the name, so reconciliation can ask
+ * the pool of any pool project about it, configured or not (pool names may hold `#`).
+ */
+export const poolProjectName = (entryId: string, pool: string) => `${POOL_PROJECT_PREFIX}${entryId}-${hex(pool)}`;
+
+const POOL_NAME = /^dblease-pool-([a-z0-9]+)-((?:[0-9a-f]{2})+)$/;
+
+/** The entry and pool a pool project is named after, or null (not a pool project, or named before pools were). */
+export function parsePoolProjectName(name: string): { entryId: string; pool: string } | null {
+  const m = POOL_NAME.exec(name);
+  if (!m) return null;
+  const bytes = Uint8Array.from(m[2]!.match(/../g)!, (h) => parseInt(h, 16));
+  return { entryId: m[1]!, pool: new TextDecoder().decode(bytes) };
+}
 
 /** A short random id, lower-case letters and digits (valid in project names and role names). */
 export function shortId(length = 12): string {

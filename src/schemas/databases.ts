@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { REGION_PATTERN } from '../policy/regions';
 
 /**
  * The wire contract of databases and sessions: the routes validate with these, the OpenAPI
@@ -31,7 +32,7 @@ export const createDatabaseSchema = z
     ttl_seconds: ttlSecondsSchema.optional(),
     labels: labelsSchema.optional(),
     session_id: sessionIdSchema.optional().openapi({ description: 'Bind the lease to an agent session.' }),
-    region: z.string().min(1).max(64).optional(),
+    region: z.string().regex(REGION_PATTERN, 'a region id: lower-case letters, digits and dashes').optional(),
   })
   .strict()
   .openapi('CreateDatabase');
