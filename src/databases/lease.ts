@@ -57,16 +57,18 @@ export async function keepDatabase(env: Env, principal: AccountPrincipal, id: st
 
 /**
  * A new password at the provider (the old one stops working when the reset's operations finish),
+ * for tokens with `databases:write` and `databases:credentials` (the answer carries it),
  * then sealed in the account object. Should the second step fail, the stored password is stale
  * until the next rotation; the agent got a 5xx and rotates again.
  */
 export async function rotateCredentials(env: Env, principal: AccountPrincipal, id: string): Promise<Database> {
   needScope(principal, 'databases:write');
+  needScope(principal, 'databases:credentials');
   const stub = accountOf(env, principal);
-  const { database } = unwrap(await stub.getDatabase(id));
+  const { database } = unwrap(await stub.getDatabase(id, { provider_action: true }));
   const { account, project_id: projectId, branch_id: branchId } = database.provider;
   if (database.state !== 'ready' || !account || !projectId || !branchId) throw notReady(database);
-  const password = await neonClient(env, account).resetRolePassword(projectId, branchId, database.role_name);
+  const password = await neonClient(env, account, { tenant: principal.account_id }).resetRolePassword(projectId, branchId, database.role_name);
   const stored = unwrap(await stub.storePassword(id, password, principal.token_id));
   return toDatabase(stored, { connection: connectionOf(stored, password) });
 }

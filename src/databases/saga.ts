@@ -12,6 +12,7 @@
  */
 import type { AdmitResult, ProviderFacts } from '../../durable-objects/account';
 import type { AccountPrincipal } from '../auth/principal';
+import { hasScope } from '../auth/tokens';
 import { ApiError, invalidFields, providerUnavailable } from '../errors';
 import { sha256Hex } from '../ids';
 import { ProviderOperationError, ProviderRequestError } from '../provider/index';
@@ -114,7 +115,9 @@ export async function runCreateSaga(env: Env, ctx: WaitUntil, principal: Account
     const readyAt = Date.now();
     const timings = { admit: admittedAt - started, provider: provisionedAt - admittedAt, ready: readyAt - provisionedAt, total: readyAt - started };
     const record = { ...admission.database, state: 'ready' as const, ready_at: new Date(readyAt).toISOString() };
-    const database = toDatabase(record, { connection: conn, timings });
+    // Only a token that may see credentials gets them; any other fetches them later, if granted.
+    const shown = hasScope(principal.scopes, 'databases:credentials') ? conn : undefined;
+    const database = toDatabase(record, { connection: shown, timings });
     const facts = { ...made.facts, password: made.password };
     const json = JSON.stringify(database);
     // completeCreate is idempotent, so a lost reply is safely asked again once.
