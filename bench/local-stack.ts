@@ -1,5 +1,6 @@
 import { createApiClient, EndpointType, type Operation } from '@neondatabase/api-client';
 import pg from 'pg';
+import { readSuperuserPassword } from '../local/postgres/superuser-password';
 import { startThrowawayStack } from '../test/support/throwaway-stack';
 import { machine, writeResult } from './report';
 import { measure, measureBursts, summarize, table, type Summary } from './stats';
@@ -48,7 +49,7 @@ export async function benchLocalStack(): Promise<object> {
       host: stack.config.host,
       port: stack.config.pgInternalPort,
       user: 'postgres',
-      password: stack.config.superuserPassword,
+      password: await readSuperuserPassword(stack.config.dataDir),
       database: 'postgres',
       max: CONCURRENCY,
     });

@@ -6,6 +6,7 @@
  * Prints the DESIGN §9 ratios and writes JSON under bench/results/.
  */
 import pg from 'pg';
+import { readSuperuserPassword } from '../local/postgres/superuser-password';
 import { buildProject } from '../src/pool/provision';
 import { DEFAULT_OPTIONS, NeonClient, providerAccount } from '../src/provider/index';
 import { benchAdmission } from './provisioning-admission';
@@ -35,7 +36,7 @@ export async function benchProvisioning(): Promise<object> {
     const get = (name: string) => series.find((s) => s.name === name)!.summary;
 
     // 1. A bare CREATE DATABASE on the same Postgres, one connection per caller.
-    const admin = new pg.Pool({ host: stack.config.host, port: stack.config.pgInternalPort, user: 'postgres', password: stack.config.superuserPassword, database: 'postgres', max: 50 });
+    const admin = new pg.Pool({ host: stack.config.host, port: stack.config.pgInternalPort, user: 'postgres', password: await readSuperuserPassword(stack.config.dataDir), database: 'postgres', max: 50 });
     const pgVersion = (await admin.query('show server_version')).rows[0].server_version as string;
     let n = 0;
     const bare = () => admin.query(`create database bench_bare_${n++}`);

@@ -1,3 +1,4 @@
+import { superuserPasswordPath } from './postgres/superuser-password';
 import type { LocalStack } from './stack';
 
 /** What a developer needs to point Neon clients at the local stack, printed at start. */
@@ -10,6 +11,8 @@ export function banner(stack: LocalStack): string {
     `  API key      ${config.apiKey}${config.apiKey === 'dblease-local-dev-key' ? '   (development key; set DBLEASE_LOCAL_API_KEY to change)' : ''}`,
     `  SQL proxies  ${urls.proxy}/sql (SQL over HTTP), ws://${proxyHost}/v2 (WebSocket relay)`,
     `  PostgreSQL   ${config.host}:${config.pgPort} (each endpoint also on its own 127.1.x.y address)`,
+    // The path only: the password itself is never printed.
+    `  Superuser    postgres on ${config.host}:${config.pgInternalPort}, password in ${superuserPasswordPath(config.dataDir)} (mode 0600)`,
     '',
     '  Neon CLI:    NEON_API_HOST=' + urls.api + ' NEON_API_KEY=' + config.apiKey + ' npx neon projects list',
     '  @neondatabase/serverless:',

@@ -19,8 +19,11 @@ export interface LocalStackConfig {
   proxyPort: number;
   /** Bearer key the Neon-compatible API accepts (Neon's `NEON_API_KEY`). */
   apiKey: string;
-  /** Password of the cluster's `postgres` superuser; it never leaves the local stack. */
-  superuserPassword: string;
+  /**
+   * Browser origins (`http://localhost:3000`) whose pages may open the WebSocket relay. A
+   * request without `Origin` is not from a browser page and is always let through.
+   */
+  allowedOrigins: string[];
   rateLimit: RateLimitConfig;
   /** Neon's default when an endpoint says `suspend_timeout_seconds: 0`. */
   defaultSuspendTimeoutSeconds: number;
@@ -40,7 +43,6 @@ export interface RateLimitConfig {
 
 /** The documented development key. Anyone on this machine may use it; it guards nothing real. */
 export const DEV_API_KEY = 'dblease-local-dev-key';
-export const DEV_SUPERUSER_PASSWORD = 'dblease-local-superuser';
 
 function port(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
@@ -54,6 +56,27 @@ function positive(value: string | undefined, fallback: number, name: string): nu
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${value}"`);
   return n;
+}
+
+/** `DBLEASE_LOCAL_ALLOWED_ORIGINS`: origins separated by commas or spaces, each scheme://host[:port]. */
+export function parseAllowedOrigins(value: string | undefined): string[] {
+  if (value === undefined || value.trim() === '') return [];
+  return value
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((entry) => {
+      let url: URL | undefined;
+      try {
+        url = new URL(entry);
+      } catch {
+        url = undefined;
+      }
+      // An origin is scheme, host and port only; a path or query here is a mistake worth naming.
+      if (!url || url.origin === 'null' || url.pathname !== '/' || url.search || url.hash || url.username) {
+        throw new Error(`DBLEASE_LOCAL_ALLOWED_ORIGINS must be a list of origins like http://localhost:3000, got "${entry}"`);
+      }
+      return url.origin;
+    });
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<LocalStackConfig> = {}): LocalStackConfig {
@@ -74,7 +97,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     apiPort: port(env.DBLEASE_LOCAL_API_PORT, 4100, 'DBLEASE_LOCAL_API_PORT'),
     proxyPort: port(env.DBLEASE_LOCAL_PROXY_PORT, 4444, 'DBLEASE_LOCAL_PROXY_PORT'),
     apiKey: env.DBLEASE_LOCAL_API_KEY || DEV_API_KEY,
-    superuserPassword: DEV_SUPERUSER_PASSWORD,
+    allowedOrigins: parseAllowedOrigins(env.DBLEASE_LOCAL_ALLOWED_ORIGINS),
     rateLimit: {
       perMinute: positive(env.DBLEASE_LOCAL_RATE_PER_MINUTE, 700, 'DBLEASE_LOCAL_RATE_PER_MINUTE'),
       perSecondPerRoute: positive(env.DBLEASE_LOCAL_RATE_PER_SECOND, 40, 'DBLEASE_LOCAL_RATE_PER_SECOND'),

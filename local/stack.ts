@@ -54,7 +54,6 @@ export async function startLocalStack(base: LocalStackConfig): Promise<LocalStac
     dataDir: base.dataDir,
     host: base.host,
     port: base.pgInternalPort,
-    superuserPassword: base.superuserPassword,
     log: base.log,
   });
   const stopping: (() => Promise<unknown>)[] = [() => cluster.stop()];

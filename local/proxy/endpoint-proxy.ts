@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ConnectRefused, type ComputeGate, type EndpointTarget } from '../hooks.js';
+import { ConnectRefused, type ComputeGate } from '../hooks.js';
 import { buildStartup, errorResponse, readFirstPacket, takeEndpointOption, type FirstPacket } from './wire.js';
 
 export interface EndpointProxyDeps {
@@ -123,32 +123,35 @@ export class EndpointProxy {
       if (remaining === undefined) params.delete('options');
       else params.set('options', remaining);
     }
-    let target: EndpointTarget | undefined;
-    if (endpointHost !== undefined || endpointId !== undefined) {
-      target = this.deps.gate.resolve(endpointHost ?? endpointId!);
-      if (!target) {
-        throw new Refusal(
-          'XX000',
-          `The requested endpoint could not be found, or you don't have access to it. Please check the provided ID and try again.`,
-        );
-      }
+    // Every session is a tenant's session on one endpoint: a startup packet that names none
+    // (the shared 127.0.0.1 address without `endpoint=`) is refused here and never reaches the
+    // real cluster, where its user name would be taken as is (`postgres` is the superuser).
+    if (endpointHost === undefined && endpointId === undefined) {
+      throw new Refusal(
+        'XX000',
+        'Endpoint ID is not specified: connect to the endpoint\'s own address (its host) or pass options=endpoint=<endpoint-id>',
+      );
+    }
+    const target = this.deps.gate.resolve(endpointHost ?? endpointId!);
+    if (!target) {
+      throw new Refusal(
+        'XX000',
+        `The requested endpoint could not be found, or you don't have access to it. Please check the provided ID and try again.`,
+      );
     }
 
-    let startup = packet.raw;
-    if (target) {
-      const user = params.get('user');
-      if (!user) throw new Refusal('28000', 'no PostgreSQL user name specified in startup packet');
-      const database = params.get('database') || user;
-      const role = target.role(user);
-      // Neon's wording: the same answer as a wrong password, so role names cannot be probed.
-      if (!role) throw new Refusal('28P01', `password authentication failed for user '${user}'`);
-      const physicalDb = target.database(database);
-      if (!physicalDb) throw new Refusal('3D000', `database "${database}" does not exist`);
-      params.set('user', role);
-      params.set('database', physicalDb);
-      startup = buildStartup(packet.protocol, params);
-      await awaitAwake(this.deps.gate, target.endpointId, this.wakeTimeoutMs);
-    }
+    const user = params.get('user');
+    if (!user) throw new Refusal('28000', 'no PostgreSQL user name specified in startup packet');
+    const database = params.get('database') || user;
+    const role = target.role(user);
+    // Neon's wording: the same answer as a wrong password, so role names cannot be probed.
+    if (!role) throw new Refusal('28P01', `password authentication failed for user '${user}'`);
+    const physicalDb = target.database(database);
+    if (!physicalDb) throw new Refusal('3D000', `database "${database}" does not exist`);
+    params.set('user', role);
+    params.set('database', physicalDb);
+    const startup = buildStartup(packet.protocol, params);
+    await awaitAwake(this.deps.gate, target.endpointId, this.wakeTimeoutMs);
     if (client.destroyed) return;
 
     const upstream = await connectUpstream(this.deps.upstreamPort, this.connectTimeoutMs);
@@ -156,17 +159,17 @@ export class EndpointProxy {
       upstream.destroy();
       return;
     }
-    this.pipe(client, upstream, target?.endpointId, Buffer.concat([startup, packet.rest]));
+    this.pipe(client, upstream, target.endpointId, Buffer.concat([startup, packet.rest]));
   }
 
-  private pipe(client: Duplex, upstream: net.Socket, endpointId: string | undefined, first: Buffer): void {
+  private pipe(client: Duplex, upstream: net.Socket, endpointId: string, first: Buffer): void {
     const { gate } = this.deps;
-    if (endpointId !== undefined) gate.connectionOpened(endpointId);
+    gate.connectionOpened(endpointId);
     let closed = false;
     const onClose = (side: 'client' | 'upstream') => {
       if (!closed) {
         closed = true;
-        if (endpointId !== undefined) gate.connectionClosed(endpointId);
+        gate.connectionClosed(endpointId);
       }
       // PostgreSQL's last words (a FATAL) must still reach the client; the client's last bytes
       // are a Terminate that PostgreSQL does not need.

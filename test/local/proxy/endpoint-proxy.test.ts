@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectRefused } from '../../../local/hooks.js';
-import { SUPERUSER_PASSWORD, eventually, startHarness, type Harness } from './support.js';
+import { eventually, startHarness, type Harness } from './support.js';
 
 let h: Harness;
 
@@ -55,10 +55,19 @@ describe('endpoint proxy (PostgreSQL wire protocol)', () => {
     await client.end();
   });
 
-  it('passes a 127.0.0.1 connection without an endpoint through untouched', async () => {
-    const client = await connect({ host: '127.0.0.1', port: h.proxy.pgPort, user: 'postgres', password: SUPERUSER_PASSWORD, database: h.a.databases.neondb });
-    expect((await client.query('SELECT current_user AS u')).rows).toEqual([{ u: 'postgres' }]);
-    await client.end();
+  it('refuses a 127.0.0.1 connection that names no endpoint, even with the superuser password', async () => {
+    const direct = { host: '127.0.0.1', port: h.proxy.pgPort, password: h.superuserPassword };
+    for (const config of [
+      { ...direct, user: 'postgres', database: 'postgres' },
+      { ...direct, user: 'postgres', database: h.a.databases.neondb },
+      // Physical names do not name an endpoint either.
+      { ...direct, user: h.a.roles.neondb_owner, password: h.a.password, database: h.a.databases.neondb },
+      { ...direct, user: 'postgres', database: 'postgres', options: '-c search_path=public' },
+    ]) {
+      const err = await refusal(config);
+      expect([err.code, err.severity], JSON.stringify(config.user)).toEqual(['XX000', 'FATAL']);
+      expect(err.message).toContain('Endpoint ID is not specified');
+    }
   });
 
   it('works with psql, which asks for GSS and TLS encryption first', async () => {

