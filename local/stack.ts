@@ -6,6 +6,7 @@ import { adminRoutes } from './admin';
 import type { LocalStackConfig } from './config';
 import { FaultInjector } from './faults';
 import type { ComputeGate } from './hooks';
+import { loopbackHostOnly } from './loopback-host';
 import { createNeonApi, type NeonApi } from './neon-api/index';
 import { startCluster, type Cluster } from './postgres/cluster';
 import { startSqlProxy, type SqlProxy } from './proxy/index';
@@ -88,6 +89,8 @@ export async function startLocalStack(base: LocalStackConfig): Promise<LocalStac
     stopping.push(() => api!.close());
 
     const app = new Hono()
+      // Before auth and everything else: a rebound browser page gets nothing, not even a 401.
+      .use('*', loopbackHostOnly())
       .route('/', new Hono().use('/_admin/*', bearerAuth({ token: config.apiKey })).route('/_admin', adminRoutes({ faults, limiter, stats })))
       .get('/healthz', (c) => c.json({ ok: true }))
       .route('/', api.app);

@@ -2,6 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { LocalStackConfig } from '../config.js';
 import type { ComputeGate, ProxyConnections } from '../hooks.js';
+import { FOREIGN_HOST_MESSAGE, isLoopbackHost } from '../loopback-host.js';
 import { EndpointProxy, normaliseAddress } from './endpoint-proxy.js';
 import { CORS_HEADERS, NEON_HTTP_LIMITS, PREFLIGHT_HEADERS, handleSql, type HttpLimits } from './sql-over-http.js';
 import { UpstreamPool } from './upstream-pool.js';
@@ -71,10 +72,21 @@ export async function startSqlProxy(opts: SqlProxyOptions): Promise<SqlProxy> {
   const endpoints = new Map<string, net.Server>();
   const endpointHosts = new Set<string>();
 
-  const relay = createRelay({ proxy, gate, pgPort: () => pgPort, endpointHosts: () => endpointHosts, log });
+  const relay = createRelay({
+    proxy,
+    gate,
+    pgPort: () => pgPort,
+    endpointHosts: () => endpointHosts,
+    allowedOrigins: config.allowedOrigins,
+    log,
+  });
   const httpServer = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://proxy.invalid').pathname;
-    if (req.method === 'OPTIONS') {
+    if (!isLoopbackHost(req.headers.host)) {
+      // DNS rebinding: no CORS header either, so not even the refusal is readable cross-origin.
+      res.writeHead(403, { 'Content-Type': 'text/plain', Connection: 'close' }).end(FOREIGN_HOST_MESSAGE);
+      req.resume();
+    } else if (req.method === 'OPTIONS') {
       res.writeHead(200, PREFLIGHT_HEADERS).end();
     } else if (path === '/sql' && req.method === 'POST') {
       handleSql(req, res, { gate, pool, limits, wakeTimeoutMs, log }).catch((err: Error) => {

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import type { ComputeGate } from '../hooks.js';
+import { FOREIGN_HOST_MESSAGE, isLoopbackHost } from '../loopback-host.js';
 import type { EndpointProxy } from './endpoint-proxy.js';
 
 export interface RelayDeps {
@@ -11,6 +12,8 @@ export interface RelayDeps {
   pgPort: () => number;
   /** Endpoint hosts the endpoint proxy currently listens on. */
   endpointHosts: () => ReadonlySet<string>;
+  /** Browser origins allowed to open the relay (DBLEASE_LOCAL_ALLOWED_ORIGINS). */
+  allowedOrigins: readonly string[];
   log: (line: string) => void;
 }
 
@@ -24,11 +27,28 @@ function splitHostPort(address: string): { host: string; port: number } | undefi
   return { host: match[1], port: Number(match[2]) };
 }
 
+function originAllowed(origin: string, allowed: readonly string[]): boolean {
+  let normalised: string;
+  try {
+    normalised = new URL(origin).origin;
+  } catch {
+    return false;
+  }
+  return normalised !== 'null' && allowed.includes(normalised);
+}
+
 /**
  * Decides where an upgrade goes without opening any connection: the relay only ever reaches
  * the endpoint proxy, in-process, so it cannot be used to reach anything else.
  */
 function decide(req: http.IncomingMessage, deps: RelayDeps): Decision {
+  if (!isLoopbackHost(req.headers.host)) return { status: 403, reason: FOREIGN_HOST_MESSAGE };
+  // WebSockets are exempt from CORS: without this any page the developer opens could speak
+  // the PostgreSQL protocol to the stack from their browser. Node's ws and workerd send no Origin.
+  const origin = req.headers.origin;
+  if (origin !== undefined && !originAllowed(origin, deps.allowedOrigins)) {
+    return { status: 403, reason: `origin ${origin} may not open the relay; list it in DBLEASE_LOCAL_ALLOWED_ORIGINS` };
+  }
   const url = new URL(req.url ?? '/', 'http://relay.invalid');
   if (url.pathname !== '/' && url.pathname !== '/v2' && url.pathname !== '') {
     return { status: 404, reason: `no WebSocket relay at ${url.pathname}; use /v2?address=host:port` };
