@@ -185,6 +185,20 @@ function runQuery(client: pg.Client, q: Query): Promise<pg.QueryResult<unknown[]
 /** POST /sql, as `neon()` of @neondatabase/serverless calls it. */
 export async function handleSql(req: http.IncomingMessage, res: http.ServerResponse, deps: SqlOverHttpDeps): Promise<void> {
   const { limits, gate, pool } = deps;
+  // A client that hangs up before its answer (an aborted fetch, a closed tab, a timeout) must
+  // not leave its statement running for nobody: PostgreSQL does not notice a vanished client
+  // while a query runs, so the backend is sent a CancelRequest and the connection is not pooled.
+  let hungUp = false;
+  let lease: Awaited<ReturnType<UpstreamPool['acquire']>> | undefined;
+  let reusable = true;
+  res.once('close', () => {
+    if (res.writableFinished) return;
+    hungUp = true;
+    if (lease) {
+      reusable = false;
+      void lease.cancel();
+    }
+  });
   const body = await readBody(req, limits.maxRequestBytes);
   if (body === 'too-large') {
     res.setHeader('Connection', 'close');
@@ -193,8 +207,6 @@ export async function handleSql(req: http.IncomingMessage, res: http.ServerRespo
     return;
   }
   let opened: string | undefined;
-  let lease: Awaited<ReturnType<UpstreamPool['acquire']>> | undefined;
-  let reusable = true;
   try {
     const { queries, batch } = parseQueries(body);
     const target = route(req.headers['neon-connection-string'] as string | undefined, gate);
@@ -214,6 +226,8 @@ export async function handleSql(req: http.IncomingMessage, res: http.ServerRespo
       }
       throw new SqlHttpError(`could not connect to the compute: ${e.message}`, '08006');
     }
+    // Gone while waiting for a connection: nothing was sent, so the connection is still clean.
+    if (hungUp) return;
     gate.connectionOpened(target.endpointId);
     opened = target.endpointId;
     const client = lease.client;
@@ -224,7 +238,10 @@ export async function handleSql(req: http.IncomingMessage, res: http.ServerRespo
       const results: object[] = [];
       await client.query(begin);
       try {
-        for (const q of queries) results.push(shapeResult(await runQuery(client, q), arrayMode, rawText));
+        for (const q of queries) {
+          if (hungUp) throw new SqlHttpError('the client closed the connection', '57014');
+          results.push(shapeResult(await runQuery(client, q), arrayMode, rawText));
+        }
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {

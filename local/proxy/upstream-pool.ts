@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import net from 'node:net';
 import pg from 'pg';
+import { cancelRequest } from './wire.js';
 
 export interface UpstreamKey {
   role: string;
@@ -11,6 +13,12 @@ export interface Lease {
   client: pg.Client;
   /** Hands the connection back; `reusable` false when its session state is unknown. */
   release(reusable: boolean): void;
+  /**
+   * Asks PostgreSQL to cancel whatever this connection's backend is running (a CancelRequest
+   * with its key), so a client that went away does not leave a query working for nobody.
+   * Resolves once the request is sent; the query then fails with 57014.
+   */
+  cancel(): Promise<void>;
 }
 
 export interface UpstreamPoolOptions {
@@ -90,6 +98,7 @@ export class UpstreamPool {
     let released = false;
     return {
       client,
+      cancel: () => this.cancel(client),
       release: (reusable) => {
         if (released) return;
         released = true;
@@ -110,6 +119,24 @@ export class UpstreamPool {
         void back.finally(() => this.returning.delete(client));
       },
     };
+  }
+
+  private cancel(client: pg.Client): Promise<void> {
+    const { processID, secretKey } = client as unknown as { processID?: number; secretKey?: number };
+    if (processID === undefined || secretKey === undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port: this.opts.port });
+      const done = () => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve();
+      };
+      const timer = setTimeout(done, this.opts.connectTimeoutMs);
+      socket.once('connect', () => socket.end(cancelRequest(processID, secretKey)));
+      // PostgreSQL closes the connection once it has read the request; it sends no answer.
+      socket.once('close', done);
+      socket.once('error', done);
+    });
   }
 
   private park(id: string, client: pg.Client): void {

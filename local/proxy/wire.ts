@@ -105,6 +105,16 @@ export function buildStartup(protocol: number, params: Map<string, string>): Buf
 
 export { PROTOCOL_3 };
 
+/** A CancelRequest for one backend, as a client sends it on a fresh connection. */
+export function cancelRequest(processId: number, secretKey: number): Buffer {
+  const packet = Buffer.alloc(16);
+  packet.writeInt32BE(16, 0);
+  packet.writeInt32BE(CANCEL_REQUEST, 4);
+  packet.writeInt32BE(processId, 8);
+  packet.writeInt32BE(secretKey, 12);
+  return packet;
+}
+
 /** An ErrorResponse ('E') with the fields psql and pg print: severity, SQLSTATE, message. */
 export function errorResponse(severity: 'FATAL' | 'ERROR', sqlState: string, message: string): Buffer {
   const fields = Buffer.from(`S${severity}\0V${severity}\0C${sqlState}\0M${message}\0\0`, 'utf8');
