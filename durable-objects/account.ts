@@ -66,6 +66,8 @@ export class AccountDurableObject extends DurableObject<Env> {
   private sealer?: Promise<Sealer>;
   /** Instance field so tests can shorten the wait. */
   idempotencyWaitMs = IDEMPOTENCY_WAIT_MS;
+  /** Instance field so tests can lower the caps (durable-objects/SCHEMA.md). */
+  sessionLimits = sessionStore.SESSION_LIMITS;
   /** Instance field so tests can give one account its own provider-action rate (else the operator's vars). */
   providerActionRate?: BucketRate;
 
@@ -295,7 +297,9 @@ export class AccountDurableObject extends DurableObject<Env> {
   // ── lifecycle: sessions, the alarm, sweeps, reconciliation (durable-objects/lifecycle.ts) ──
 
   async createSession(input: sessionStore.NewSession, tokenId: string) {
-    return this.rpc('createSession', () => sessionStore.createSession(this.store, input, { ...this.leaseContext({ id: tokenId, max_database_ttl_seconds: null }), tokenId }));
+    return this.rpc('createSession', () =>
+      sessionStore.createSession(this.store, input, { ...this.leaseContext({ id: tokenId, max_database_ttl_seconds: null }), tokenId }, this.sessionLimits),
+    );
   }
   async heartbeatSession(id: string) {
     return this.rpc('heartbeatSession', () => sessionStore.heartbeat(this.store, id, Date.now()));

@@ -82,6 +82,11 @@ export function keepDatabase(store: Store, id: string, ctx: LeaseContext): Datab
   return store.write('keep database', (db) => {
     const row = getRow(db, id);
     requireLive(row);
+    // A token whose databases may live only so long cannot make one live for ever.
+    const cap = ctx.token.max_database_ttl_seconds;
+    if (cap !== null) {
+      throw new ApiError('forbidden', 'token_ttl_limit', `this token's databases live at most ${cap} seconds, so it cannot keep one`, { max_database_ttl_seconds: cap });
+    }
     if (row.kept) return databaseRecord(row);
     const until = Math.max(row.expiresAt ?? ctx.now, endOfMonth(ctx.now));
     const update = { kept: true, expiresAt: null, reservedMicroUsd: reserveUntil(store, db, row, until, ctx) };

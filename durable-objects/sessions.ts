@@ -4,7 +4,7 @@
  * ended (DELETE) or lapses (no heartbeat in time) the sweeper deletes them, except kept ones.
  * `ended` and `lapsed` are final: a late heartbeat gets 410 and revives nothing.
  */
-import { and, eq, lte } from 'drizzle-orm';
+import { and, count, eq, gt, lt, lte } from 'drizzle-orm';
 import { ApiError, invalidFields, notFound } from '../src/errors';
 import { newId } from '../src/ids';
 import type { Policy } from '../src/policy/policy';
@@ -12,6 +12,14 @@ import { sessions } from './schema';
 import type { Db, Store } from './store';
 
 type Row = typeof sessions.$inferSelect;
+
+/**
+ * Bounds on an account's sessions (durable-objects/SCHEMA.md): at most `maxActive` live at
+ * once, and a finished one is forgotten `retentionMs` after it ended (its databases were swept
+ * long before).
+ */
+export const SESSION_LIMITS = { maxActive: 1_000, retentionMs: 30 * 24 * 3_600_000 };
+export type SessionLimits = typeof SESSION_LIMITS;
 
 /** A session's lease when the agent does not say: long enough for a few missed heartbeats. */
 export const DEFAULT_SESSION_TTL_SECONDS = 600;
@@ -52,12 +60,24 @@ function getRow(db: Db, id: string): Row {
   return row;
 }
 
-export function createSession(store: Store, input: NewSession, ctx: { policy: Policy; now: number; tokenId: string }): SessionView {
+export function createSession(
+  store: Store,
+  input: NewSession,
+  ctx: { policy: Policy; now: number; tokenId: string },
+  limits: SessionLimits = SESSION_LIMITS,
+): SessionView {
   const ttl = input.ttl_seconds ?? Math.min(DEFAULT_SESSION_TTL_SECONDS, ctx.policy.max_ttl_seconds);
   if (ttl > ctx.policy.max_ttl_seconds) {
     throw invalidFields([{ path: 'ttl_seconds', message: `exceeds the account's maximum TTL of ${ctx.policy.max_ttl_seconds} seconds` }]);
   }
   return store.write('create session', (db) => {
+    const cutoff = ctx.now - limits.retentionMs;
+    // A session whose deadline is that old has ended or lapsed, however it ended.
+    db.delete(sessions).where(lt(sessions.expiresAt, cutoff)).run();
+    const live = db.select({ n: count() }).from(sessions).where(and(eq(sessions.state, 'active'), gt(sessions.expiresAt, ctx.now))).get()?.n ?? 0;
+    if (live >= limits.maxActive) {
+      throw new ApiError('conflict', 'session_limit', `an account may have at most ${limits.maxActive} active sessions; end one first`, { max_active_sessions: limits.maxActive });
+    }
     const row: Row = {
       id: newId('ses'),
       state: 'active',

@@ -4,7 +4,7 @@
  * logged 500, never mistaken for bad input). Queries are synchronous (SQLite-backed Durable
  * Object storage), so a `write()` is one atomic transaction and nothing else runs in between.
  */
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, lte, sql } from 'drizzle-orm';
 import { drizzle, type DrizzleSqliteDODatabase } from 'drizzle-orm/durable-sqlite';
 import { migrate } from 'drizzle-orm/durable-sqlite/migrator';
 import { ApiError } from '../src/errors';
@@ -23,6 +23,11 @@ export class StorageError extends Error {
 }
 
 export type Db = DrizzleSqliteDODatabase<typeof tables.schema>;
+
+/** The event log keeps the newest 100,000 events of an account, for at most 90 days (SCHEMA.md). */
+export const EVENT_LIMITS = { max: 100_000, retentionMs: 90 * 24 * 3_600_000 };
+/** Events pruned by age per append: more than are ever appended at once. */
+const PRUNE_BATCH = 100;
 /** States whose records hold a reservation and count against the active-database quota. */
 export const LIVE_STATES = ['provisioning', 'ready'] as const;
 
@@ -67,15 +72,32 @@ export class Store {
     }
   }
 
+  /** Bounds on the event log (SCHEMA.md); tests lower them on a live object. */
+  eventLimits = EVENT_LIMITS;
+
+  /**
+   * Appends an event and keeps the log bounded: the newest `max` events, none older than
+   * `retentionMs`. Both deletes walk the primary key from the oldest end, so they cost a few
+   * rows whatever the log's size.
+   */
   appendEvent(
     db: Db,
     at: number,
     type: string,
     fields: { databaseId?: string | null; tokenId?: string | null; data?: Record<string, unknown> } = {},
   ): void {
-    db.insert(tables.events)
+    const inserted = db
+      .insert(tables.events)
       .values({ at, type, databaseId: fields.databaseId ?? null, tokenId: fields.tokenId ?? null, data: fields.data ?? null })
-      .run();
+      .returning({ id: tables.events.id })
+      .get();
+    const { max, retentionMs } = this.eventLimits;
+    db.delete(tables.events).where(lte(tables.events.id, inserted.id - max)).run();
+    const oldest = db.select({ at: tables.events.at }).from(tables.events).orderBy(tables.events.id).limit(1).get();
+    if (oldest && oldest.at < at - retentionMs) {
+      const batch = db.select({ id: tables.events.id }).from(tables.events).orderBy(tables.events.id).limit(PRUNE_BATCH);
+      db.delete(tables.events).where(and(inArray(tables.events.id, batch), lt(tables.events.at, at - retentionMs))).run();
+    }
   }
 
   /** This month's spend row, created on first touch with the reservations carried over. */

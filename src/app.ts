@@ -4,6 +4,7 @@
  */
 import { notFoundRoute, onError } from './http/errors';
 import { newApp } from './http/openapi';
+import { requestBodyLimit } from './http/body-limit';
 import { requestId } from './http/request-id';
 import { account } from './routes/account';
 import { databases } from './routes/databases';
@@ -18,6 +19,7 @@ import { tokens } from './routes/tokens';
 export const app = newApp();
 
 app.use('*', requestId());
+app.use('*', requestBodyLimit());
 app.onError(onError);
 app.notFound(notFoundRoute);
 

@@ -11,6 +11,7 @@ export type ErrorType =
   | 'not_found' // 404
   | 'conflict' // 409
   | 'gone' // 410
+  | 'payload_too_large' // 413
   | 'unprocessable' // 422: well-formed, but running it failed (SQL errors, SQL endpoint caps)
   | 'rate_limited' // 429
   | 'internal' // 500
@@ -24,6 +25,7 @@ const STATUS: Record<ErrorType, number> = {
   not_found: 404,
   conflict: 409,
   gone: 410,
+  payload_too_large: 413,
   unprocessable: 422,
   rate_limited: 429,
   internal: 500,
