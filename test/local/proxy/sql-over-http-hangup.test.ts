@@ -93,12 +93,12 @@ describe('SQL over HTTP: a client that hangs up', () => {
     const body = { queries: [{ query: 'INSERT INTO hangup_rows VALUES (1)' }, { query: 'SELECT pg_sleep(60) AS hangup_batch' }] };
     await hangUpWhileRunning(body, 'hangup_batch');
     const res = await sql('SELECT count(*)::int AS n FROM hangup_rows');
-    expect((await res.json()).rows).toEqual([{ n: 0 }]);
+    expect(((await res.json()) as { rows: unknown[] }).rows).toEqual([{ n: 0 }]);
   });
 
   it('leaves the next request on the same endpoint unharmed', async () => {
     const res = await sql('SELECT 1 AS one');
     expect(res.status).toBe(200);
-    expect((await res.json()).rows).toEqual([{ one: 1 }]);
+    expect(((await res.json()) as { rows: unknown[] }).rows).toEqual([{ one: 1 }]);
   });
 });
