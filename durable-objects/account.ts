@@ -15,7 +15,6 @@ import { providerActionRate } from '../src/policy/provider-action-rate';
 import type { BucketRate } from '../src/policy/token-bucket';
 import type { PolicyPatch } from '../src/policy/policy';
 import { fail, ok, type Result } from '../src/rpc';
-import { encryptionKeyMaterial } from '../src/secrets';
 import * as settings from './account-settings';
 import * as tokenStore from './account-tokens';
 import * as migrationStore from './migration-store';
@@ -27,6 +26,7 @@ import { listDatabases, type DatabasePage, type ListDatabasesFilter } from './re
 import { StorageError, Store } from './store';
 import { Lifecycle } from './lifecycle';
 import * as reconcileStore from './reconcile-store';
+import { reseal } from './reseal';
 import * as sessionStore from './sessions';
 import { bookSpend } from './spend-book';
 import type { SpendFigure } from '../src/lifecycle/spend-figures';
@@ -329,6 +329,10 @@ export class AccountDurableObject extends DurableObject<Env> {
   async judgeResources(resources: reconcileStore.NamedResource[], graceMs: number) {
     return this.rpc('judgeResources', () => reconcileStore.judge(this.store, resources, Date.now(), graceMs));
   }
+  /** After a key rotation: every sealed value under the current key (README, "Rotating keys"). */
+  async reseal() {
+    return this.rpc('reseal', async () => reseal(this.store, await this.getSealer(), Date.now()));
+  }
   async markGone(ids: string[], listedAfter: number) {
     return this.rpc('markGone', () => reconcileStore.markGone(this.store, ids, listedAfter, this.config().prices, Date.now()));
   }
@@ -360,7 +364,7 @@ export class AccountDurableObject extends DurableObject<Env> {
   }
 
   private getSealer(): Promise<Sealer> {
-    this.sealer ??= Sealer.fromSecret(encryptionKeyMaterial(this.env)).catch((err) => {
+    this.sealer ??= Sealer.fromEnv(this.env).catch((err) => {
       this.sealer = undefined;
       throw err;
     });

@@ -12,6 +12,7 @@ import { events } from './routes/events';
 import { health } from './routes/health';
 import { mcp } from './routes/mcp';
 import { migrationRoutes } from './routes/migrations';
+import { operator } from './routes/operator';
 import { sessions } from './routes/sessions';
 import { sql } from './routes/sql';
 import { tokens } from './routes/tokens';
@@ -38,10 +39,18 @@ app.route('/v1', migrationRoutes);
 app.route('/mcp', mcp);
 app.route('/v1/sessions', sessions);
 app.route('/v1/events', events);
+app.route('/v1/operator', operator);
 
-app.doc31('/openapi.json', {
-  openapi: '3.1.0',
-  info: { title: 'dblease', version: '0.1.0', description: 'Real Postgres databases as leases, for AI agents.' },
+/** Built once per isolate, on first request: the routes never change at run time. */
+let openApiDocument: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+app.get('/openapi.json', (c) => {
+  if (!openApiDocument) {
+    openApiDocument = app.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: { title: 'dblease', version: '0.2.0', description: 'Real Postgres databases as leases, for AI agents.' },
+    });
+  }
+  return c.json(openApiDocument);
 });
 
 export type App = typeof app;

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OPERATOR_TOKEN, call, createAccount, expectError, fieldPaths } from '../support/api';
+import { app } from '../../../src/app';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -60,6 +61,14 @@ describe('GET /openapi.json', () => {
     );
     expect(doc.paths['/v1/tokens'].post.security).toEqual([{ bearer: [] }]);
     expect(doc.components.schemas.CreateToken.properties.scopes.items.enum).toContain('databases:credentials');
+  });
+  it('is built once and then served from memory', async () => {
+    await call('/openapi.json');
+    const build = vi.spyOn(app, 'getOpenAPI31Document');
+    const docs = await Promise.all(Array.from({ length: 20 }, async () => (await call('/openapi.json')).text()));
+    expect(new Set(docs).size).toBe(1);
+    expect(build).not.toHaveBeenCalled();
+    build.mockRestore();
   });
 });
 

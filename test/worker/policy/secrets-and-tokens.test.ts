@@ -106,13 +106,34 @@ describe('token strings', () => {
 });
 
 describe('sealed values', () => {
+  const key = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+
   it('open only with the same key and context', async () => {
-    const a = await Sealer.fromSecret('key-a');
+    const a = await Sealer.fromKeys(key());
     const sealed = await a.seal('hunter2', 'pw:db_1');
     expect(sealed).not.toContain('hunter2');
+    expect(sealed).toMatch(new RegExp(`^v2\\.${a.keyId}\\.`));
     expect(await a.open(sealed, 'pw:db_1')).toBe('hunter2');
     await expect(a.open(sealed, 'pw:db_2')).rejects.toThrow();
-    await expect((await Sealer.fromSecret('key-b')).open(sealed, 'pw:db_1')).rejects.toThrow();
+    await expect((await Sealer.fromKeys(key())).open(sealed, 'pw:db_1')).rejects.toThrow(/not configured/);
     expect(await a.seal('hunter2', 'pw:db_1')).not.toBe(sealed);
+  });
+
+  it('carry their key id, so a ring with the previous key opens them and re-seals under the new one', async () => {
+    const [oldKey, newKey] = [key(), key()];
+    const before = await Sealer.fromKeys(oldKey);
+    const sealed = await before.seal('s3cret', 'pw:db_9');
+    const ring = await Sealer.fromKeys(newKey, [oldKey]);
+    expect(ring.keyId).not.toBe(before.keyId);
+    expect(ring.isStale(sealed)).toBe(true);
+    expect(await ring.open(sealed, 'pw:db_9')).toBe('s3cret');
+    const resealed = await ring.seal(await ring.open(sealed, 'pw:db_9'), 'pw:db_9');
+    expect(ring.isStale(resealed)).toBe(false);
+    expect(await (await Sealer.fromKeys(newKey)).open(resealed, 'pw:db_9')).toBe('s3cret');
+  });
+
+  it('refuse keys that are not 32 random bytes, naming the secret', async () => {
+    await expect(Sealer.fromKeys('short')).rejects.toThrow(/DBLEASE_ENCRYPTION_KEY/);
+    await expect(Sealer.fromKeys(key(), ['short'])).rejects.toThrow(/DBLEASE_ENCRYPTION_KEYS_PREVIOUS/);
   });
 });
