@@ -1,16 +1,22 @@
 /**
- * Runs an agent's query or batch on one database over SQL over HTTP (@neondatabase/serverless)
- * under the account's caps. Every request is ONE transaction whose first statement sets the
- * statement timeout locally, so the cap holds for exactly this request's statements and ends
- * with it. Results keep Neon's SQL-over-HTTP JSON shape.
+ * Runs an agent's query or batch on one database under the account's caps, over a session the
+ * Worker can always stop (src/sql/session.ts). Every request is ONE transaction, committed only
+ * after its last statement. The statement timeout is PostgreSQL's setting for the session and,
+ * whatever the SQL does to that setting, the Worker's deadline on every statement and on the
+ * COMMIT, enforced by cancelling or terminating the backend (src/sql/deadline.ts). Results keep
+ * Neon's SQL-over-HTTP JSON shape.
  *
- * The row and byte caps are checked on the answer: it is refused whole, never cut short. A
- * refused answer does not undo writes that already committed, which the error says.
+ * The row and byte caps are counted as rows arrive, nothing past them is kept, and the answer is
+ * refused whole, never cut short. A refused answer does not undo what committed, which the error
+ * says.
  */
-import type { FullQueryResults } from '@neondatabase/serverless';
-import { sqlOverHttp, type SqlEnv } from './driver';
-import { responseTooLarge, rowLimitExceeded, sqlFailure, type SqlLimits } from './failures';
-import { neonJsonTypes } from './values';
+import { DeadlineExceeded } from './deadline';
+import type { SqlEnv } from './driver';
+import { pgErrorFields, responseTooLarge, rowLimitExceeded, sqlFailure, type Committed, type SqlLimits } from './failures';
+import { withSqlSession } from './session';
+import { AnswerMeter, runStatement, type SqlResult } from './statement';
+
+export type { SqlResult } from './statement';
 
 export type IsolationLevel = 'read_uncommitted' | 'read_committed' | 'repeatable_read' | 'serializable';
 
@@ -29,46 +35,32 @@ export interface SqlOptions {
 
 export type SqlRequest = (SqlStatement & Pick<SqlOptions, 'array_mode'>) | ({ queries: SqlStatement[] } & SqlOptions);
 
-/** One statement's result, as Neon's SQL over HTTP returns it. */
-export interface SqlResult {
-  fields: { name: string; dataTypeID: number; tableID: number; columnID: number; dataTypeSize: number; dataTypeModifier: number; format: string }[];
-  rows: unknown[];
-  command: string;
-  rowCount: number | null;
-  rowAsArray: boolean;
-}
-
 export type SqlResponse = SqlResult | { results: SqlResult[] };
 
-const DRIVER_ISOLATION = {
-  read_uncommitted: 'ReadUncommitted',
-  read_committed: 'ReadCommitted',
-  repeatable_read: 'RepeatableRead',
-  serializable: 'Serializable',
-} as const;
+const ISOLATION: Record<IsolationLevel, string> = {
+  read_uncommitted: 'read uncommitted',
+  read_committed: 'read committed',
+  repeatable_read: 'repeatable read',
+  serializable: 'serializable',
+};
 
-/** How long past the statement timeout the client waits before giving up on the server. */
-const CLIENT_GRACE_MS = 5_000;
+/** The request's BEGIN: a batch's isolation level and read-only mode, from fixed words only. */
+export function beginStatement(request: SqlRequest): string {
+  if (!('queries' in request)) return 'begin';
+  return ['begin', request.isolation_level ? `isolation level ${ISOLATION[request.isolation_level]}` : '', request.read_only ? 'read only' : '']
+    .filter(Boolean)
+    .join(' ');
+}
+
+/**
+ * Bytes the database may send for one request. An answer within the caps needs far less: on the
+ * wire a value is its text plus 4 bytes and a row 7 more, while its JSON is at least the text
+ * plus a separator (so 3 × the byte cap covers even one-digit values), plus the statements'
+ * protocol messages. Past this the request is stopped rather than buffered.
+ */
+export const wireBudget = (limits: SqlLimits) => 3 * limits.maxBytes + 8 * limits.maxRows + 1024 * 1024;
 
 const byteLength = (text: string) => new TextEncoder().encode(text).byteLength;
-
-function shape(result: FullQueryResults<boolean>): SqlResult {
-  return {
-    fields: result.fields.map((f) => ({
-      name: f.name,
-      dataTypeID: f.dataTypeID,
-      tableID: f.tableID,
-      columnID: f.columnID,
-      dataTypeSize: f.dataTypeSize,
-      dataTypeModifier: f.dataTypeModifier,
-      format: String(f.format),
-    })),
-    rows: result.rows as unknown[],
-    command: result.command,
-    rowCount: result.rowCount ?? null,
-    rowAsArray: result.rowAsArray,
-  };
-}
 
 /** The response, or a cap error: rows counted across the whole batch, bytes as serialized. */
 export function enforceCaps(response: SqlResponse, limits: SqlLimits): { body: string } {
@@ -85,28 +77,35 @@ export function enforceCaps(response: SqlResponse, limits: SqlLimits): { body: s
 export async function executeSql(env: SqlEnv, uri: string, request: SqlRequest, limits: SqlLimits): Promise<{ response: SqlResponse; body: string }> {
   const batch = 'queries' in request;
   const statements = batch ? request.queries : [request];
-  const sql = sqlOverHttp(env, uri);
-  let results: FullQueryResults<boolean>[];
-  try {
-    results = await sql.transaction(
-      (tx) => [
-        // set_config(…, true) is SET LOCAL: it ends with this transaction, whatever the statements do.
-        tx.query(`select set_config('statement_timeout', $1, true)`, [String(limits.statementTimeoutMs)]),
-        ...statements.map((s) => tx.query(s.query, s.params ?? [])),
-      ],
-      {
-        fullResults: true,
-        arrayMode: request.array_mode ?? false,
-        types: neonJsonTypes,
-        ...(batch && request.isolation_level ? { isolationLevel: DRIVER_ISOLATION[request.isolation_level] } : {}),
-        ...(batch && request.read_only ? { readOnly: true } : {}),
-        fetchOptions: { signal: AbortSignal.timeout(limits.statementTimeoutMs + CLIENT_GRACE_MS) },
-      },
-    );
-  } catch (err) {
+  const arrayMode = request.array_mode ?? false;
+  const meter = new AnswerMeter(limits);
+  const session = { statementTimeoutMs: limits.statementTimeoutMs, wireBudgetBytes: wireBudget(limits), begin: beginStatement(request) };
+  const results = await withSqlSession(env, uri, session, async (s) => {
+    const out: SqlResult[] = [];
+    try {
+      for (const statement of statements) out.push(await s.run(() => runStatement(s.client, statement, arrayMode, meter)));
+    } catch (err) {
+      const committed: Committed = s.leftTransaction ? 'unknown' : false;
+      // PostgreSQL refused a statement: the session is sound, so end the transaction before answering.
+      if (pgErrorFields(err)) await s.run(() => s.client.query('rollback')).catch(() => {});
+      throw sqlFailure(err, limits, { committed });
+    }
+    const left = s.leftTransaction;
+    try {
+      await s.run(() => s.client.query('commit'));
+    } catch (err) {
+      // A COMMIT that finished after the deadline did commit: the answer is the truth.
+      if (err instanceof DeadlineExceeded && err.late && 'value' in err.late) return out;
+      // PostgreSQL's own refusal of the COMMIT (a deferred constraint, a cancel) rolled it back.
+      const refused = pgErrorFields(err instanceof DeadlineExceeded ? (err.late as { error?: unknown } | null)?.error : err) !== null;
+      throw sqlFailure(err, limits, { committed: !left && refused ? false : 'unknown', phase: 'commit' });
+    }
+    return out;
+  }).catch((err: unknown) => {
     throw sqlFailure(err, limits);
-  }
-  const shaped = results.slice(1).map(shape);
-  const response: SqlResponse = batch ? { results: shaped } : shaped[0]!;
+  });
+  if (meter.overRows) throw rowLimitExceeded(limits, meter.rows);
+  if (meter.overBytes) throw responseTooLarge(limits, meter.valueChars, false);
+  const response: SqlResponse = batch ? { results } : results[0]!;
   return { response, ...enforceCaps(response, limits) };
 }

@@ -2,9 +2,17 @@
  * How a failed statement becomes a dblease error. PostgreSQL's refusals are 422s that carry its
  * own fields (SQLSTATE, position, detail, hint…) so an agent can fix its SQL; the SQL caps are
  * 422s naming the cap; a database that cannot be reached is a 503 to retry.
+ *
+ * Every message says what may have been committed, and never claims less than could be true:
+ * a request runs in one transaction that is only committed at its end, so a failure before then
+ * committed nothing, unless the agent's own SQL ended that transaction part way (COMMIT,
+ * ROLLBACK: what ran after it committed statement by statement), or the failure came while
+ * committing, when the outcome cannot be known.
  */
 import { ApiError, providerUnavailable } from '../errors';
+import { DeadlineExceeded } from './deadline';
 import { isTransientSqlError } from './ready';
+import { WireBudgetExceeded } from './session';
 
 export interface SqlLimits {
   statementTimeoutMs: number;
@@ -33,16 +41,40 @@ const SQLSTATE = /^[0-9A-Z]{5}$/;
 /** 57014 is also a cancel by hand; only the timeout's own message means the cap. */
 const isStatementTimeout = (code: unknown, message: string) => code === '57014' && /statement timeout/i.test(message);
 
-export const statementTimeout = (limits: SqlLimits) =>
+/** What a failed request may have left committed: nothing, or it cannot be said. */
+export type Committed = false | 'unknown';
+
+/** Where the failure came: while the request's statements ran, or in its final COMMIT. */
+export type Phase = 'statements' | 'commit';
+
+export interface FailureContext {
+  committed: Committed;
+  phase?: Phase;
+}
+
+const NOTHING: FailureContext = { committed: false };
+
+function committedNote({ committed, phase }: FailureContext): string {
+  if (committed === false) return 'nothing was committed';
+  if (phase === 'commit') return 'whether the transaction was committed is unknown';
+  return (
+    "this request's SQL ended its transaction part way (COMMIT or ROLLBACK), so what ran after that " +
+    'committed statement by statement: some of it may have been committed'
+  );
+}
+
+export const statementTimeout = (limits: SqlLimits, ctx: FailureContext = NOTHING, stopped = true) =>
   new ApiError(
     'unprocessable',
     'statement_timeout',
-    `a statement ran longer than the account's ${limits.statementTimeoutMs} ms statement timeout and was cancelled; nothing was committed`,
-    { limit_ms: limits.statementTimeoutMs },
+    `a statement ran longer than the account's ${limits.statementTimeoutMs} ms statement timeout and ` +
+      (stopped ? 'was cancelled in PostgreSQL' : 'was signalled to stop, but PostgreSQL did not confirm that it stopped') +
+      `; ${committedNote(ctx)}`,
+    { limit_ms: limits.statementTimeoutMs, committed: ctx.committed },
   );
 
 /** The caps on the answer are checked once the transaction has ended: say so, writes did happen. */
-const RAN = 'The statements did run: any writes were committed; only the answer was refused.';
+const RAN = 'The statements ran to the end and their transaction was committed; only the answer was refused.';
 
 export const rowLimitExceeded = (limits: SqlLimits, rows: number) =>
   new ApiError(
@@ -52,13 +84,23 @@ export const rowLimitExceeded = (limits: SqlLimits, rows: number) =>
     { limit_rows: limits.maxRows, rows, committed: true },
   );
 
-export const responseTooLarge = (limits: SqlLimits, bytes?: number) =>
+/** `exact`: `bytes` is the serialized answer's size; otherwise a lower bound counted as rows came. */
+export const responseTooLarge = (limits: SqlLimits, bytes: number, exact = true) =>
   new ApiError(
     'unprocessable',
     'response_too_large',
-    // Without `bytes` the provider refused the answer on its side, after the statements ran or not.
-    `the result is larger than the account's limit of ${limits.maxBytes} bytes; select fewer columns or rows. ${bytes !== undefined ? RAN : 'Writes in it may have been committed.'}`,
-    { limit_bytes: limits.maxBytes, ...(bytes !== undefined ? { bytes, committed: true } : {}) },
+    `the result is ${exact ? '' : 'at least '}${bytes} bytes, more than the account's limit of ${limits.maxBytes} bytes; select fewer columns or rows. ${RAN}`,
+    { limit_bytes: limits.maxBytes, bytes, committed: true },
+  );
+
+/** The database sent more than the session's byte budget, so the request was stopped where it was. */
+export const wireBudgetExceeded = (limits: SqlLimits, budgetBytes: number, ctx: FailureContext) =>
+  new ApiError(
+    'unprocessable',
+    'response_too_large',
+    `the database sent more than ${budgetBytes} bytes, far past the account's limit of ${limits.maxBytes} bytes for an answer, ` +
+      `so the request was stopped part way; ${committedNote(ctx)}. Select fewer columns or rows`,
+    { limit_bytes: limits.maxBytes, committed: ctx.committed },
   );
 
 /** PostgreSQL's fields of a driver error, present ones only, or null if it carries no SQLSTATE. */
@@ -73,23 +115,26 @@ export function pgErrorFields(err: unknown): Record<string, string> | null {
   return out;
 }
 
-/** The ApiError for a failed SQL request; rethrows what is not about SQL (a 500 then). */
-export function sqlFailure(err: unknown, limits: SqlLimits): ApiError {
+/**
+ * The ApiError for a failed SQL request; rethrows what is not about SQL (a 500 then). `ctx` is
+ * what the caller knows of the transaction when it failed (default: nothing committed).
+ */
+export function sqlFailure(err: unknown, limits: SqlLimits, ctx: FailureContext = NOTHING): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof DeadlineExceeded) return statementTimeout(limits, ctx, err.stopped);
+  if (err instanceof WireBudgetExceeded) return wireBudgetExceeded(limits, err.budgetBytes, ctx);
   const message = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: unknown } | null)?.code;
-  // The driver's own abort (timeout plus grace) means the server-side timeout did not answer in time.
-  if (isStatementTimeout(code, message) || (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))) {
-    return statementTimeout(limits);
+  if (isStatementTimeout(code, message)) return statementTimeout(limits, ctx);
+  if (isTransientSqlError(err)) {
+    return providerUnavailable(`the database could not be reached: ${message}; ${committedNote(ctx)}`, 2);
   }
-  // Neon's (and the local stack's) SQL over HTTP refuses answers past 10 MiB on its side.
-  if (/response is too large|too large/i.test(message) && typeof code !== 'string') return responseTooLarge(limits);
-  if (isTransientSqlError(err)) return providerUnavailable(`the database could not be reached: ${message}`, 2);
   const fields = pgErrorFields(err);
   if (fields) {
     // 28P01/3D000: our own stored credentials or names failed, not the agent's SQL.
     if (code === '28P01' || code === '3D000') return providerUnavailable('the database refused its stored credentials; retry shortly', 2);
-    return new ApiError('unprocessable', 'sql_error', message, fields);
+    const note = ctx.committed === false ? '' : ` (${committedNote(ctx)})`;
+    return new ApiError('unprocessable', 'sql_error', `${message}${note}`, fields);
   }
   throw err;
 }

@@ -1,14 +1,6 @@
 /**
- * The serverless driver always asks for raw text and, by default, parses it with node-postgres's
- * parsers (Date objects, Buffers, which do not survive JSON). The SQL endpoint hands these
- * parsers to the driver instead, so its answer is the wire format agents already know.
+ * Result values as Neon's SQL over HTTP writes them (src/sql/neon-json.ts): the SQL endpoint
+ * converts each value as it arrives (src/sql/statement.ts), so its answer is the wire format
+ * agents already know rather than node-postgres's Date objects and Buffers.
  */
-import type { CustomTypesConfig } from '@neondatabase/serverless';
-import { pgTextToJson } from './neon-json';
-
 export { parsePgArray, pgTextToJson } from './neon-json';
-
-/** The driver's `types` option: every column through `pgTextToJson`. */
-export const neonJsonTypes: CustomTypesConfig = {
-  getTypeParser: (oid: number) => (text: string | null) => pgTextToJson(text, oid),
-};

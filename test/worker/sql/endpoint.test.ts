@@ -139,6 +139,18 @@ describe('SQL caps from the account policy', () => {
     expect(res.body.error).toMatchObject({ code: 'response_too_large', details: { limit_bytes: 4096 } });
     expect(res.body.error.details.bytes).toBeGreaterThan(4096);
   });
+
+  it('stops a request whose answer is far past the byte cap while it arrives: nothing is buffered whole, nothing committed', async () => {
+    const { acct, db } = await accountWithDatabase();
+    await call('/v1/account/policy', { method: 'PATCH', token: acct.ownerToken, body: { sql_max_bytes: 4096 } });
+    await rows(acct.ownerToken, db.id, 'create table t (x int)');
+    // One 20 MB value: the driver would have to hold the whole message before any cap could look at it.
+    const res = await sql(acct.ownerToken, db.id, { queries: [{ query: 'insert into t values (1)' }, { query: `select repeat('x', 20000000) as s` }] });
+    expect(res.status, JSON.stringify(res.body).slice(0, 500)).toBe(422);
+    expect(res.body.error).toMatchObject({ code: 'response_too_large', details: { limit_bytes: 4096, committed: false } });
+    expect(res.body.error.message).toMatch(/nothing was committed/);
+    expect(await rows(acct.ownerToken, db.id, 'select x from t')).toEqual([]);
+  });
 });
 
 describe('OpenAPI', () => {
