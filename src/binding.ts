@@ -49,7 +49,7 @@ export class DbleaseBinding extends WorkerEntrypoint<Env> {
     }
   }
 
-  /** A fresh database with its connection strings. Scope `databases:write`. */
+  /** A fresh database, with its connection strings for tokens with `databases:credentials`. Scope `databases:write`. */
   async create(token: string, input: unknown = {}, opts: BindingCreateOptions = {}): Promise<Result<Database>> {
     return this.as(token, async (p) => {
       const created = await service.createDatabase(this.env, this.ctx, p, parse(createDatabaseSchema, input), { idempotencyKey: opts.idempotency_key });

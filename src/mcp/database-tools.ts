@@ -20,7 +20,8 @@ const createDatabase = defineTool({
   name: 'create_database',
   title: 'Create a database',
   description:
-    'Creates a fresh, empty Postgres database as a lease and returns it with its connection strings (connection.direct, connection.pooled). ' +
+    'Creates a fresh, empty Postgres database as a lease and returns it with its connection strings (connection.direct, connection.pooled) ' +
+    'when the token has the databases:credentials scope (otherwise fetch them later with get_database, if granted). ' +
     'It expires after ttl_seconds (default from the account policy) unless extended or kept.',
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   input: createDatabaseSchema.extend({ idempotency_key: idempotencyKey }),
@@ -34,7 +35,7 @@ const branchDatabase = defineTool({
   name: 'branch_database',
   title: 'Branch a database',
   description:
-    'Creates a copy-on-write branch of a database: same schema and data, its own credentials, its own lease. ' +
+    'Creates a copy-on-write branch of a database: same schema and data, its own credentials (returned with the databases:credentials scope), its own lease. ' +
     'Use it to test against real data, then delete it; the parent is never changed by work on the branch.',
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   input: createBranchSchema.extend({ database_id: databaseId, idempotency_key: idempotencyKey }),

@@ -44,7 +44,7 @@ const createDatabase = createRoute({
   method: 'post',
   path: '/',
   tags: ['databases'],
-  summary: 'Create a fresh database; answers once it accepts queries',
+  summary: 'Create a fresh database; answers once it accepts queries (with `connection` for tokens with databases:credentials)',
   security: bearerSecurity,
   middleware: [accountAuth(), jsonBody()] as const,
   request: { headers: idempotencyHeaders, body: { ...json(createDatabaseSchema), required: true } },
@@ -123,7 +123,7 @@ const action = (path: string, summary: string, description: string) =>
     responses: { 200: { description, ...json(databaseSchema) }, ...commonErrors, ...conflictError, 402: createErrors[402], 503: createErrors[503] },
   });
 const keepDatabase = action('/{id}/keep', 'Keep a database: it no longer expires', 'The kept database');
-const rotateCredentials = action('/{id}/credentials/rotate', 'A new password; the old one stops working', 'The database with its new connection');
+const rotateCredentials = action('/{id}/credentials/rotate', 'A new password; the old one stops working (databases:write and databases:credentials)', 'The database with its new connection');
 
 /** Create and branch answers: the status the service chose, `Server-Timing`, and a replay marker. */
 function createdResponse(c: Context<AppEnv>, result: service.Created) {

@@ -76,7 +76,7 @@ export const tokenSchema = z
   .openapi('Token');
 
 export const newTokenSchema = tokenSchema
-  .extend({ token: z.string().openapi({ description: 'The secret. Shown only in this response.', example: 'dbl_acc_…_…' }) })
+  .extend({ token: z.string().openapi({ description: 'The secret. Shown only in this response.', example: 'dbl_acc_…_<tag>_<secret>' }) })
   .openapi('NewToken');
 
 export const createdAccountSchema = z.object({ account: accountSchema, owner_token: newTokenSchema }).openapi('CreatedAccount');
