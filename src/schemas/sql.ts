@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { PARAM_LIMITS } from '../sql/params';
 
 /**
  * The wire contract of `POST /v1/databases/:id/sql` (also the `run_sql` MCP tool and the
@@ -12,12 +13,21 @@ const MAX_BATCH = 1_000;
 
 export const sqlParamSchema = z
   .union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.unknown()), z.record(z.string(), z.unknown())])
-  .openapi({ description: 'Bound to $1, $2…: strings, numbers, booleans, null; arrays become Postgres arrays, objects JSON.' });
+  .openapi({
+    description:
+      'Bound to $1, $2…: strings, numbers, booleans, null; arrays become Postgres arrays, objects JSON. ' +
+      `At most ${PARAM_LIMITS.maxDepth} levels deep and ${PARAM_LIMITS.maxStringChars} characters per string; a request's parameters hold at most ` +
+      `${PARAM_LIMITS.maxValues} values and ${PARAM_LIMITS.maxTotalChars} characters in all (checked by the endpoint: a 400 naming the parameter).`,
+  });
 
 export const sqlStatementSchema = z
   .object({
     query: z.string().trim().min(1, 'query is empty').max(MAX_QUERY_CHARS).openapi({ example: 'select * from users where id = $1' }),
-    params: z.array(sqlParamSchema).max(65_535).optional().openapi({ example: [42] }),
+    // The count is checked with the other parameter bounds (src/sql/params.ts), so the error names the field.
+    params: z
+      .array(sqlParamSchema)
+      .optional()
+      .openapi({ example: [42], description: `At most ${PARAM_LIMITS.maxParams} per statement.` }),
   })
   .strict();
 
@@ -35,7 +45,10 @@ export const batchQuerySchema = z
     array_mode: arrayMode,
   })
   .strict()
-  .openapi('SqlBatch', { description: 'Runs in ONE transaction: all statements apply, or none do.' });
+  .openapi('SqlBatch', {
+    description:
+      'Runs in ONE transaction, committed after the last statement: all statements apply, or none do (unless the SQL itself ends the transaction with COMMIT or ROLLBACK; what runs after that commits statement by statement).',
+  });
 
 /** Either shape; a body with both `query` and `queries` fails as unknown keys of the other. */
 export const sqlRequestSchema = z.union([singleQuerySchema, batchQuerySchema]).openapi('SqlRequest');

@@ -7,9 +7,11 @@
 import { accountObject } from '../account-client';
 import type { AccountPrincipal } from '../auth/principal';
 import { connectionFor } from '../databases/service';
+import { invalidFields } from '../errors';
 import { unwrap } from '../rpc';
 import { executeSql, type SqlRequest, type SqlResponse } from './execute';
 import type { SqlLimits } from './failures';
+import { paramIssues } from './params';
 
 /** The account's SQL caps (DESIGN §4: 10 s, 10,000 rows, 10 MiB unless lowered). */
 export async function sqlLimits(env: Env, principal: AccountPrincipal): Promise<SqlLimits> {
@@ -28,6 +30,10 @@ export async function markUsed(env: Env, principal: AccountPrincipal, dbId: stri
 
 /** Runs `request` on database `dbId` for `principal`; `body` is the serialized `response`. */
 export async function runSql(env: Env, principal: AccountPrincipal, dbId: string, request: SqlRequest): Promise<{ response: SqlResponse; body: string }> {
+  // Checked here rather than in the schema, so every caller gets the parameter's own path (a
+  // failed member of the query/batch union would be reported as the whole body).
+  const issues = paramIssues(request);
+  if (issues.length > 0) throw invalidFields(issues);
   const [conn, limits] = await Promise.all([connectionFor(env, principal, dbId), sqlLimits(env, principal)]);
   // Marked whatever the SQL's outcome: the database was connected to, which is what churn asks.
   const [result] = await Promise.all([executeSql(env, conn.uri, request, limits), markUsed(env, principal, dbId)]);
