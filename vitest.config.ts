@@ -50,6 +50,10 @@ export default defineConfig({
                 // their object's limits (ProviderBudget.setLimits), as an operator would.
                 DBLEASE_PROVIDER_RATE_PER_MINUTE: '1000000',
                 DBLEASE_PROVIDER_BURST_PER_SECOND: '1000000',
+                // Likewise the per-account provider-action bucket; its tests give their own
+                // account object a rate of their own (AccountDurableObject.providerActionRate).
+                DBLEASE_PROVIDER_ACTIONS_PER_MINUTE: '1000000',
+                DBLEASE_PROVIDER_ACTION_BURST: '1000000',
                 // The fault matrix hangs provider calls; a sweep gives up on one after this
                 // (30 s in production), so its Durable Object can be evicted within the test.
                 DBLEASE_BACKGROUND_REQUEST_TIMEOUT_SECONDS: '5',

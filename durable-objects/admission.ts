@@ -3,7 +3,7 @@
  * storage transaction inside the account object, so concurrent creates are serialised: every
  * check sees the writes of the admissions before it. Nothing is written unless every check
  * passes, and then the `provisioning` record, its reservation, the idempotency key, the rate
- * bucket and the event are written together.
+ * buckets (creates, and provider actions) and the event are written together.
  */
 import { eq, lt } from 'drizzle-orm';
 import { ApiError, notFound } from '../src/errors';
@@ -11,7 +11,8 @@ import { newId } from '../src/ids';
 import { checkDepth, checkQuota, checkSpend, checkTtl, rateLimited } from '../src/policy/admission';
 import { leaseMaxCostMicroUsd, usdToMicro, type PriceTable } from '../src/policy/cost';
 import { createRateFor, type Policy } from '../src/policy/policy';
-import { fullBucket, take } from '../src/policy/token-bucket';
+import { fullBucket, take, type BucketRate } from '../src/policy/token-bucket';
+import { takeProviderAction } from './provider-actions';
 import { account, databases, idempotencyKeys, rateBucket } from './schema';
 import { requireActiveSession } from './sessions';
 import type { Store } from './store';
@@ -64,7 +65,7 @@ export const FRESH_DATABASE_NAME = 'dblease';
 export function admit(
   store: Store,
   input: AdmitCreateInput,
-  ctx: { policy: Policy; prices: PriceTable; now: number },
+  ctx: { policy: Policy; prices: PriceTable; now: number; providerActions: BucketRate },
 ): Admission {
   const { policy, prices, now } = ctx;
   return store.write('admit create', (db) => {
@@ -111,6 +112,9 @@ export function admit(
     const bucketRow = db.select().from(rateBucket).get();
     const taken = take(bucketRow ?? fullBucket(rate, now), rate, now);
     if (!taken.allowed) throw rateLimited(taken.retryAfterSeconds, rate);
+    // 4b. The provider-action bucket: a create is an action at the provider like a rotation or
+    // a delete (taken in this transaction, so undone if a later check refuses).
+    takeProviderAction(db, ctx.providerActions, now);
 
     // 5. Parent and branch depth.
     let parent: typeof databases.$inferSelect | undefined;

@@ -120,6 +120,16 @@ export const rateBucket = sqliteTable('rate_bucket', {
   updatedAt: integer('updated_at').notNull(),
 });
 
+/**
+ * Exactly one row (`singleton = 1`): the provider-action token bucket. Creates, branches,
+ * credential rotations and deletes each take a token (durable-objects/provider-actions.ts).
+ */
+export const providerActionBucket = sqliteTable('provider_action_bucket', {
+  singleton: integer('singleton').primaryKey(),
+  tokens: real('tokens').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
 export const spend = sqliteTable('spend', {
   /** `YYYY-MM` (UTC). */
   month: text('month').primaryKey(),
@@ -204,4 +214,4 @@ export const sessions = sqliteTable(
   (t) => [index('sessions_state_expires').on(t.state, t.expiresAt)],
 );
 
-export const schema = { account, tokens, databases, idempotencyKeys, rateBucket, spend, events, migrations, sessions };
+export const schema = { account, tokens, databases, idempotencyKeys, rateBucket, providerActionBucket, spend, events, migrations, sessions };

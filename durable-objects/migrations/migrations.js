@@ -3,6 +3,7 @@ import m0000 from './0000_wise_jean_grey.sql';
 import m0001 from './0001_hesitant_swarm.sql';
 import m0002 from './0002_nifty_ser_duncan.sql';
 import m0003 from './0003_long_jackal.sql';
+import m0004 from './0004_easy_mordo.sql';
 
   export default {
     journal,
@@ -10,7 +11,8 @@ import m0003 from './0003_long_jackal.sql';
       m0000,
 m0001,
 m0002,
-m0003
+m0003,
+m0004
     }
   }
   

@@ -1,6 +1,7 @@
 /**
- * The create-rate token bucket: `burst` tokens, refilled continuously at `perMinute`. Pure:
- * the caller persists the state it gets back, and only when the create is admitted.
+ * A token bucket: `burst` tokens, refilled continuously at `perMinute`. The create rate and the
+ * provider-action rate (provider-action-rate.ts) are two of them. Pure: the caller persists the
+ * state it gets back, and only when the action is admitted.
  */
 export interface BucketState {
   tokens: number;
