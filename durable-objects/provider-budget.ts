@@ -3,7 +3,8 @@
  * isolate asks it for tokens before calling the provider, so all of dblease together stays
  * under Neon's documented rate. Grants are decided in memory (single-threaded, so exact); the
  * window is not persisted because the object is only evicted after a minute or more idle, by
- * which time the window is empty anyway.
+ * which time the window is empty anyway. Callers name the tenant they ask for (a dblease
+ * account id, or `background`), so a contended budget is shared fairly (budget-math.ts).
  */
 import { DurableObject } from 'cloudflare:workers';
 import { lifecycleConfig } from '../src/lifecycle/config';
@@ -14,6 +15,8 @@ export interface BudgetGrant {
   waitMs: number;
   /** With `holdMs`: the id to `release` when the request has ended. */
   grantId?: number;
+  /** Refused because the tenant has had more than its fair share of a contended budget. */
+  heavy?: true;
 }
 
 export interface BudgetStatus {
@@ -23,12 +26,20 @@ export interface BudgetStatus {
   /** Grants per calendar second (epoch seconds → count), the last two minutes: to compare with the provider's own count. */
   granted_by_second: Record<string, number>;
   refused: number;
+  /** Tokens granted in the last minute per tenant (untagged grants are left out). */
+  granted_last_minute_by_tenant: Record<string, number>;
+  /** Refusals per tenant since the limits were last set (the most recent tenants only). */
+  refused_by_tenant: Record<string, number>;
 }
+
+/** Tenants whose refusals `status` keeps; the oldest is forgotten past it. */
+const REFUSED_TENANTS_KEPT = 1_000;
 
 export class ProviderBudget extends DurableObject<Env> {
   private history: GrantRecord[] = [];
   private override: BudgetLimits | undefined;
   private refused = 0;
+  private refusedByTenant = new Map<string, number>();
   private nextId = 1;
   private bySecond = new Map<number, number>();
 
@@ -39,15 +50,30 @@ export class ProviderBudget extends DurableObject<Env> {
   /**
    * Up to `want` tokens (at most 64 at once); with none, how long until one frees up. With
    * `holdMs`, one token held in the second's window until `release(grantId)` (or `holdMs`).
+   * With `tenant`, on whose behalf (its fair share of a contended budget).
    */
-  take(want: number, priority: Priority = 'foreground', holdMs?: number): BudgetGrant {
+  take(want: number, priority: Priority = 'foreground', holdMs?: number, tenant?: string): BudgetGrant {
     const now = Date.now();
     const hold = holdMs === undefined ? undefined : { id: this.nextId++, untilMs: now + holdMs };
-    const decision = grant(this.history, now, Math.min(64, Math.max(1, hold ? 1 : want)), this.limits(), priority, hold);
+    const decision = grant(this.history, now, Math.min(64, Math.max(1, hold ? 1 : want)), this.limits(), priority, hold, tenant);
     this.history = decision.history;
-    if (decision.granted === 0) this.refused += 1;
+    if (decision.granted === 0) this.countRefusal(tenant);
     else this.count(now, decision.granted);
-    return { granted: decision.granted, waitMs: decision.waitMs, ...(hold && decision.granted > 0 ? { grantId: hold.id } : {}) };
+    return {
+      granted: decision.granted,
+      waitMs: decision.waitMs,
+      ...(hold && decision.granted > 0 ? { grantId: hold.id } : {}),
+      ...(decision.heavy ? { heavy: true as const } : {}),
+    };
+  }
+
+  private countRefusal(tenant: string | undefined): void {
+    this.refused += 1;
+    if (tenant === undefined) return;
+    const n = (this.refusedByTenant.get(tenant) ?? 0) + 1;
+    this.refusedByTenant.delete(tenant);
+    this.refusedByTenant.set(tenant, n);
+    if (this.refusedByTenant.size > REFUSED_TENANTS_KEPT) this.refusedByTenant.delete(this.refusedByTenant.keys().next().value!);
   }
 
   /** The request of grant `grantId` has ended: its token leaves the second's window a second from now. */
@@ -67,6 +93,7 @@ export class ProviderBudget extends DurableObject<Env> {
     this.history = [];
     this.bySecond.clear();
     this.refused = 0;
+    this.refusedByTenant.clear();
     return this.status();
   }
 
@@ -79,6 +106,11 @@ export class ProviderBudget extends DurableObject<Env> {
       granted_last_second: sum(now - 1_000),
       granted_by_second: Object.fromEntries([...this.bySecond].map(([k, v]) => [String(k), v])),
       refused: this.refused,
+      granted_last_minute_by_tenant: this.history.reduce<Record<string, number>>((by, g) => {
+        if (g.tenant !== undefined && g.at > now - 60_000) by[g.tenant] = (by[g.tenant] ?? 0) + g.n;
+        return by;
+      }, {}),
+      refused_by_tenant: Object.fromEntries(this.refusedByTenant),
     };
   }
 }

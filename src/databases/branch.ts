@@ -12,11 +12,11 @@ import type { CreateBranch } from '../schemas/databases';
 import { runCreateSaga, type Admitted, type ProvisionHooks, type Provisioned } from './saga';
 import type { CreateOptions, Created, WaitUntil } from './service';
 
-async function provisionBranch(env: Env, admitted: Admitted, input: CreateBranch, hooks: ProvisionHooks): Promise<Provisioned> {
+async function provisionBranch(env: Env, tenant: string, admitted: Admitted, input: CreateBranch, hooks: ProvisionHooks): Promise<Provisioned> {
   const parent = admitted.parent!;
   const { account, project_id: projectId, branch_id: parentBranchId } = parent.provider;
   if (!account || !projectId || !parentBranchId) throw new Error(`ready database ${parent.id} has no provider ids`);
-  const client = neonClient(env, account);
+  const client = neonClient(env, account, { tenant });
   const name = admitted.provider_names.resource;
   // A lost reply leaves a branch we know only by name.
   hooks.undoWith(async () => {
@@ -62,7 +62,7 @@ export function branchDatabase(
       kind: 'branch',
       parentId,
       body: input,
-      provision: (admitted, hooks) => provisionBranch(env, admitted, input, hooks),
+      provision: (admitted, hooks) => provisionBranch(env, principal.account_id, admitted, input, hooks),
       // Point-in-time outside the provider's history (or not offered by it) is the caller's to fix.
       refusal: (err: ProviderRequestError) =>
         input.point_in_time !== undefined && err.status === 400 && /parent_timestamp|point-in-time/i.test(err.message)

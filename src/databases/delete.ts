@@ -10,7 +10,7 @@
  */
 import type { DatabaseRecord } from '../../durable-objects/account';
 import type { AccountPrincipal } from '../auth/principal';
-import { neonClient, type ProviderOptions } from '../provider/index';
+import { neonClient, type ClientOptions } from '../provider/index';
 import { unwrap } from '../rpc';
 import { accountOf, needScope } from './access';
 import type { Deleted, WaitUntil } from './service';
@@ -18,9 +18,10 @@ import { toDatabase } from './view';
 
 /**
  * Removes one record's provider resource; true when it is gone (or never existed). `options`
- * lets the sweeper pass its background budget gate (src/lifecycle/budget-gate.ts).
+ * names the account the calls are for, or passes the sweeper's background budget gate
+ * (src/lifecycle/budget-gate.ts).
  */
-export async function deleteAtProvider(env: Env, r: DatabaseRecord, options: Partial<ProviderOptions> = {}): Promise<boolean> {
+export async function deleteAtProvider(env: Env, r: DatabaseRecord, options: ClientOptions = {}): Promise<boolean> {
   const { account, project_id: projectId, branch_id: branchId } = r.provider;
   if (!account || !projectId) return true; // nothing was made, or the sweeper finds it by name
   const client = neonClient(env, account, options);
@@ -40,7 +41,8 @@ export async function deleteDatabase(
 ): Promise<Deleted> {
   needScope(principal, 'databases:write');
   const stub = accountOf(env, principal);
-  const records = unwrap(await stub.beginDelete(id, { cascade: opts.cascade ?? false, token_id: principal.token_id }));
+  // The account's provider-action bucket is charged in the same call (durable-objects/provider-actions.ts).
+  const records = unwrap(await stub.beginDelete(id, { cascade: opts.cascade ?? false, token_id: principal.token_id, provider_action: true }));
   const root = records[records.length - 1]!;
   if (root.state === 'deleted') return { database: toDatabase(root), status: 200 };
   // A fresh root's project holds every branch below it: one provider delete removes them all.
@@ -52,7 +54,7 @@ export async function deleteDatabase(
   let last = root;
   for (const step of steps) {
     try {
-      await deleteAtProvider(env, step.remove);
+      await deleteAtProvider(env, step.remove, { tenant: principal.account_id });
     } catch (err) {
       // Stop here: what is left stays `deleting` for the sweeper, which retries with back-off.
       const failed = unwrap(await stub.failDelete(step.remove.id, err instanceof Error ? err.message : String(err)));

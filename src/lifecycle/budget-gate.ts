@@ -22,7 +22,7 @@ interface BudgetNamespace {
   idFromName(name: string): unknown;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   get(id: any): {
-    take(want: number, priority: Priority, holdMs?: number): Promise<{ granted: number; waitMs: number; grantId?: number }>;
+    take(want: number, priority: Priority, holdMs?: number, tenant?: string): Promise<{ granted: number; waitMs: number; grantId?: number; heavy?: true }>;
     release(grantId: number): Promise<void>;
   };
 }
@@ -35,10 +35,22 @@ export interface GateOptions {
   priority: Priority;
   /** Longest this call may wait for a token before giving up with 503. */
   maxWaitMs: number;
+  /**
+   * On whose behalf the calls are made: the dblease account id, or `background` for upkeep. A
+   * contended budget gives each tenant its fair share (budget-math.ts); without one, the
+   * calls are only held to the limits.
+   */
+  tenant?: string;
 }
 
+/** The tenant of all background work (sweeps, reconciliation, pool fills): one, whatever account it is for. */
+export const BACKGROUND_TENANT = 'background';
+
 export const FOREGROUND: GateOptions = { priority: 'foreground', maxWaitMs: 2_000 };
-export const BACKGROUND: GateOptions = { priority: 'background', maxWaitMs: 120_000 };
+export const BACKGROUND: GateOptions = { priority: 'background', maxWaitMs: 120_000, tenant: BACKGROUND_TENANT };
+
+/** The foreground gate's options for calls made on behalf of dblease account `accountId`. */
+export const onBehalfOf = (accountId: string | undefined): GateOptions => (accountId === undefined ? FOREGROUND : { ...FOREGROUND, tenant: accountId });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -61,9 +73,9 @@ export function budgetGate(env: BudgetEnv, providerAccountId: string, opts: Gate
     const started = Date.now();
     const stub = ns.get(ns.idFromName(providerAccountId));
     for (;;) {
-      let answer: { granted: number; waitMs: number; grantId?: number };
+      let answer: { granted: number; waitMs: number; grantId?: number; heavy?: true };
       try {
-        answer = await stub.take(1, opts.priority, MAX_HOLD_MS);
+        answer = await stub.take(1, opts.priority, MAX_HOLD_MS, opts.tenant);
       } catch (err) {
         // The budget object unreachable must not stop clean-up or creates: the provider's own
         // 429 (retried by the client) still protects it. Logged so an operator sees it.
@@ -75,7 +87,10 @@ export function budgetGate(env: BudgetEnv, providerAccountId: string, opts: Gate
         return id === undefined ? undefined : () => void stub.release(id).catch(() => {});
       }
       if (Date.now() - started + answer.waitMs > opts.maxWaitMs) {
-        throw providerUnavailable("dblease's request budget at the database provider is spent for now", Math.ceil(answer.waitMs / 1000));
+        const why = answer.heavy
+          ? "this account has had more than its fair share of dblease's request budget at the database provider for now"
+          : "dblease's request budget at the database provider is spent for now";
+        throw providerUnavailable(why, Math.ceil(answer.waitMs / 1000));
       }
       await sleep(answer.waitMs);
     }

@@ -2,6 +2,8 @@
  * The provider request budget as pure functions: sliding windows over the tokens granted in
  * the last minute and the last second. A token is counted when it is granted, not when it is
  * used, so tokens handed out and never used only make the real rate lower, never higher.
+ * Callers that say on whose behalf they ask (a tenant) get fair shares when the windows are
+ * contended (see `FAIR_RESERVE`).
  */
 
 export interface BudgetLimits {
@@ -24,6 +26,8 @@ export const DEFAULT_LIMITS: BudgetLimits = { perMinute: 700, perSecond: 40, bac
 export interface GrantRecord {
   at: number;
   n: number;
+  /** On whose behalf: a dblease account id, or `background`; absent for callers that did not say. */
+  tenant?: string;
   /** Set when the caller will report the request's end (`release`): the grant's id. */
   id?: number;
   /**
@@ -51,6 +55,8 @@ export interface GrantDecision {
   waitMs: number;
   /** The history to keep (grants older than a minute dropped). */
   history: GrantRecord[];
+  /** Refused because the tenant is past its fair share of a contended budget. */
+  heavy?: true;
 }
 
 /**
@@ -88,8 +94,54 @@ function waitFor(history: readonly GrantRecord[], now: number, windowMs: number,
 const IN_FLIGHT_RECHECK_MS = 200;
 
 /**
+ * Fair shares. In each window (the minute, the second), a tenant's fair share is the window's
+ * limit divided among the tenants seen in it plus one: the next one to arrive, so that a tenant
+ * alone cannot take the whole window and leave a newcomer nothing until its tokens age out. A
+ * tenant past its share of a window is heavy there, and may fill that window only up to
+ * `1 - FAIR_RESERVE` of its limit: the rest is kept for tenants still under their share. So an
+ * account that has taken little finds tokens at once however hard another one pushes, and the
+ * one that has taken much is refused, or waits, first. Below that level nobody is held back:
+ * fairness only rations a contended budget. Background work is one tenant (`background`); its
+ * own cap (`backgroundShare`) still applies, whichever is lower.
+ */
+export const FAIR_RESERVE = 0.2;
+
+/** The most a heavy tenant may bring a window of `limit` tokens to (never below one token). */
+export const heavyCap = (limit: number) => Math.max(1, Math.floor(limit * (1 - FAIR_RESERVE)));
+
+export interface TenantUse {
+  /** Tokens the tenant holds in the window. */
+  used: number;
+  /** Its fair share: the window's limit over the tenants seen in it (itself included) plus one. */
+  share: number;
+  heavy: boolean;
+}
+
+function useIn(history: readonly GrantRecord[], tenant: string, limit: number, inWindow: (g: GrantRecord) => boolean): TenantUse {
+  const seen = new Set<string>([tenant]);
+  let used = 0;
+  for (const g of history) {
+    if (g.tenant === undefined || !inWindow(g)) continue;
+    seen.add(g.tenant);
+    if (g.tenant === tenant) used += g.n;
+  }
+  const share = limit / (seen.size + 1);
+  return { used, share, heavy: used >= share };
+}
+
+/** How much of each window `tenant` holds, against its fair shares. */
+export function tenantUse(history: readonly GrantRecord[], now: number, tenant: string, limits: BudgetLimits): { minute: TenantUse; second: TenantUse } {
+  return {
+    minute: useIn(history, tenant, limits.perMinute, (g) => g.at > now - MINUTE),
+    second: useIn(history, tenant, limits.perSecond, (g) => endOf(g) > now - SECOND),
+  };
+}
+
+/**
  * Grants up to `want` tokens now, as the windows allow. `history` is sorted oldest first. With
- * `hold`, the grant occupies the second's window until released (or `hold.untilMs`).
+ * `hold`, the grant occupies the second's window until released (or `hold.untilMs`). With
+ * `tenant`, the grant counts towards that tenant's fair share, and a heavy tenant is held to
+ * the windows' heavy caps (`FAIR_RESERVE`); without one, only the limits apply.
  */
 export function grant(
   history: readonly GrantRecord[],
@@ -98,24 +150,32 @@ export function grant(
   limits: BudgetLimits,
   priority: Priority,
   hold?: { id: number; untilMs: number },
+  tenant?: string,
 ): GrantDecision {
   const kept = history.filter((g) => g.at > now - MINUTE || endOf(g) > now - SECOND);
-  const minuteCap = priority === 'background' ? Math.floor(limits.perMinute * limits.backgroundShare) : limits.perMinute;
+  const use = tenant === undefined ? undefined : tenantUse(kept, now, tenant, limits);
+  const heavy = use !== undefined && (use.minute.heavy || use.second.heavy);
+  const priorityCap = priority === 'background' ? Math.floor(limits.perMinute * limits.backgroundShare) : limits.perMinute;
+  const minuteCap = use?.minute.heavy ? Math.min(priorityCap, heavyCap(limits.perMinute)) : priorityCap;
+  const secondCap = use?.second.heavy ? heavyCap(limits.perSecond) : limits.perSecond;
   const inMinute = usedInMinute(kept, now);
   const inSecond = usedInSecond(kept, now);
-  const room = Math.min(minuteCap - inMinute, limits.perSecond - inSecond);
+  const room = Math.min(minuteCap - inMinute, secondCap - inSecond);
   const granted = Math.max(0, Math.min(Math.floor(want), room));
   if (granted > 0) {
     const record: GrantRecord = hold ? { at: now, n: granted, id: hold.id, holdUntil: hold.untilMs } : { at: now, n: granted };
+    if (tenant !== undefined) record.tenant = tenant;
     return { granted, waitMs: 0, history: [...kept, record] };
   }
   let secondWait = 0;
-  if (inSecond >= limits.perSecond) {
-    secondWait = waitFor(kept, now, SECOND, inSecond - limits.perSecond + 1, endOf);
+  if (inSecond >= secondCap) {
+    secondWait = waitFor(kept, now, SECOND, inSecond - secondCap + 1, endOf);
     if (kept.some((g) => g.holdUntil !== undefined && g.releasedAt === undefined && g.holdUntil > now)) secondWait = Math.min(secondWait, IN_FLIGHT_RECHECK_MS);
   }
   const waitMs = Math.max(inMinute >= minuteCap ? waitFor(kept, now, MINUTE, inMinute - minuteCap + 1, (g) => g.at) : 0, secondWait, 1);
-  return { granted: 0, waitMs, history: kept };
+  // Told apart for the caller's message: a tenant under its share would have had a token now.
+  const lightRoom = Math.min(priorityCap - inMinute, limits.perSecond - inSecond);
+  return { granted: 0, waitMs, history: kept, ...(heavy && lightRoom > 0 ? { heavy: true as const } : {}) };
 }
 
 /** Marks grant `id` ended at `now` (its request answered, failed or was abandoned). */

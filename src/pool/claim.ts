@@ -1,4 +1,4 @@
-import { neonClient, ProviderRequestError, type ProviderOptions } from '../provider/index';
+import { neonClient, ProviderRequestError, type ClientOptions } from '../provider/index';
 import { regionOfPool } from './names';
 import { createFreshDatabase, type FreshOptions, type ProvisionedDatabase } from './provision';
 import { withPassword } from './uri';
@@ -18,7 +18,7 @@ export function warmPool(env: Env, pool: string) {
 export async function claimWarmDatabase(
   env: Env,
   pool: string,
-  provider: Partial<ProviderOptions> = {},
+  provider: ClientOptions = {},
   claim: { claimant?: { accountId: string; dbId: string }; onProject?: FreshOptions['onProject'] } = {},
 ): Promise<ProvisionedDatabase | null> {
   const started = Date.now();

@@ -1,6 +1,6 @@
 import { providerUnavailable } from '../errors';
 import type { NeonClient } from '../provider/client';
-import { placedClient, type ProviderEnv, type ProviderOptions } from '../provider/index';
+import { placedClient, type ClientOptions, type ProviderEnv } from '../provider/index';
 import { AGENT_DATABASE, AGENT_ROLE, OWNER_ROLE, SUSPEND_TIMEOUT_SECONDS } from './names';
 
 /** A database ready to hand to an agent: where it lives and how to connect. */
@@ -104,7 +104,8 @@ export interface FreshOptions {
   databaseName?: string;
   /** Projects per provider account, for least-loaded placement; round-robin without it. */
   load?: Record<string, number>;
-  provider?: Partial<ProviderOptions>;
+  /** Provider options, and the dblease account the calls are for (its share of the budget). */
+  provider?: ClientOptions;
   /** See `BuildInput.onProject`. */
   onProject?: BuildInput['onProject'];
 }
