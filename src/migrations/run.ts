@@ -7,8 +7,8 @@
 import { ApiError } from '../errors';
 import type { SqlEnv } from '../sql/driver';
 import { sqlFailure, type SqlLimits } from '../sql/failures';
+import { inTransaction, runScript, SCRIPT_ROWS_KEPT, transactionId, withSession, type SqlSession } from './session';
 import { fingerprint, readSnapshot, type SchemaSnapshot } from './snapshot';
-import { inTransaction, runScript, withSession } from './session';
 
 export interface Verification {
   passed: boolean;
@@ -22,27 +22,44 @@ export type BranchOutcome =
   | { ok: true; before: SchemaSnapshot; after: SchemaSnapshot; fingerprint: string; verification: Verification | null }
   | { ok: false; error: ApiError };
 
-/** Rows of a verification's result kept in the record: enough to see, bounded to store. */
-const VERIFY_ROWS_SHOWN = 20;
-
 /**
- * The agent's SQL failing (or timing out) is an outcome to record; anything else (the database
- * unreachable, a bug) is thrown to the caller as it is.
+ * The agent's SQL failing (or timing out, or sending far too much) is an outcome to record;
+ * anything else (the database unreachable, a bug) is thrown to the caller as it is.
  */
+const AGENT_FAILURES = new Set(['sql_error', 'statement_timeout', 'response_too_large', 'transaction_control']);
+
 function agentFailure(err: unknown, limits: SqlLimits): ApiError {
   const failure = sqlFailure(err, limits);
-  if (failure.code !== 'sql_error' && failure.code !== 'statement_timeout') throw failure;
+  if (!AGENT_FAILURES.has(failure.code)) throw failure;
   return failure;
 }
 
-async function verify(client: Parameters<typeof runScript>[0], verifySql: string, limits: SqlLimits): Promise<Verification> {
+/** The script ended the transaction it was given (COMMIT, ROLLBACK…): it cannot apply as one. */
+export const transactionControl = (where: 'branch' | 'parent') =>
+  new ApiError(
+    'unprocessable',
+    'transaction_control',
+    where === 'branch'
+      ? "the migration's SQL ends its transaction (COMMIT, ROLLBACK, BEGIN…); a migration applies as one transaction, so remove them"
+      : "the migration's SQL ended its transaction on the parent part way: what ran before that may have been committed",
+  );
+
+/** Runs `sql` and checks it left the transaction it started in as it found it. */
+async function scriptInOneTransaction(session: SqlSession, sql: string, where: 'branch' | 'parent') {
+  const xid = await transactionId(session, true);
+  const results = await runScript(session, sql);
+  if ((await transactionId(session, false)) !== xid) throw transactionControl(where);
+  return results;
+}
+
+async function verify(session: SqlSession, verifySql: string, limits: SqlLimits): Promise<Verification> {
   try {
-    return await inTransaction(client, limits.statementTimeoutMs, async () => {
-      const last = (await runScript(client, verifySql)).at(-1);
+    return await inTransaction(session, limits, async () => {
+      const last = (await runScript(session, verifySql)).at(-1);
       const first = last?.rows[0] as Record<string, unknown> | undefined;
       // A check written as `select <condition>` fails by returning false; anything else passes.
       const passed = !first || Object.values(first)[0] !== false;
-      const result = last ? { command: last.command, rows: last.rows.slice(0, VERIFY_ROWS_SHOWN) } : undefined;
+      const result = last ? { command: last.command, rows: last.rows.slice(0, SCRIPT_ROWS_KEPT) } : undefined;
       const error = passed ? undefined : { code: 'verification_false', message: 'the verification returned false' };
       return { commit: false, value: { passed, ...(error ? { error } : {}), ...(result ? { result } : {}) } };
     });
@@ -53,19 +70,19 @@ async function verify(client: Parameters<typeof runScript>[0], verifySql: string
 
 /** Tries the migration on the branch; the branch keeps it only if the SQL itself succeeded. */
 export function tryOnBranch(env: SqlEnv, uri: string, sql: string, verifySql: string | null, limits: SqlLimits): Promise<BranchOutcome> {
-  return withSession(env, uri, async (client) => {
+  return withSession(env, uri, limits, async (session) => {
     let snapshots: { before: SchemaSnapshot; after: SchemaSnapshot };
     try {
-      snapshots = await inTransaction(client, limits.statementTimeoutMs, async () => {
+      snapshots = await inTransaction(session, limits, async () => {
         // Read before the SQL: the branch is still exactly the parent as it was when branched.
-        const before = await readSnapshot(client);
-        await runScript(client, sql);
-        return { commit: true, value: { before, after: await readSnapshot(client) } };
+        const before = await session.run(() => readSnapshot(session.client));
+        await scriptInOneTransaction(session, sql, 'branch');
+        return { commit: true, value: { before, after: await session.run(() => readSnapshot(session.client)) } };
       });
     } catch (err) {
       return { ok: false, error: agentFailure(err, limits) };
     }
-    const verification = verifySql ? await verify(client, verifySql, limits) : null;
+    const verification = verifySql ? await verify(session, verifySql, limits) : null;
     return { ok: true, ...snapshots, fingerprint: await fingerprint(snapshots.before), verification };
   });
 }
@@ -83,11 +100,11 @@ export const parentSchemaChanged = (expected: string, actual: string) =>
  * parent's schema fingerprint is not `expected`. SQL failures are thrown as 422s.
  */
 export async function applyToParent(env: SqlEnv, uri: string, sql: string, expected: string, limits: SqlLimits): Promise<void> {
-  await withSession(env, uri, (client) =>
-    inTransaction(client, limits.statementTimeoutMs, async () => {
-      const actual = await fingerprint(await readSnapshot(client));
+  await withSession(env, uri, limits, (session) =>
+    inTransaction(session, limits, async () => {
+      const actual = await fingerprint(await session.run(() => readSnapshot(session.client)));
       if (actual !== expected) throw parentSchemaChanged(expected, actual);
-      await runScript(client, sql);
+      await scriptInOneTransaction(session, sql, 'parent');
       return { commit: true, value: undefined };
     }),
   ).catch((err) => {

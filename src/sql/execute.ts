@@ -53,7 +53,7 @@ export function beginStatement(request: SqlRequest): string {
 }
 
 /**
- * Bytes the database may send for one request. An answer within the caps needs far less: on the
+ * Bytes the database may send for one statement. An answer within the caps needs far less: on the
  * wire a value is its text plus 4 bytes and a row 7 more, while its JSON is at least the text
  * plus a separator (so 3 × the byte cap covers even one-digit values), plus the statements'
  * protocol messages. Past this the request is stopped rather than buffered.

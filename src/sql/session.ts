@@ -7,10 +7,10 @@
  *   transaction), so a COMMIT in the agent's SQL does not drop it.
  * - It follows PostgreSQL's transaction status (each ReadyForQuery), so the caller can tell the
  *   truth about what may have been committed when something fails.
- * - It bounds the bytes the database may send: the driver holds each protocol message whole in
- *   memory before it can be parsed, so one huge value, or millions of rows, would otherwise have
- *   to fit in the Worker before any cap could look at it. Past the budget the socket is dropped and
- *   the backend terminated.
+ * - It bounds the bytes the database may send for one round trip: the driver holds each protocol
+ *   message whole in memory before it can be parsed, so one huge value, or millions of rows, would
+ *   otherwise have to fit in the Worker before any cap could look at it. Past the budget the
+ *   socket is dropped and the backend terminated.
  */
 import type { PoolClient } from '@neondatabase/serverless';
 import { DEADLINE_GRACE_MS, terminateBackend, underDeadline, type Backend } from './deadline';
@@ -19,7 +19,7 @@ import { sqlPool, type SqlEnv } from './driver';
 export interface SessionOptions {
   /** The account's statement timeout: set server-side for the session, and the default deadline. */
   statementTimeoutMs: number;
-  /** Most bytes the database may send over the whole session. */
+  /** Most bytes the database may send for one `run`. */
   wireBudgetBytes: number;
   /** A statement to open the session with, in the same round trip (e.g. `begin isolation level …`). */
   begin?: string;
@@ -73,6 +73,7 @@ export async function withSqlSession<T>(env: SqlEnv, uri: string, opts: SessionO
       else began = true;
     });
 
+    // Counted per `run`: what one round trip of the agent's SQL makes the database send.
     let received = 0;
     let overBudget = false;
     connection.stream.on('data', (chunk) => {
@@ -97,6 +98,7 @@ export async function withSqlSession<T>(env: SqlEnv, uri: string, opts: SessionO
         return leftTransaction;
       },
       async run<R>(task: () => Promise<R>, ms = deadlineFor(opts.statementTimeoutMs)) {
+        received = 0;
         let value: R | undefined;
         try {
           value = await underDeadline(backend, ms, task());

@@ -8,16 +8,16 @@ import type { SqlLimits } from './failures';
 import { pgTextToJson } from './neon-json';
 
 /** node-postgres's `Query` (the driver bundles it as `Client.Query`): emits `row`, `end`, `error`. */
-interface PgQuery {
+export interface PgQuery {
   requiresPreparation(): boolean;
-  on(event: string, listener: (arg: never) => void): void;
+  on(event: string, listener: (...args: never[]) => void): void;
 }
-interface PgResult {
+export interface PgResult {
   fields: FieldDef[];
   command: string;
   rowCount: number | null;
 }
-const PgQueryClass = (Client as unknown as { Query: new (config: object) => PgQuery }).Query;
+export const PgQueryClass = (Client as unknown as { Query: new (config: object) => PgQuery }).Query;
 
 /** One statement's result, as Neon's SQL over HTTP returns it. */
 export interface SqlResult {
