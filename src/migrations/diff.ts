@@ -67,8 +67,9 @@ function diffTable(name: string, before: TableShape, after: TableShape): TableCh
 export function diffSchemas(before: SchemaSnapshot, after: SchemaSnapshot): SchemaDiff {
   const tables: SchemaDiff['tables'] = { added: [], removed: [], changed: [] };
   for (const name of sortedKeys(before.tables, after.tables)) {
-    const b = before.tables[name];
-    const a = after.tables[name];
+    // Own keys only: a table named `constructor` must not find Object.prototype's.
+    const b = Object.hasOwn(before.tables, name) ? before.tables[name] : undefined;
+    const a = Object.hasOwn(after.tables, name) ? after.tables[name] : undefined;
     if (!b) tables.added.push({ name, ...a! });
     else if (!a) tables.removed.push({ name, ...b });
     else {

@@ -76,11 +76,18 @@ interface SnapshotRow {
   enums: { schema: string; name: string; labels: string[] | null }[];
 }
 
+/**
+ * An object used as a map of names: no prototype, so a table, column or index named `__proto__`,
+ * `constructor` or `toString` is a key like any other (on `{}` the first would set the object's
+ * prototype instead, and the others would be found before they exist).
+ */
+const names = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
+
 /** The snapshot from the query's one row (pure: the tests build rows by hand). */
 export function snapshotFromRow(row: SnapshotRow): SchemaSnapshot {
-  const tables: Record<string, TableShape> = {};
+  const tables = names<TableShape>();
   for (const t of row.tables) {
-    tables[`${t.schema}.${t.name}`] = { kind: KINDS[t.kind] ?? t.kind, definition: t.definition, columns: {}, indexes: {}, constraints: {} };
+    tables[`${t.schema}.${t.name}`] = { kind: KINDS[t.kind] ?? t.kind, definition: t.definition, columns: names(), indexes: names(), constraints: names() };
   }
   const tableOf = (r: { schema: string; table: string }) => tables[`${r.schema}.${r.table}`];
   for (const c of row.columns) {
@@ -95,7 +102,7 @@ export function snapshotFromRow(row: SnapshotRow): SchemaSnapshot {
     const t = tableOf(k);
     if (t) t.constraints[k.name] = { type: CONSTRAINT_TYPES[k.type] ?? k.type, definition: k.definition };
   }
-  const enums: Record<string, string[]> = {};
+  const enums = names<string[]>();
   for (const e of row.enums) enums[`${e.schema}.${e.name}`] = e.labels ?? [];
   return { tables, enums };
 }

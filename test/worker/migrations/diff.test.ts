@@ -97,6 +97,31 @@ describe('schema snapshot and fingerprint', () => {
     });
   });
 
+  it('keys objects named __proto__, constructor or toString like any other name', () => {
+    const awkward = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+    const tables = ['public.users', 'public.constructor'].map((t) => ({ schema: 'public', name: t.slice(7), kind: 'r', definition: null }));
+    const columns = (names: string[], table = 'users') => names.map((name) => ({ schema: 'public', table, name, type: 'text', nullable: true, default: null }));
+    const before = snapshotFromRow({ ...row, tables: [tables[0]!], columns: columns(['id']), indexes: [], constraints: [] });
+    const after = snapshotFromRow({
+      ...row,
+      tables,
+      columns: [...columns(['id', ...awkward]), ...columns(['__proto__'], 'constructor')],
+      indexes: [{ schema: 'public', table: 'users', name: '__proto__', definition: 'CREATE INDEX "__proto__" …' }],
+      constraints: [{ schema: 'public', table: 'users', name: 'constructor', type: 'u', definition: 'UNIQUE (id)' }],
+    });
+    expect(Object.keys(after.tables['public.users']!.columns).sort()).toEqual(['__proto__', 'constructor', 'hasOwnProperty', 'id', 'toString']);
+    const d = diffSchemas(before, after);
+    expect(d.tables.added.map((t) => t.name)).toEqual(['public.constructor']);
+    expect(Object.keys(d.tables.added[0]!.columns)).toEqual(['__proto__']);
+    const [users] = d.tables.changed;
+    expect(users!.columns.added.map((c) => c.name)).toEqual([...awkward].sort());
+    expect(users!.indexes.added.map((i) => i.name)).toEqual(['__proto__']);
+    expect(users!.constraints.added.map((c) => c.name)).toEqual(['constructor']);
+    // And back: removing them is seen too, and the text of the diff carries them.
+    expect(diffSchemas(after, before).tables.changed[0]!.columns.removed.map((c) => c.name)).toEqual([...awkward].sort());
+    expect(JSON.parse(JSON.stringify(d)).tables.changed[0].columns.added).toHaveLength(awkward.length);
+  });
+
   it('hashes canonically: key order does not matter, any change does', async () => {
     expect(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] })).toBe('{"a":[{"c":2,"d":1}],"b":1}');
     const a = snapshotFromRow(row);

@@ -104,6 +104,21 @@ describe('migrations', () => {
     expect(await branchState(token, m.branch_id)).toBe('deleted');
   });
 
+  it('diffs columns and tables named __proto__ or constructor like any other', async () => {
+    const { body: m } = await prepare(token, db.id, {
+      sql: 'alter table users add column "__proto__" text; alter table users add column "constructor" int; create table "toString" ("__proto__" int)',
+    });
+    expect(m.state, JSON.stringify(m)).toBe('ready');
+    const [users] = m.schema_diff.tables.changed;
+    expect(users.columns.added).toEqual([
+      { name: '__proto__', value: { type: 'text', nullable: true, default: null } },
+      { name: 'constructor', value: { type: 'integer', nullable: true, default: null } },
+    ]);
+    expect(m.schema_diff.tables.added.map((t: any) => [t.name, Object.keys(t.columns)])).toEqual([['public.toString', ['__proto__']]]);
+    expect((await decide(token, m.id, 'apply')).status).toBe(200);
+    expect(await columnsOf(token, db.id, 'users')).toEqual(['__proto__', 'constructor', 'id', 'name']);
+  });
+
   it('checks scopes, ids and ownership', async () => {
     const acct = await createAccount('scopes');
     const own = await createDatabase(acct.ownerToken);
