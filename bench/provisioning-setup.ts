@@ -25,6 +25,8 @@ export function benchWorker(stack: LocalStack, vars: { warmPoolSize: number }): 
       DBLEASE_PROVIDER_RATE_PER_MINUTE: '1000000',
       DBLEASE_PROVIDER_BURST_PER_SECOND: '100000',
       DBLEASE_POLICY_MAX: JSON.stringify({ max_active_databases: 100_000, creates_per_minute: 1_000_000, create_burst: 1_000_000, monthly_spend_cap_usd: 1_000_000 }),
+      DBLEASE_PROVIDER_ACTIONS_PER_MINUTE: '1000000',
+      DBLEASE_PROVIDER_ACTION_BURST: '1000000',
     },
   });
 }

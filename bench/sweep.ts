@@ -33,7 +33,13 @@ function startWorker(stack: Stack, persist: string, vars: Record<string, string>
     name: 'bench-sweep',
     operatorToken: OPERATOR,
     persist,
-    vars: { DBLEASE_POLICY_MAX: JSON.stringify({ creates_per_minute: 1_000_000, create_burst: 1_000_000 }), ...vars },
+    vars: {
+      DBLEASE_POLICY_MAX: JSON.stringify({ creates_per_minute: 1_000_000, create_burst: 1_000_000 }),
+      // 50 creates per account at once: past the provider-action bucket's burst of 30.
+      DBLEASE_PROVIDER_ACTIONS_PER_MINUTE: '1000000',
+      DBLEASE_PROVIDER_ACTION_BURST: '1000000',
+      ...vars,
+    },
   });
 }
 
