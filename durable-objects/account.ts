@@ -282,6 +282,11 @@ export class AccountDurableObject extends DurableObject<Env> {
     return this.rpc('markUsed', () => migrationStore.markUsed(this.store, dbId, Date.now()));
   }
 
+  /** Before a migration's branch is taken: its replay, or room for it (migration_limit_exceeded). */
+  async admitMigration(input: migrationStore.MigrationAdmission) {
+    return this.rpc('admitMigration', () => migrationStore.admitMigration(this.store, input, Date.now()));
+  }
+
   async recordMigration(input: migrationStore.NewMigration) {
     return this.rpc('recordMigration', () => migrationStore.insertMigration(this.store, input, Date.now()));
   }

@@ -3,13 +3,17 @@
  * "database was used" mark the SQL endpoint leaves. Each change is one transaction with its
  * event, and every state change is a guarded transition, so two concurrent applies of the same
  * migration cannot both start.
+ *
+ * A migration is recorded only once its branch was admitted, so a refused branch leaves nothing
+ * behind. Storage stays bounded: at most `MIGRATION_LIMITS.maxLive` undecided migrations at a
+ * time (the next is refused, 409 `migration_limit_exceeded`), and decided ones are pruned
+ * `retentionMs` after they ended, and beyond the newest `maxFinished`, at each new record.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt } from 'drizzle-orm';
 import { ApiError, notFound } from '../src/errors';
-import { newId } from '../src/ids';
 import { IDEMPOTENCY_TTL_MS } from './admission';
 import { databases, migrations, type MigrationState } from './schema';
-import type { Store } from './store';
+import { LIVE_STATES, type Db, type Store } from './store';
 
 type Row = typeof migrations.$inferSelect;
 
@@ -17,6 +21,20 @@ type Row = typeof migrations.$inferSelect;
 const USED_GRANULARITY_MS = 60_000;
 /** An `applying` claim older than this is presumed abandoned (a Worker died mid-apply). */
 export const APPLY_CLAIM_MS = 5 * 60_000;
+
+export const MIGRATION_LIMITS = Object.freeze({
+  /** Undecided migrations (each holds a live branch) an account may have at once. */
+  maxLive: 10,
+  /** How long a decided migration (applied, discarded, failed, expired) stays readable. */
+  retentionMs: 30 * 24 * 3_600_000,
+  /** Decided migrations kept at most, newest first: each may hold a megabyte of SQL. */
+  maxFinished: 500,
+});
+
+/** Undecided: still waiting for a result, a decision, or an apply to finish. */
+const UNDECIDED: MigrationState[] = ['preparing', 'ready', 'verify_failed', 'applying'];
+/** Decided by state alone. (An undecided one whose branch's lease ended is expired: decided too.) */
+const FINISHED: MigrationState[] = ['applied', 'discarded', 'failed'];
 
 /** The migration as stored, plus its branch's state: all the Worker needs to present it. */
 export interface MigrationRecord {
@@ -41,7 +59,16 @@ export interface MigrationRecord {
   discarded_at: string | null;
 }
 
+/** What admission checks before a branch is taken: the Idempotency-Key, if any, and the request. */
+export interface MigrationAdmission {
+  idempotency_key?: string;
+  request_hash: string;
+}
+
+/** Recorded once its branch exists: the id (the branch's label names it) and the branch. */
 export interface NewMigration {
+  id: string;
+  branch_id: string;
   database_id: string;
   sql: string;
   verify_sql: string | null;
@@ -52,7 +79,6 @@ export interface NewMigration {
 
 /** One step of a migration's life, applied by `stepMigration`. */
 export type MigrationStep =
-  | { kind: 'branched'; branch_id: string }
   | {
       kind: 'prepared';
       state: 'ready' | 'verify_failed' | 'failed';
@@ -102,31 +128,89 @@ export function markUsed(store: Store, dbId: string, now: number): void {
   });
 }
 
+const liveCount = (db: Db) =>
+  db
+    .select({ id: migrations.id })
+    .from(migrations)
+    .innerJoin(databases, eq(databases.id, migrations.branchId))
+    .where(and(inArray(migrations.state, UNDECIDED), inArray(databases.state, LIVE_STATES)))
+    .all().length;
+
+const tooManyLive = (live: number) =>
+  new ApiError(
+    'conflict',
+    'migration_limit_exceeded',
+    `the account already has ${live} undecided migrations (maximum ${MIGRATION_LIMITS.maxLive}); apply or discard one first`,
+    { max_live_migrations: MIGRATION_LIMITS.maxLive, live_migrations: live },
+  );
+
+/** The prior migration an Idempotency-Key made, if it still binds (24 h); 409 if for another request. */
+function priorFor(db: Db, input: MigrationAdmission, now: number): Row | undefined {
+  if (input.idempotency_key === undefined) return undefined;
+  const prior = db.select().from(migrations).where(eq(migrations.idempotencyKey, input.idempotency_key)).get();
+  if (!prior || now - prior.createdAt >= IDEMPOTENCY_TTL_MS) return undefined;
+  if (prior.requestHash !== input.request_hash) {
+    throw new ApiError('conflict', 'idempotency_mismatch', 'this Idempotency-Key was used with a different request', { migration_id: prior.id });
+  }
+  return prior;
+}
+
 /**
- * A new `preparing` migration, or, for a repeated Idempotency-Key with the same request, the
- * one it made (`replayed`). The same key with another request is 409, as for creates.
+ * Before a branch is taken: the migration an Idempotency-Key already made (a replay), or room
+ * for a new one. Reads only: the record is written once the branch exists (`insertMigration`,
+ * which checks again, so the limit holds even for prepares that raced).
+ */
+export function admitMigration(store: Store, input: MigrationAdmission, now: number): { replay: MigrationRecord | null } {
+  return store.read('admit migration', (db) => {
+    const prior = priorFor(db, input, now);
+    if (prior) return { replay: record(store, prior) };
+    const live = liveCount(db);
+    if (live >= MIGRATION_LIMITS.maxLive) throw tooManyLive(live);
+    return { replay: null };
+  });
+}
+
+/** Drops decided migrations past the retention period, and beyond the newest `maxFinished`. */
+export function pruneMigrations(db: Db, now: number): void {
+  const cutoff = now - MIGRATION_LIMITS.retentionMs;
+  db.delete(migrations).where(and(inArray(migrations.state, FINISHED), lt(migrations.updatedAt, cutoff))).run();
+  // Expired: never decided, and the branch's lease ended long enough ago.
+  const goneBranches = db.select({ id: databases.id }).from(databases).where(and(eq(databases.state, 'deleted'), lt(databases.deletedAt, cutoff)));
+  db.delete(migrations).where(and(inArray(migrations.state, UNDECIDED), inArray(migrations.branchId, goneBranches))).run();
+  const surplus = db
+    .select({ id: migrations.id })
+    .from(migrations)
+    .where(inArray(migrations.state, FINISHED))
+    .orderBy(desc(migrations.updatedAt))
+    .limit(MIGRATION_LIMITS.maxFinished)
+    .offset(MIGRATION_LIMITS.maxFinished)
+    .all()
+    .map((r) => r.id);
+  if (surplus.length > 0) db.delete(migrations).where(inArray(migrations.id, surplus)).run();
+}
+
+/**
+ * Records a `preparing` migration whose branch was admitted and exists, or, for a repeated
+ * Idempotency-Key with the same request, returns the one it made (`replayed`: the caller drops
+ * its own branch). The same key with another request is 409, as for creates; past the live
+ * limit, 409 `migration_limit_exceeded`.
  */
 export function insertMigration(store: Store, input: NewMigration, now: number): { migration: MigrationRecord; replayed: boolean } {
   return store.write('insert migration', (db) => {
+    pruneMigrations(db, now);
+    const prior = priorFor(db, input, now);
+    if (prior) return { migration: record(store, prior), replayed: true };
     if (input.idempotency_key !== undefined) {
-      const prior = db.select().from(migrations).where(eq(migrations.idempotencyKey, input.idempotency_key)).get();
-      // An expired key is free again; so is the key of a migration that failed before it had a
-      // branch (a refused branch: quota, spend, rate), so a retry after Retry-After really runs.
-      const free = prior && (now - prior.createdAt >= IDEMPOTENCY_TTL_MS || (prior.state === 'failed' && prior.branchId === null));
-      if (prior && free) {
-        db.update(migrations).set({ idempotencyKey: null }).where(eq(migrations.id, prior.id)).run();
-      } else if (prior) {
-        if (prior.requestHash !== input.request_hash) {
-          throw new ApiError('conflict', 'idempotency_mismatch', 'this Idempotency-Key was used with a different request', { migration_id: prior.id });
-        }
-        return { migration: record(store, prior), replayed: true };
-      }
+      // An expired key is free again.
+      db.update(migrations).set({ idempotencyKey: null }).where(eq(migrations.idempotencyKey, input.idempotency_key)).run();
     }
+    const live = liveCount(db);
+    if (live >= MIGRATION_LIMITS.maxLive) throw tooManyLive(live);
     const row: Row = {
-      id: newId('mig'),
+      id: input.id,
       state: 'preparing',
       databaseId: input.database_id,
-      branchId: null,
+      branchId: input.branch_id,
       sql: input.sql,
       verifySql: input.verify_sql,
       parentFingerprint: null,
@@ -162,9 +246,6 @@ export function stepMigration(store: Store, id: string, step: MigrationStep, tok
     let update: Partial<Row>;
     let event: string | null = null;
     switch (step.kind) {
-      case 'branched':
-        update = { branchId: step.branch_id };
-        break;
       case 'prepared':
         if (row.state !== 'preparing') throw refuse(row, 'preparing');
         update = {

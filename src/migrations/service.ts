@@ -6,10 +6,11 @@
  */
 import { accountObject } from '../account-client';
 import type { AccountPrincipal } from '../auth/principal';
+import { hasScope } from '../auth/tokens';
 import { needScope } from '../databases/access';
 import { branchDatabase, connectionFor, deleteDatabase, type WaitUntil } from '../databases/service';
 import { ApiError } from '../errors';
-import { sha256Hex } from '../ids';
+import { newId, sha256Hex } from '../ids';
 import { unwrap } from '../rpc';
 import type { Migration, PrepareMigration } from '../schemas/migrations';
 import { markUsed, sqlLimits } from '../sql/endpoint';
@@ -51,54 +52,67 @@ export async function prepareMigration(
   opts: { idempotencyKey?: string } = {},
 ): Promise<{ migration: Migration; status: 201 | 200 }> {
   needWriteAndSql(principal);
-  // The parent must be the caller's and ready before anything is recorded (404 / 409).
+  // The parent must be the caller's and ready before anything is tried (404 / 409).
   const [, limits] = await Promise.all([connectionFor(env, principal, databaseId), sqlLimits(env, principal)]);
   const stub = accountObject(env, principal.account_id);
-  const requestHash = await sha256Hex(canonicalJson({ databaseId, ...input }));
-  const recorded = unwrap(
-    await stub.recordMigration({
-      database_id: databaseId,
-      sql: input.sql,
-      verify_sql: input.verify_sql ?? null,
-      token_id: principal.token_id,
-      request_hash: requestHash,
-      ...(opts.idempotencyKey !== undefined ? { idempotency_key: opts.idempotencyKey } : {}),
-    }),
-  );
-  if (recorded.replayed) return { migration: toMigration(recorded.migration), status: 200 };
-  const id = recorded.migration.id;
-  const failed = async (err: unknown, branchId: string | null) => {
+  const admission = {
+    request_hash: await sha256Hex(canonicalJson({ databaseId, ...input })),
+    ...(opts.idempotencyKey !== undefined ? { idempotency_key: opts.idempotencyKey } : {}),
+  };
+  const admitted = unwrap(await stub.admitMigration(admission));
+  if (admitted.replay) return { migration: toMigration(admitted.replay), status: 200 };
+
+  // The branch before the record: a refused branch (quota, spend, rate, depth) is thrown as it
+  // is and leaves no migration behind. The id is chosen first, for the branch's label.
+  const id = newId('mig');
+  const labels = { [MIGRATION_LABEL]: id };
+  const branch = (await branchDatabase(env, ctx, principal, databaseId, { labels, ...(input.ttl_seconds ? { ttl_seconds: input.ttl_seconds } : {}) }))
+    .database;
+  let recorded;
+  try {
+    recorded = unwrap(
+      await stub.recordMigration({
+        id,
+        branch_id: branch.id,
+        database_id: databaseId,
+        sql: input.sql,
+        verify_sql: input.verify_sql ?? null,
+        token_id: principal.token_id,
+        ...admission,
+      }),
+    );
+  } catch (err) {
+    // Refused after all (a concurrent prepare took the last slot): the branch has no migration.
+    await dropBranch(env, ctx, principal, branch.id);
+    throw err;
+  }
+  if (recorded.replayed) {
+    // A concurrent prepare with the same key recorded first: its migration is the answer.
+    await dropBranch(env, ctx, principal, branch.id);
+    return { migration: toMigration(recorded.migration), status: 200 };
+  }
+  const failed = async (err: unknown) => {
     unwrap(
       await stub.stepMigration(
         id,
-        { kind: 'prepared', state: 'failed', branch_id: branchId, parent_fingerprint: null, diff_json: null, verification_json: null, last_error_json: errorJson(err) },
+        { kind: 'prepared', state: 'failed', branch_id: branch.id, parent_fingerprint: null, diff_json: null, verification_json: null, last_error_json: errorJson(err) },
         principal.token_id,
       ),
     );
   };
 
-  let branch;
-  try {
-    const labels = { [MIGRATION_LABEL]: id };
-    branch = (await branchDatabase(env, ctx, principal, databaseId, { labels, ...(input.ttl_seconds ? { ttl_seconds: input.ttl_seconds } : {}) })).database;
-  } catch (err) {
-    await failed(err, null);
-    throw err;
-  }
-  unwrap(await stub.stepMigration(id, { kind: 'branched', branch_id: branch.id }, principal.token_id));
-
   let outcome;
   try {
     outcome = await tryOnBranch(env, branch.connection!.direct, input.sql, input.verify_sql ?? null, limits);
   } catch (err) {
-    await failed(err, branch.id);
+    await failed(err);
     await dropBranch(env, ctx, principal, branch.id);
     throw err;
   }
   await markUsed(env, principal, branch.id);
   if (!outcome.ok) {
     // The SQL failed and was rolled back: the branch is the parent again, nothing to look at.
-    await failed(outcome.error, branch.id);
+    await failed(outcome.error);
     await dropBranch(env, ctx, principal, branch.id);
   } else {
     const verified = outcome.verification?.passed ?? true;
@@ -121,9 +135,13 @@ export async function prepareMigration(
   return { migration: toMigration(unwrap(await stub.getMigration(id))), status: 201 };
 }
 
+/**
+ * Scope `databases:read`. The verification's rows and PostgreSQL's error detail can quote the
+ * database's data, so only a token that could read it with SQL (scope `sql`) sees them.
+ */
 export async function getMigration(env: Env, principal: AccountPrincipal, id: string): Promise<Migration> {
   needScope(principal, 'databases:read');
-  return toMigration(unwrap(await accountObject(env, principal.account_id).getMigration(id)));
+  return toMigration(unwrap(await accountObject(env, principal.account_id).getMigration(id)), { detail: hasScope(principal.scopes, 'sql') });
 }
 
 export async function applyMigration(env: Env, ctx: WaitUntil, principal: AccountPrincipal, id: string): Promise<Migration> {

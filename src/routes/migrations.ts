@@ -3,6 +3,7 @@
  * verification), then apply to the parent or discard. Thin: src/migrations/service.ts does it all.
  */
 import { createRoute, z } from '@hono/zod-openapi';
+import { MIGRATION_LIMITS } from '../../durable-objects/migration-store';
 import { accountAuth } from '../auth/middleware';
 import { jsonBody, newApp } from '../http/openapi';
 import * as migrations from '../migrations/service';
@@ -21,7 +22,9 @@ const prepare = createRoute({
   summary: 'Try a migration on a fresh branch of the database: its schema diff and verification (scopes databases:write + sql)',
   description:
     'The branch is a dblease database (quota, spend and TTL apply) labelled `dblease.migration`. The SQL runs there in one ' +
-    'transaction; `verify_sql` runs after it and is rolled back. State `ready` can be applied; `verify_failed` and `failed` say why.',
+    'transaction; `verify_sql` runs after it and is rolled back, each within the statement timeout. State `ready` can be applied; ' +
+    '`verify_failed` and `failed` say why. A branch that is refused records nothing; ' +
+    `at most ${MIGRATION_LIMITS.maxLive} undecided migrations at a time (409 \`migration_limit_exceeded\`).`,
   security: bearerSecurity,
   middleware: [accountAuth(), jsonBody()] as const,
   request: {
@@ -44,7 +47,10 @@ const getOne = createRoute({
   method: 'get',
   path: '/migrations/{id}',
   tags: ['migrations'],
-  summary: 'A migration: state, schema diff, verification, last error',
+  summary: 'A migration: state, schema diff, verification, last error (scope databases:read)',
+  description:
+    "The verification's rows and PostgreSQL's error detail can quote the data: only a token with the `sql` scope sees them. " +
+    `Decided migrations are kept ${MIGRATION_LIMITS.retentionMs / 86_400_000} days (the newest ${MIGRATION_LIMITS.maxFinished} of them).`,
   security: bearerSecurity,
   middleware: [accountAuth()] as const,
   request: { params: migrationParams },

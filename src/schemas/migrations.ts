@@ -15,7 +15,11 @@ export const prepareMigrationSchema = z
       .trim()
       .min(1, 'sql is empty')
       .max(1_000_000)
-      .openapi({ description: 'Any number of statements; applied in one transaction.', example: 'alter table users add column email text' }),
+      .openapi({
+        description:
+          "Any number of statements; applied in one transaction, so they may not end it (COMMIT, ROLLBACK: state `failed`, code `transaction_control`). The whole script must finish within the account's statement timeout, whatever it does to that setting.",
+        example: 'alter table users add column email text',
+      }),
     verify_sql: z
       .string()
       .trim()
@@ -23,7 +27,8 @@ export const prepareMigrationSchema = z
       .max(100_000)
       .optional()
       .openapi({
-        description: 'Run on the branch after the SQL, then rolled back. It fails if it raises an error, or if its last statement returns false in its first column.',
+        description:
+          "Run on the branch after the SQL, then rolled back, within the account's statement timeout. It fails if it raises an error, or if its last statement returns false in its first column.",
         example: 'select count(*) = 0 from users where email is null',
       }),
     ttl_seconds: ttlSecondsSchema.optional().openapi({ description: "The branch's lease: an unapplied migration expires with it." }),
@@ -81,8 +86,12 @@ export const migrationSchema = z
     schema_diff: schemaDiffSchema.nullable(),
     verification: z
       .object({ passed: z.boolean(), error: z.record(z.string(), z.unknown()).optional(), result: z.object({ command: z.string(), rows: z.array(z.unknown()) }).optional() })
-      .nullable(),
-    error: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'The last failure: the SQL on the branch, or a refused apply.' }),
+      .nullable()
+      .openapi({ description: "The verification's outcome; its `result` (the rows it read) and PostgreSQL's error detail only for tokens with the `sql` scope." }),
+    error: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({ description: "The last failure: the SQL on the branch, or a refused apply. PostgreSQL's message and fields only for tokens with the `sql` scope." }),
     expires_at: z.string().nullable().openapi({ description: "The branch's expiry: unapplied, the migration expires then." }),
     created_at: z.string(),
     updated_at: z.string(),
