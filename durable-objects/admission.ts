@@ -62,6 +62,13 @@ export const providerNames = (accountId: string, dbId: string, databaseName: str
 /** The database name inside a fresh database; branches inherit their parent's. */
 export const FRESH_DATABASE_NAME = 'dblease';
 
+/**
+ * Keys are scoped to the token that sent them: another token sending the same key and body
+ * makes its own database and never receives the first one's response (and password).
+ */
+const idempotencyKeyOf = (input: AdmitCreateInput) =>
+  input.idempotency_key === undefined ? undefined : `${input.token.id}:${input.idempotency_key}`;
+
 export function admit(
   store: Store,
   input: AdmitCreateInput,
@@ -71,8 +78,9 @@ export function admit(
   return store.write('admit create', (db) => {
     // 1. Idempotency: a key seen before answers from its record, never by creating again.
     db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).run();
-    if (input.idempotency_key !== undefined) {
-      const seen = db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, input.idempotency_key)).get();
+    const storedKey = idempotencyKeyOf(input);
+    if (storedKey !== undefined) {
+      const seen = db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, storedKey)).get();
       if (seen) {
         if (seen.requestHash !== input.request_hash) {
           throw new ApiError('conflict', 'idempotency_key_reused', 'this Idempotency-Key was used with a different request', {
@@ -170,10 +178,10 @@ export function admit(
     store.adjustSpend(db, now, { reserved: cost });
     if (bucketRow) db.update(rateBucket).set(taken.state).where(eq(rateBucket.singleton, 1)).run();
     else db.insert(rateBucket).values({ singleton: 1, ...taken.state }).run();
-    if (input.idempotency_key !== undefined) {
+    if (storedKey !== undefined) {
       db.insert(idempotencyKeys)
         .values({
-          key: input.idempotency_key,
+          key: storedKey,
           requestHash: input.request_hash,
           databaseId: id,
           responseSealed: null,
