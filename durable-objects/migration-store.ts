@@ -63,18 +63,16 @@ export interface MigrationRecord {
 export interface MigrationAdmission {
   idempotency_key?: string;
   request_hash: string;
+  token_id: string;
 }
 
 /** Recorded once its branch exists: the id (the branch's label names it) and the branch. */
-export interface NewMigration {
+export interface NewMigration extends MigrationAdmission {
   id: string;
   branch_id: string;
   database_id: string;
   sql: string;
   verify_sql: string | null;
-  token_id: string;
-  idempotency_key?: string;
-  request_hash: string;
 }
 
 /** One step of a migration's life, applied by `stepMigration`. */
@@ -144,10 +142,17 @@ const tooManyLive = (live: number) =>
     { max_live_migrations: MIGRATION_LIMITS.maxLive, live_migrations: live },
   );
 
+/**
+ * Keys are scoped to the token that sent them, as for creates: another token sending the same
+ * key and body prepares its own migration.
+ */
+const storedKey = (input: MigrationAdmission) => (input.idempotency_key === undefined ? null : `${input.token_id}:${input.idempotency_key}`);
+
 /** The prior migration an Idempotency-Key made, if it still binds (24 h); 409 if for another request. */
 function priorFor(db: Db, input: MigrationAdmission, now: number): Row | undefined {
-  if (input.idempotency_key === undefined) return undefined;
-  const prior = db.select().from(migrations).where(eq(migrations.idempotencyKey, input.idempotency_key)).get();
+  const key = storedKey(input);
+  if (key === null) return undefined;
+  const prior = db.select().from(migrations).where(eq(migrations.idempotencyKey, key)).get();
   if (!prior || now - prior.createdAt >= IDEMPOTENCY_TTL_MS) return undefined;
   if (prior.requestHash !== input.request_hash) {
     throw new ApiError('conflict', 'idempotency_mismatch', 'this Idempotency-Key was used with a different request', { migration_id: prior.id });
@@ -200,10 +205,9 @@ export function insertMigration(store: Store, input: NewMigration, now: number):
     pruneMigrations(db, now);
     const prior = priorFor(db, input, now);
     if (prior) return { migration: record(store, prior), replayed: true };
-    if (input.idempotency_key !== undefined) {
-      // An expired key is free again.
-      db.update(migrations).set({ idempotencyKey: null }).where(eq(migrations.idempotencyKey, input.idempotency_key)).run();
-    }
+    const key = storedKey(input);
+    // An expired key is free again.
+    if (key !== null) db.update(migrations).set({ idempotencyKey: null }).where(eq(migrations.idempotencyKey, key)).run();
     const live = liveCount(db);
     if (live >= MIGRATION_LIMITS.maxLive) throw tooManyLive(live);
     const row: Row = {
@@ -217,7 +221,7 @@ export function insertMigration(store: Store, input: NewMigration, now: number):
       diff: null,
       verification: null,
       lastError: null,
-      idempotencyKey: input.idempotency_key ?? null,
+      idempotencyKey: key,
       requestHash: input.request_hash,
       tokenId: input.token_id,
       createdAt: now,

@@ -57,6 +57,7 @@ export async function prepareMigration(
   const stub = accountObject(env, principal.account_id);
   const admission = {
     request_hash: await sha256Hex(canonicalJson({ databaseId, ...input })),
+    token_id: principal.token_id,
     ...(opts.idempotencyKey !== undefined ? { idempotency_key: opts.idempotencyKey } : {}),
   };
   const admitted = unwrap(await stub.admitMigration(admission));
@@ -77,7 +78,6 @@ export async function prepareMigration(
         database_id: databaseId,
         sql: input.sql,
         verify_sql: input.verify_sql ?? null,
-        token_id: principal.token_id,
         ...admission,
       }),
     );
@@ -103,7 +103,10 @@ export async function prepareMigration(
 
   let outcome;
   try {
-    outcome = await tryOnBranch(env, branch.connection!.direct, input.sql, input.verify_sql ?? null, limits);
+    // Through the service layer (scope `sql`), not the branch's `connection`: that is shown only
+    // to tokens with `databases:credentials`, which a migration does not need.
+    const { uri } = await connectionFor(env, principal, branch.id);
+    outcome = await tryOnBranch(env, uri, input.sql, input.verify_sql ?? null, limits);
   } catch (err) {
     await failed(err);
     await dropBranch(env, ctx, principal, branch.id);

@@ -39,7 +39,8 @@ export function sqlOverHttp(env: SqlEnv, connectionString: string): NeonQueryFun
  */
 export function sqlPool(env: SqlEnv, connectionString: string, max = 1): Pool {
   configureSqlDriver(env);
-  const pool = new Pool({ connectionString, max });
+  // A compute that is waking answers in a few seconds; one that never answers is a 503, not a hang.
+  const pool = new Pool({ connectionString, max, connectionTimeoutMillis: 15_000 });
   // A socket can report its close ("Network connection lost") after the pool has let the client
   // go; with no listener that event is an uncaught exception that fails the whole request.
   // Errors during a query still reject that query's promise.

@@ -89,6 +89,20 @@ describe('a migration is recorded only once its branch is admitted', () => {
   });
 });
 
+describe('Idempotency-Keys of migrations', () => {
+  it('are scoped to the token: another token (one without databases:credentials) with the same key and body prepares its own', async () => {
+    const acct = await createAccount('migration keys');
+    const db = await createDatabase(acct.ownerToken);
+    const other = await mintToken(acct, { scopes: ['databases:read', 'databases:write', 'sql'] });
+    const key = { 'idempotency-key': crypto.randomUUID() };
+    const first = await prepare(acct.ownerToken, db.id, { sql: 'select 1' }, key);
+    expect((await prepare(acct.ownerToken, db.id, { sql: 'select 1' }, key)).body.id).toBe(first.body.id);
+    const theirs = await prepare(other.token, db.id, { sql: 'select 1' }, key);
+    expect(theirs.status).toBe(201);
+    expect(theirs.body.id).not.toBe(first.body.id);
+  });
+});
+
 describe('migration records are bounded', () => {
   let acct: TestAccount;
   let db: TestDatabase;
