@@ -19,7 +19,7 @@ describe('registry', () => {
     await runInDurableObject(stub, (_i, state) => {
       const dump = JSON.stringify(state.storage.sql.exec('select * from databases').toArray());
       expect(dump).not.toContain('pw-very-secret');
-      expect(dump).toMatch(/"password_sealed":"v1\./);
+      expect(dump).toMatch(/"password_sealed":"v2\.[0-9a-f]{8}\./);
     });
     expect(unwrap(await stub.getDatabase(db.id)).password).toBeNull();
     expect(unwrap(await stub.getDatabase(db.id, { include_password: true })).password).toBe('pw-very-secret');
