@@ -13,7 +13,7 @@ type Api = ReturnType<typeof createApiClient>;
 /** Waits until every operation a mutation returned has finished, as Neon clients do. */
 async function settle(api: Api, projectId: string, operations: Operation[]): Promise<void> {
   for (const op of operations) {
-    for (let status = op.status; status !== 'finished'; ) {
+    for (let status = op.status; status !== 'finished';) {
       if (status === 'failed' || status === 'error') throw new Error(`operation ${op.id} ${status}`);
       await new Promise((r) => setTimeout(r, 2));
       status = (await api.getProjectOperation(projectId, op.id)).data.operation.status;
@@ -65,10 +65,22 @@ export async function benchLocalStack(): Promise<object> {
       series.push({ name, summary: summarize(raw), raw: raw.map((x) => Math.round(x * 100) / 100) });
     };
     await run('bare CREATE DATABASE TEMPLATE, alone', measure(RUNS, 1, bareCreate));
-    await run(`bare CREATE DATABASE TEMPLATE, ${CONCURRENCY} concurrent`, measureBursts(Math.ceil(RUNS / CONCURRENCY), CONCURRENCY, bareCreate));
-    await run('create project, alone', measure(RUNS, 1, (i) => createProject(api, `bench-${i}`)));
-    await run(`create project, ${CONCURRENCY} concurrent`, measureBursts(Math.ceil(RUNS / CONCURRENCY), CONCURRENCY, (i) => createProject(api, `bench-c-${i}`)));
-    await run('create branch with endpoint, alone', measure(RUNS, 1, () => createBranchWithEndpoint(api, parents[0])));
+    await run(
+      `bare CREATE DATABASE TEMPLATE, ${CONCURRENCY} concurrent`,
+      measureBursts(Math.ceil(RUNS / CONCURRENCY), CONCURRENCY, bareCreate),
+    );
+    await run(
+      'create project, alone',
+      measure(RUNS, 1, (i) => createProject(api, `bench-${i}`)),
+    );
+    await run(
+      `create project, ${CONCURRENCY} concurrent`,
+      measureBursts(Math.ceil(RUNS / CONCURRENCY), CONCURRENCY, (i) => createProject(api, `bench-c-${i}`)),
+    );
+    await run(
+      'create branch with endpoint, alone',
+      measure(RUNS, 1, () => createBranchWithEndpoint(api, parents[0])),
+    );
     await run(
       `create branch with endpoint, ${CONCURRENCY} concurrent`,
       measureBursts(Math.ceil(RUNS / CONCURRENCY), CONCURRENCY, (i) => createBranchWithEndpoint(api, parents[i % CONCURRENCY])),
@@ -78,8 +90,12 @@ export async function benchLocalStack(): Promise<object> {
 
     const median = (name: string) => series.find((s) => s.name.startsWith(name))!.summary.median;
     const ratios = {
-      'create project ÷ bare CREATE DATABASE (median, alone)': +(median('create project, alone') / median('bare CREATE DATABASE TEMPLATE, alone')).toFixed(2),
-      'create branch ÷ bare CREATE DATABASE (median, alone)': +(median('create branch with endpoint, alone') / median('bare CREATE DATABASE TEMPLATE, alone')).toFixed(2),
+      'create project ÷ bare CREATE DATABASE (median, alone)': +(
+        median('create project, alone') / median('bare CREATE DATABASE TEMPLATE, alone')
+      ).toFixed(2),
+      'create branch ÷ bare CREATE DATABASE (median, alone)': +(
+        median('create branch with endpoint, alone') / median('bare CREATE DATABASE TEMPLATE, alone')
+      ).toFixed(2),
     };
     console.log(`\nLocal stack (Neon-compatible API), ${RUNS} runs per series, ms\n`);
     console.log(table(series));

@@ -23,7 +23,10 @@ export async function benchAdmission(url: string) {
   );
   const statuses = await Promise.all(
     accounts.flatMap((token, a) =>
-      Array.from({ length: PER_ACCOUNT }, async () => ({ a, status: (await api(url, token, 'POST', '/v1/databases', { ttl_seconds: TTL })).status })),
+      Array.from({ length: PER_ACCOUNT }, async () => ({
+        a,
+        status: (await api(url, token, 'POST', '/v1/databases', { ttl_seconds: TTL })).status,
+      })),
     ),
   );
   const admittedBy = new Array<number>(ACCOUNTS).fill(0);

@@ -24,7 +24,12 @@ export function benchWorker(stack: LocalStack, vars: { warmPoolSize: number }): 
       // The local stack's own rate limit is lifted too; Neon's real budget is not what is measured here.
       DBLEASE_PROVIDER_RATE_PER_MINUTE: '1000000',
       DBLEASE_PROVIDER_BURST_PER_SECOND: '100000',
-      DBLEASE_POLICY_MAX: JSON.stringify({ max_active_databases: 100_000, creates_per_minute: 1_000_000, create_burst: 1_000_000, monthly_spend_cap_usd: 1_000_000 }),
+      DBLEASE_POLICY_MAX: JSON.stringify({
+        max_active_databases: 100_000,
+        creates_per_minute: 1_000_000,
+        create_burst: 1_000_000,
+        monthly_spend_cap_usd: 1_000_000,
+      }),
       DBLEASE_PROVIDER_ACTIONS_PER_MINUTE: '1000000',
       DBLEASE_PROVIDER_ACTION_BURST: '1000000',
     },

@@ -36,7 +36,14 @@ export async function benchProvisioning(): Promise<object> {
     const get = (name: string) => series.find((s) => s.name === name)!.summary;
 
     // 1. A bare CREATE DATABASE on the same Postgres, one connection per caller.
-    const admin = new pg.Pool({ host: stack.config.host, port: stack.config.pgInternalPort, user: 'postgres', password: await readSuperuserPassword(stack.config.dataDir), database: 'postgres', max: 50 });
+    const admin = new pg.Pool({
+      host: stack.config.host,
+      port: stack.config.pgInternalPort,
+      user: 'postgres',
+      password: await readSuperuserPassword(stack.config.dataDir),
+      database: 'postgres',
+      max: 50,
+    });
     const pgVersion = (await admin.query('show server_version')).rows[0].server_version as string;
     let n = 0;
     const bare = () => admin.query(`create database bench_bare_${n++}`);
@@ -47,7 +54,12 @@ export async function benchProvisioning(): Promise<object> {
     // 2. The provider calls of a fresh database, made directly (what the Worker's saga calls), then select 1.
     // Generous bounds: on a loaded machine 50 concurrent project creates outlast the 10 s default.
     const account = providerAccount({ NEON_API_URL: stack.urls.api, NEON_API_KEY: stack.config.apiKey }, 'default');
-    const client = new NeonClient(account, { ...DEFAULT_OPTIONS, requestTimeoutMs: 60_000, budgetMs: 120_000, operationTimeoutMs: 120_000 });
+    const client = new NeonClient(account, {
+      ...DEFAULT_OPTIONS,
+      requestTimeoutMs: 60_000,
+      budgetMs: 120_000,
+      operationTimeoutMs: 120_000,
+    });
     // A create that fails (e.g. a 503 when the provider is swamped) is counted, not timed.
     const failures: Record<string, number> = {};
     const counted = (task: (i: number) => Promise<void>) => async (i: number) => {
@@ -59,12 +71,20 @@ export async function benchProvisioning(): Promise<object> {
       }
     };
     const direct = async (i: number) => {
-      const built = await buildProject(client, { projectName: `dblease-bench-direct-${i}-${n++}`, roleName: 'agent', databaseName: 'dblease' });
+      const built = await buildProject(client, {
+        projectName: `dblease-bench-direct-${i}-${n++}`,
+        roleName: 'agent',
+        databaseName: 'dblease',
+      });
       await selectOne(built.connectionUri);
     };
     // The sequence before the ownership hand-over: a second CREATE DATABASE for the agent.
     const twoDatabases = async (i: number) => {
-      const p = await client.createProject({ name: `dblease-bench-two-${i}-${n++}`, ownerRoleName: 'dblease_admin', databaseName: 'dblease_admin' });
+      const p = await client.createProject({
+        name: `dblease-bench-two-${i}-${n++}`,
+        ownerRoleName: 'dblease_admin',
+        databaseName: 'dblease_admin',
+      });
       const [projectId, branchId] = [p.project.id, p.branch.id];
       await client.createRole(projectId, branchId, 'agent');
       await client.createDatabase(projectId, branchId, 'dblease', 'agent');
@@ -73,7 +93,9 @@ export async function benchProvisioning(): Promise<object> {
       await selectOne(uri);
     };
     await labelled('direct provider calls (project, role, hand-over, uris) + select 1, alone', () => measure(RUNS, 1, counted(direct)));
-    await labelled('direct provider calls, old sequence (second CREATE DATABASE) + select 1, alone', () => measure(RUNS, 1, counted(twoDatabases)));
+    await labelled('direct provider calls, old sequence (second CREATE DATABASE) + select 1, alone', () =>
+      measure(RUNS, 1, counted(twoDatabases)),
+    );
     await labelled('direct provider calls + select 1, 10 concurrent', () => measureBursts(Math.ceil(RUNS / 10), 10, counted(direct)));
     await labelled('direct provider calls + select 1, 50 concurrent', () => measureBursts(1, 50, counted(direct)));
 
@@ -93,7 +115,9 @@ export async function benchProvisioning(): Promise<object> {
     current = 'warm-up';
     await create(onDemand, token)(); // warm the isolate and the account object
     await labelled('Worker create + select 1, on demand, alone', () => measure(RUNS, 1, creating(onDemand, token)));
-    await labelled('Worker create + select 1, on demand, 10 concurrent', () => measureBursts(Math.ceil(RUNS / 10), 10, creating(onDemand, token)));
+    await labelled('Worker create + select 1, on demand, 10 concurrent', () =>
+      measureBursts(Math.ceil(RUNS / 10), 10, creating(onDemand, token)),
+    );
     await labelled('Worker create + select 1, on demand, 50 concurrent', () => measureBursts(1, 50, creating(onDemand, token)));
     const admission = await benchAdmission(onDemand.url);
     await onDemand.dispose();
@@ -117,7 +141,9 @@ export async function benchProvisioning(): Promise<object> {
     await waitForPool(POOL_SIZE);
     await labelled('Worker create + select 1, warm pool, alone', () => measure(Math.min(RUNS, POOL_SIZE - 1), 1, fromPool));
     await waitForPool(POOL_SIZE);
-    await labelled('Worker create + select 1, warm pool, 10 concurrent', () => measureBursts(Math.min(5, Math.ceil(RUNS / 10)), 10, fromPool));
+    await labelled('Worker create + select 1, warm pool, 10 concurrent', () =>
+      measureBursts(Math.min(5, Math.ceil(RUNS / 10)), 10, fromPool),
+    );
     await waitForPool(POOL_SIZE);
     await labelled('Worker create + select 1, warm pool, 50 concurrent', () => measureBursts(1, 50, fromPool));
     await pooled.dispose();
@@ -126,7 +152,10 @@ export async function benchProvisioning(): Promise<object> {
     const bareMedian = get('bare CREATE DATABASE, alone').median;
     const ratio = (a: number, b: number) => +(a / b).toFixed(2);
     const ratios = {
-      'warm pool p99 @50 ÷ bare CREATE DATABASE (median) [≤ 0.5]': ratio(get('Worker create + select 1, warm pool, 50 concurrent').p99, bareMedian),
+      'warm pool p99 @50 ÷ bare CREATE DATABASE (median) [≤ 0.5]': ratio(
+        get('Worker create + select 1, warm pool, 50 concurrent').p99,
+        bareMedian,
+      ),
       'orchestrator overhead p50: Worker on demand ÷ direct calls, alone [≤ 1.15]': ratio(
         get('Worker create + select 1, on demand, alone').median,
         get('direct provider calls (project, role, hand-over, uris) + select 1, alone').median,
@@ -135,8 +164,14 @@ export async function benchProvisioning(): Promise<object> {
         get('Worker create + select 1, on demand, alone').p99,
         get('direct provider calls (project, role, hand-over, uris) + select 1, alone').p99,
       ),
-      'burst: warm pool p99 @50 ÷ p50 alone [≤ 2]': ratio(get('Worker create + select 1, warm pool, 50 concurrent').p99, get('Worker create + select 1, warm pool, alone').median),
-      'burst: on demand p99 @50 ÷ p50 alone': ratio(get('Worker create + select 1, on demand, 50 concurrent').p99, get('Worker create + select 1, on demand, alone').median),
+      'burst: warm pool p99 @50 ÷ p50 alone [≤ 2]': ratio(
+        get('Worker create + select 1, warm pool, 50 concurrent').p99,
+        get('Worker create + select 1, warm pool, alone').median,
+      ),
+      'burst: on demand p99 @50 ÷ p50 alone': ratio(
+        get('Worker create + select 1, on demand, 50 concurrent').p99,
+        get('Worker create + select 1, on demand, alone').median,
+      ),
       'hand-over ÷ second CREATE DATABASE (direct, median)': ratio(
         get('direct provider calls (project, role, hand-over, uris) + select 1, alone').median,
         get('direct provider calls, old sequence (second CREATE DATABASE) + select 1, alone').median,
@@ -147,11 +182,13 @@ export async function benchProvisioning(): Promise<object> {
     console.log('\nratios (DESIGN §9 targets in brackets)');
     for (const [k, v] of Object.entries(ratios)) console.log(`  ${k}: ${v}`);
     console.log(`\nadmission exactness (${admission.method})`);
-    console.log(`  ${admission.requests} concurrent creates across ${admission.accounts} accounts: ${admission.admitted} admitted, ${admission.over_admissions} over-admissions`);
+    console.log(
+      `  ${admission.requests} concurrent creates across ${admission.accounts} accounts: ${admission.admitted} admitted, ${admission.over_admissions} over-admissions`,
+    );
     const steps = Object.fromEntries(
       Object.entries(breakdown).map(([name, t]) => [name, Object.fromEntries(Object.entries(t).map(([k, v]) => [k, summarize(v).median]))]),
     );
-    console.log('\nthe Worker\'s timings (median ms per step)');
+    console.log("\nthe Worker's timings (median ms per step)");
     for (const [name, t] of Object.entries(steps)) if (name !== 'warm-up') console.log(`  ${name}: ${JSON.stringify(t)}`);
     if (Object.keys(failures).length > 0) console.log(`\nfailed creates (timed as failures, included above): ${JSON.stringify(failures)}`);
     const result = { benchmark: 'provisioning', machine: machine(pgVersion), runs: RUNS, series, ratios, steps, failures, admission };

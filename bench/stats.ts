@@ -61,7 +61,10 @@ export async function measureBursts(waves: number, concurrency: number, task: (i
 
 export function table(rows: { name: string; summary: Summary }[]): string {
   const head = ['series', 'n', 'min', 'median', 'p95', 'p99', 'max'];
-  const body = rows.map((r) => [r.name, ...[r.summary.n, r.summary.min, r.summary.median, r.summary.p95, r.summary.p99, r.summary.max].map(String)]);
+  const body = rows.map((r) => [
+    r.name,
+    ...[r.summary.n, r.summary.min, r.summary.median, r.summary.p95, r.summary.p99, r.summary.max].map(String),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');

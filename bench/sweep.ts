@@ -44,7 +44,11 @@ function startWorker(stack: Stack, persist: string, vars: Record<string, string>
 }
 
 async function post(url: string, token: string, body: unknown): Promise<any> {
-  const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const json = await res.json();
   if (res.status !== 201) throw new Error(`${url} answered ${res.status}: ${JSON.stringify(json)}`);
   return json;
@@ -54,7 +58,9 @@ async function post(url: string, token: string, body: unknown): Promise<any> {
 async function heldProjects(stack: Stack): Promise<number> {
   const db = await stack.cluster.connect('neon_local_meta');
   try {
-    const { rows } = await db.query(`select count(*)::int as n from records where kind = 'project' and data->>'name' like 'dblease-acc\\_%'`);
+    const { rows } = await db.query(
+      `select count(*)::int as n from records where kind = 'project' and data->>'name' like 'dblease-acc\\_%'`,
+    );
     return rows[0].n as number;
   } finally {
     await db.end();
@@ -72,9 +78,13 @@ export async function benchSweep(): Promise<object> {
     });
   try {
     // Phase 1: make 1,000 short leases, fast.
-    const first = await startWorker(stack, persist, { DBLEASE_PROVIDER_RATE_PER_MINUTE: '1000000', DBLEASE_PROVIDER_BURST_PER_SECOND: '1000000' });
+    const first = await startWorker(stack, persist, {
+      DBLEASE_PROVIDER_RATE_PER_MINUTE: '1000000',
+      DBLEASE_PROVIDER_BURST_PER_SECOND: '1000000',
+    });
     const tokens: string[] = [];
-    for (let i = 0; i < ACCOUNTS; i++) tokens.push((await post(`${first.url}/v1/accounts`, OPERATOR, { name: `sweep-${i}` })).owner_token.token);
+    for (let i = 0; i < ACCOUNTS; i++)
+      tokens.push((await post(`${first.url}/v1/accounts`, OPERATOR, { name: `sweep-${i}` })).owner_token.token);
     const createStarted = Date.now();
     const created: { id: string; token: string }[] = [];
     let createRetries = 0;
@@ -94,7 +104,9 @@ export async function benchSweep(): Promise<object> {
     });
     const createWallMs = Date.now() - createStarted;
     const held = await heldProjects(stack);
-    console.log(`created ${held} databases in ${(createWallMs / 1000).toFixed(1)} s (${CREATE_CONCURRENCY} at a time, ${createRetries} retried 503s)`);
+    console.log(
+      `created ${held} databases in ${(createWallMs / 1000).toFixed(1)} s (${CREATE_CONCURRENCY} at a time, ${createRetries} retried 503s)`,
+    );
     await first.dispose();
 
     // Phase 2: Neon's limits at the stack, production budget vars in the Worker; the alarms sweep.
@@ -125,7 +137,12 @@ export async function benchSweep(): Promise<object> {
       if (Date.now() >= expiredAt) samples.push({ t_s: Math.round((Date.now() - expiredAt) / 100) / 10, held: remaining });
     }
     const goneAfterMs = Date.now() - expiredAt;
-    const stats = (await (await admin('/stats', 'GET')).json()) as { total: number; peak_per_second: number; peak_per_minute: number; by_route: Record<string, number> };
+    const stats = (await (await admin('/stats', 'GET')).json()) as {
+      total: number;
+      peak_per_second: number;
+      peak_per_minute: number;
+      by_route: Record<string, number>;
+    };
     await second.dispose();
 
     const pg = await stack.cluster.connect('postgres');
@@ -152,7 +169,9 @@ export async function benchSweep(): Promise<object> {
     };
     console.log(`\nsweep of ${held} expired databases (${ACCOUNTS} accounts)`);
     console.log(`  provider holds none of them ${(goneAfterMs / 1000).toFixed(1)} s after the last expiry (left: ${remaining})`);
-    console.log(`  provider requests ${stats.total}; peak ${stats.peak_per_second}/s, ${stats.peak_per_minute}/min (limit 40/s per route, 700/min)`);
+    console.log(
+      `  provider requests ${stats.total}; peak ${stats.peak_per_second}/s, ${stats.peak_per_minute}/min (limit 40/s per route, 700/min)`,
+    );
     console.log(`\nwritten to ${await writeResult('sweep', result)}`);
     return result;
   } finally {

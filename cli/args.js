@@ -94,9 +94,11 @@ export function parseLabels(list) {
   const labels = {};
   for (const item of list) {
     const eq = item.indexOf('=');
-    if (eq <= 0) throw usageError(`--label must be key=value (got "${item}")`, { fields: [{ path: 'labels', message: 'expected key=value' }] });
+    if (eq <= 0)
+      throw usageError(`--label must be key=value (got "${item}")`, { fields: [{ path: 'labels', message: 'expected key=value' }] });
     const key = item.slice(0, eq);
-    if (Object.hasOwn(labels, key)) throw usageError(`--label ${key} given twice`, { fields: [{ path: `labels.${key}`, message: 'duplicate' }] });
+    if (Object.hasOwn(labels, key))
+      throw usageError(`--label ${key} given twice`, { fields: [{ path: `labels.${key}`, message: 'duplicate' }] });
     labels[key] = item.slice(eq + 1);
   }
   return labels;

@@ -162,7 +162,13 @@ export async function main(argv, io) {
     const config = resolveConfig(args.values, io.env);
     // On stderr even with --json: stdout stays one JSON document, and this must not go unseen.
     if (config.insecure) io.stderr.write(`dblease: warning: sending the token over plain http to ${new URL(config.url).host}\n`);
-    const client = new Client({ url: config.url, token: config.token, timeoutMs: config.timeoutMs, userAgent: `dblease-cli/${VERSION}`, fetch: io.fetch });
+    const client = new Client({
+      url: config.url,
+      token: config.token,
+      timeoutMs: config.timeoutMs,
+      userAgent: `dblease-cli/${VERSION}`,
+      fetch: io.fetch,
+    });
     /** @type {Context} */
     const ctx = {
       args,
@@ -179,7 +185,10 @@ export async function main(argv, io) {
     const failure =
       err instanceof CliError
         ? err
-        : new CliError({ type: 'internal', code: 'cli_error', message: err instanceof Error ? err.message : String(err) }, { exitCode: EXIT.other });
+        : new CliError(
+            { type: 'internal', code: 'cli_error', message: err instanceof Error ? err.message : String(err) },
+            { exitCode: EXIT.other },
+          );
     if (json) printJson(io.stdout, failure);
     else io.stderr.write(formatError(failure));
     return failure.exitCode;

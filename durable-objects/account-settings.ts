@@ -36,8 +36,7 @@ export function accountRow(db: Db) {
   return row;
 }
 
-export const effectivePolicy = (db: Db, config: OperatorConfig) =>
-  resolvePolicy(accountRow(db).policy as PolicyOverrides, config.maxima);
+export const effectivePolicy = (db: Db, config: OperatorConfig) => resolvePolicy(accountRow(db).policy as PolicyOverrides, config.maxima);
 
 export function accountView(store: Store, db: Db, config: OperatorConfig, now: number): AccountView {
   const row = accountRow(db);
@@ -113,7 +112,13 @@ export function listEvents(store: Store, cursor: string | undefined, limit: numb
   }
   const size = Math.min(200, Math.max(1, limit));
   const rows = store.read('list events', (db) =>
-    db.select().from(events).where(gt(events.id, after)).orderBy(asc(events.id)).limit(size + 1).all(),
+    db
+      .select()
+      .from(events)
+      .where(gt(events.id, after))
+      .orderBy(asc(events.id))
+      .limit(size + 1)
+      .all(),
   );
   const page = rows.slice(0, size);
   return { events: page.map(eventView), next_cursor: rows.length > size ? String(page[page.length - 1]!.id) : null };

@@ -42,7 +42,13 @@ export function insertToken(db: Db, hash: SecretHash, input: NewToken, now: numb
 }
 
 export function activeTokenCount(db: Db): number {
-  return db.select({ n: sql<number>`count(*)` }).from(tokens).where(isNull(tokens.revokedAt)).get()?.n ?? 0;
+  return (
+    db
+      .select({ n: sql<number>`count(*)` })
+      .from(tokens)
+      .where(isNull(tokens.revokedAt))
+      .get()?.n ?? 0
+  );
 }
 
 /** The principal for a secret's hash, or 401. Refreshes last_used_at (coarsely). */
@@ -88,7 +94,7 @@ export function revokeToken(store: Store, tokenId: string, now: number, by: stri
         .all()
         .filter((t) => (t.scopes as string[]).includes('owner') && (t.expiresAt === null || t.expiresAt > now));
       if (owners.length <= 1) {
-        throw new ApiError('conflict', 'last_owner_token', 'this is the account\'s last owner token; create another owner token first');
+        throw new ApiError('conflict', 'last_owner_token', "this is the account's last owner token; create another owner token first");
       }
     }
     db.update(tokens).set({ revokedAt: now }).where(eq(tokens.id, tokenId)).run();

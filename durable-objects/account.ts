@@ -111,7 +111,9 @@ export class AccountDurableObject extends DurableObject<Env> {
   }
 
   async getAccount() {
-    return this.rpc('getAccount', () => this.store.read('get account', (db) => settings.accountView(this.store, db, this.config(), Date.now())));
+    return this.rpc('getAccount', () =>
+      this.store.read('get account', (db) => settings.accountView(this.store, db, this.config(), Date.now())),
+    );
   }
 
   async updatePolicy(patch: PolicyPatch, tokenId: string) {
@@ -152,12 +154,22 @@ export class AccountDurableObject extends DurableObject<Env> {
         }
         const policy = settings.effectivePolicy(db, this.config());
         if (input.max_database_ttl_seconds != null && input.max_database_ttl_seconds > policy.max_ttl_seconds) {
-          throw new ApiError('invalid_request', 'invalid_field', `max_database_ttl_seconds exceeds the account's maximum TTL of ${policy.max_ttl_seconds}`, {
-            fields: [{ path: 'max_database_ttl_seconds', message: `exceeds the account's maximum TTL of ${policy.max_ttl_seconds} seconds` }],
-          });
+          throw new ApiError(
+            'invalid_request',
+            'invalid_field',
+            `max_database_ttl_seconds exceeds the account's maximum TTL of ${policy.max_ttl_seconds}`,
+            {
+              fields: [
+                { path: 'max_database_ttl_seconds', message: `exceeds the account's maximum TTL of ${policy.max_ttl_seconds} seconds` },
+              ],
+            },
+          );
         }
         const view = tokenStore.insertToken(db, hash, input, now, createdBy);
-        this.store.appendEvent(db, now, 'token.created', { tokenId: createdBy, data: { created_token_id: view.id, name: view.name, scopes: view.scopes } });
+        this.store.appendEvent(db, now, 'token.created', {
+          tokenId: createdBy,
+          data: { created_token_id: view.id, name: view.name, scopes: view.scopes },
+        });
         return { ...view, token };
       });
     });
@@ -191,7 +203,13 @@ export class AccountDurableObject extends DurableObject<Env> {
           return { outcome: 'replayed', database: admission.database, response_json: responseJson } satisfies AdmitResult;
         }
         if (now >= deadline) {
-          throw new ApiError('conflict', 'idempotency_in_progress', 'a request with this Idempotency-Key is still in progress', { database_id: admission.database_id }, 1);
+          throw new ApiError(
+            'conflict',
+            'idempotency_in_progress',
+            'a request with this Idempotency-Key is still in progress',
+            { database_id: admission.database_id },
+            1,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, IDEMPOTENCY_POLL_MS));
       }
@@ -235,7 +253,8 @@ export class AccountDurableObject extends DurableObject<Env> {
   /** With `provider_action`, the provider deletes that follow take the account's provider-action token. */
   async beginDelete(dbId: string, opts: { cascade?: boolean; token_id?: string | null; provider_action?: boolean } = {}) {
     return this.rpc('beginDelete', () => {
-      const begin = () => registry.beginDelete(this.store, dbId, { cascade: opts.cascade ?? false, tokenId: opts.token_id ?? null }, Date.now());
+      const begin = () =>
+        registry.beginDelete(this.store, dbId, { cascade: opts.cascade ?? false, tokenId: opts.token_id ?? null }, Date.now());
       return opts.provider_action ? chargeDelete(this.store, this.actionRate(), Date.now(), begin) : begin();
     });
   }
@@ -303,7 +322,12 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   async createSession(input: sessionStore.NewSession, tokenId: string) {
     return this.rpc('createSession', () =>
-      sessionStore.createSession(this.store, input, { ...this.leaseContext({ id: tokenId, max_database_ttl_seconds: null }), tokenId }, this.sessionLimits),
+      sessionStore.createSession(
+        this.store,
+        input,
+        { ...this.leaseContext({ id: tokenId, max_database_ttl_seconds: null }), tokenId },
+        this.sessionLimits,
+      ),
     );
   }
   async heartbeatSession(id: string) {
@@ -328,7 +352,8 @@ export class AccountDurableObject extends DurableObject<Env> {
   }
   async reconcileInventory() {
     // No account here (yet): its names are not ours to judge, and asking must not create storage.
-    if (!this.hasAccount && !this.startupError) return ok({ exists: false, records: [], branch_projects: [] } satisfies reconcileStore.Inventory);
+    if (!this.hasAccount && !this.startupError)
+      return ok({ exists: false, records: [], branch_projects: [] } satisfies reconcileStore.Inventory);
     return this.rpc('reconcileInventory', () => reconcileStore.inventory(this.store));
   }
   async judgeResources(resources: reconcileStore.NamedResource[], graceMs: number) {
@@ -391,7 +416,9 @@ export class AccountDurableObject extends DurableObject<Env> {
       // Any call may move a deadline (a create, a keep, a failed delete, a session): keep the
       // one alarm and the deadline index on the earliest. Cheap when nothing moved.
       if (!this.startupError && this.hasAccount) {
-        await this.lifecycle.reschedule().catch((err) => console.error(JSON.stringify({ at: 'account-object', method: 'reschedule', error: describe(err) })));
+        await this.lifecycle
+          .reschedule()
+          .catch((err) => console.error(JSON.stringify({ at: 'account-object', method: 'reschedule', error: describe(err) })));
       }
     }
   }
@@ -399,7 +426,11 @@ export class AccountDurableObject extends DurableObject<Env> {
 
 /** What an object without an account answers: 401 to authentication, 404 to everything else. */
 const noAccount = (method: string) =>
-  method === 'authenticate' ? new ApiError('unauthenticated', 'invalid_token', 'missing or invalid bearer token') : new ApiError('not_found', 'account_not_found', 'no such account');
+  method === 'authenticate'
+    ? new ApiError('unauthenticated', 'invalid_token', 'missing or invalid bearer token')
+    : new ApiError('not_found', 'account_not_found', 'no such account');
 
 const describe = (err: unknown) =>
-  err instanceof Error ? { name: err.name, message: err.message, cause: err.cause instanceof Error ? err.cause.message : undefined } : String(err);
+  err instanceof Error
+    ? { name: err.name, message: err.message, cause: err.cause instanceof Error ? err.cause.message : undefined }
+    : String(err);

@@ -177,7 +177,10 @@ export function admit(
     db.insert(databases).values(row).run();
     store.adjustSpend(db, now, { reserved: cost });
     if (bucketRow) db.update(rateBucket).set(taken.state).where(eq(rateBucket.singleton, 1)).run();
-    else db.insert(rateBucket).values({ singleton: 1, ...taken.state }).run();
+    else
+      db.insert(rateBucket)
+        .values({ singleton: 1, ...taken.state })
+        .run();
     if (storedKey !== undefined) {
       db.insert(idempotencyKeys)
         .values({

@@ -64,7 +64,11 @@ export class DeadlineIndex extends DurableObject<Env> {
   /** Accounts holding live records, in id order after `after` (reconciliation's "gone" check). */
   liveAccounts(after = '', limit = 1_000): string[] {
     return this.ctx.storage.sql
-      .exec<{ account_id: string }>('SELECT account_id FROM deadlines WHERE live = 1 AND account_id > ? ORDER BY account_id LIMIT ?', after, limit)
+      .exec<{ account_id: string }>(
+        'SELECT account_id FROM deadlines WHERE live = 1 AND account_id > ? ORDER BY account_id LIMIT ?',
+        after,
+        limit,
+      )
       .toArray()
       .map((r) => r.account_id);
   }

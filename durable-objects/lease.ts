@@ -85,13 +85,19 @@ export function keepDatabase(store: Store, id: string, ctx: LeaseContext): Datab
     // A token whose databases may live only so long cannot make one live for ever.
     const cap = ctx.token.max_database_ttl_seconds;
     if (cap !== null) {
-      throw new ApiError('forbidden', 'token_ttl_limit', `this token's databases live at most ${cap} seconds, so it cannot keep one`, { max_database_ttl_seconds: cap });
+      throw new ApiError('forbidden', 'token_ttl_limit', `this token's databases live at most ${cap} seconds, so it cannot keep one`, {
+        max_database_ttl_seconds: cap,
+      });
     }
     if (row.kept) return databaseRecord(row);
     const until = Math.max(row.expiresAt ?? ctx.now, endOfMonth(ctx.now));
     const update = { kept: true, expiresAt: null, reservedMicroUsd: reserveUntil(store, db, row, until, ctx) };
     db.update(databases).set(update).where(eq(databases.id, id)).run();
-    store.appendEvent(db, ctx.now, 'database.kept', { databaseId: id, tokenId: ctx.token.id, data: { reserved_micro_usd: update.reservedMicroUsd } });
+    store.appendEvent(db, ctx.now, 'database.kept', {
+      databaseId: id,
+      tokenId: ctx.token.id,
+      data: { reserved_micro_usd: update.reservedMicroUsd },
+    });
     return databaseRecord({ ...row, ...update });
   });
 }

@@ -34,7 +34,15 @@ export function planSweep(store: Store, now: number, opts: { provisioningGraceMs
   return store.write('plan sweep', (db) => {
     lapseDueSessions(store, db, now);
     const pick = (where: ReturnType<typeof and>, limit: number) =>
-      limit <= 0 ? [] : db.select().from(databases).where(where).orderBy(sql`${databases.depth} desc`).limit(limit).all();
+      limit <= 0
+        ? []
+        : db
+            .select()
+            .from(databases)
+            .where(where)
+            .orderBy(sql`${databases.depth} desc`)
+            .limit(limit)
+            .all();
     const items: { row: typeof databases.$inferSelect; reason: SweepReason }[] = [];
     const take = (rows: (typeof databases.$inferSelect)[], reason: SweepReason) => rows.forEach((row) => items.push({ row, reason }));
     const left = () => opts.limit - items.length;
@@ -80,4 +88,9 @@ export function nextDeadline(db: Db, opts: { provisioningGraceMs: number }): num
 
 /** Whether the account holds anything that exists (or may) at the provider. */
 export const hasLive = (db: Db) =>
-  db.select({ id: databases.id }).from(databases).where(inArray(databases.state, ['provisioning', 'ready', 'deleting'])).limit(1).get() !== undefined;
+  db
+    .select({ id: databases.id })
+    .from(databases)
+    .where(inArray(databases.state, ['provisioning', 'ready', 'deleting']))
+    .limit(1)
+    .get() !== undefined;

@@ -65,7 +65,10 @@ export class Lifecycle {
     const accountId = this.accountId();
     if (accountId === null) return null;
     const grace = this.config().provisioningGraceMs;
-    const { dueAt, live } = this.store.read('next deadline', (db) => ({ dueAt: nextDeadline(db, { provisioningGraceMs: grace }), live: hasLive(db) }));
+    const { dueAt, live } = this.store.read('next deadline', (db) => ({
+      dueAt: nextDeadline(db, { provisioningGraceMs: grace }),
+      live: hasLive(db),
+    }));
     if (dueAt !== this.alarmAt) {
       if (dueAt === null) await this.ctx.storage.deleteAlarm();
       // Overdue work reports its deadline as 0 ("now"); an alarm in the past fires at once.
@@ -146,7 +149,10 @@ export class Lifecycle {
     for (const { record: r } of items) {
       if (r.ready_at === null || !r.provider.project_id || !r.provider.branch_id) continue;
       const pa = r.provider.account ?? DEFAULT_ACCOUNT_ID;
-      byAccount.set(pa, [...(byAccount.get(pa) ?? []), { id: r.id, project_id: r.provider.project_id, branch_id: r.provider.branch_id, since: Date.parse(r.created_at) }]);
+      byAccount.set(pa, [
+        ...(byAccount.get(pa) ?? []),
+        { id: r.id, project_id: r.provider.project_id, branch_id: r.provider.branch_id, since: Date.parse(r.created_at) },
+      ]);
     }
     for (const [pa, subjects] of byAccount) {
       try {
@@ -192,6 +198,9 @@ function abandonCreate(store: Store, id: string, reason: string, now: number): v
       .run();
     store.adjustSpend(db, now, { reserved: -row.reservedMicroUsd });
     db.delete(idempotencyKeys).where(eq(idempotencyKeys.databaseId, id)).run();
-    store.appendEvent(db, now, 'database.failed', { databaseId: id, data: { reason: `create abandoned (${reason}); provider resource removed` } });
+    store.appendEvent(db, now, 'database.failed', {
+      databaseId: id,
+      data: { reason: `create abandoned (${reason}); provider resource removed` },
+    });
   });
 }

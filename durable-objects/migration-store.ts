@@ -146,7 +146,8 @@ const tooManyLive = (live: number) =>
  * Keys are scoped to the token that sent them, as for creates: another token sending the same
  * key and body prepares its own migration.
  */
-const storedKey = (input: MigrationAdmission) => (input.idempotency_key === undefined ? null : `${input.token_id}:${input.idempotency_key}`);
+const storedKey = (input: MigrationAdmission) =>
+  input.idempotency_key === undefined ? null : `${input.token_id}:${input.idempotency_key}`;
 
 /** The prior migration an Idempotency-Key made, if it still binds (24 h); 409 if for another request. */
 function priorFor(db: Db, input: MigrationAdmission, now: number): Row | undefined {
@@ -155,7 +156,9 @@ function priorFor(db: Db, input: MigrationAdmission, now: number): Row | undefin
   const prior = db.select().from(migrations).where(eq(migrations.idempotencyKey, key)).get();
   if (!prior || now - prior.createdAt >= IDEMPOTENCY_TTL_MS) return undefined;
   if (prior.requestHash !== input.request_hash) {
-    throw new ApiError('conflict', 'idempotency_mismatch', 'this Idempotency-Key was used with a different request', { migration_id: prior.id });
+    throw new ApiError('conflict', 'idempotency_mismatch', 'this Idempotency-Key was used with a different request', {
+      migration_id: prior.id,
+    });
   }
   return prior;
 }
@@ -178,10 +181,17 @@ export function admitMigration(store: Store, input: MigrationAdmission, now: num
 /** Drops decided migrations past the retention period, and beyond the newest `maxFinished`. */
 export function pruneMigrations(db: Db, now: number): void {
   const cutoff = now - MIGRATION_LIMITS.retentionMs;
-  db.delete(migrations).where(and(inArray(migrations.state, FINISHED), lt(migrations.updatedAt, cutoff))).run();
+  db.delete(migrations)
+    .where(and(inArray(migrations.state, FINISHED), lt(migrations.updatedAt, cutoff)))
+    .run();
   // Expired: never decided, and the branch's lease ended long enough ago.
-  const goneBranches = db.select({ id: databases.id }).from(databases).where(and(eq(databases.state, 'deleted'), lt(databases.deletedAt, cutoff)));
-  db.delete(migrations).where(and(inArray(migrations.state, UNDECIDED), inArray(migrations.branchId, goneBranches))).run();
+  const goneBranches = db
+    .select({ id: databases.id })
+    .from(databases)
+    .where(and(eq(databases.state, 'deleted'), lt(databases.deletedAt, cutoff)));
+  db.delete(migrations)
+    .where(and(inArray(migrations.state, UNDECIDED), inArray(migrations.branchId, goneBranches)))
+    .run();
   const surplus = db
     .select({ id: migrations.id })
     .from(migrations)
@@ -288,9 +298,16 @@ export function stepMigration(store: Store, id: string, step: MigrationStep, tok
         break;
     }
     update.updatedAt = now;
-    db.update(migrations).set(update).where(and(eq(migrations.id, id), eq(migrations.state, row.state))).run();
+    db.update(migrations)
+      .set(update)
+      .where(and(eq(migrations.id, id), eq(migrations.state, row.state)))
+      .run();
     if (event) {
-      store.appendEvent(db, now, event, { databaseId: row.databaseId, tokenId, data: { migration_id: id, state: update.state ?? row.state } });
+      store.appendEvent(db, now, event, {
+        databaseId: row.databaseId,
+        tokenId,
+        data: { migration_id: id, state: update.state ?? row.state },
+      });
     }
     return record(store, { ...row, ...update });
   });

@@ -21,7 +21,10 @@ export function takeProviderAction(db: Db, rate: BucketRate, now: number): void 
   const taken = take(row ?? fullBucket(rate, now), rate, now);
   if (!taken.allowed) throw providerActionLimited(taken.retryAfterSeconds, rate);
   if (row) db.update(providerActionBucket).set(taken.state).where(eq(providerActionBucket.singleton, 1)).run();
-  else db.insert(providerActionBucket).values({ singleton: 1, ...taken.state }).run();
+  else
+    db.insert(providerActionBucket)
+      .values({ singleton: 1, ...taken.state })
+      .run();
 }
 
 /**

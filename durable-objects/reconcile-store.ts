@@ -32,7 +32,11 @@ export interface Inventory {
 export function inventory(store: Store): Inventory {
   return store.read('reconcile inventory', (db) => {
     if (!db.select({ id: account.id }).from(account).get()) return { exists: false, records: [], branch_projects: [] };
-    const rows = db.select().from(databases).where(inArray(databases.state, ['provisioning', 'ready', 'deleting'])).all();
+    const rows = db
+      .select()
+      .from(databases)
+      .where(inArray(databases.state, ['provisioning', 'ready', 'deleting']))
+      .all();
     const branchProjects = db
       .selectDistinct({ p: databases.providerProjectId })
       .from(databases)
@@ -110,6 +114,9 @@ export function markGone(store: Store, ids: string[], listedAfter: number, price
 
 export function noteOrphanDeleted(store: Store, res: NamedResource, now: number): void {
   store.write('note orphan', (db) =>
-    store.appendEvent(db, now, 'provider.orphan_deleted', { databaseId: res.db_id, data: { kind: res.kind, resource_id: res.resource_id } }),
+    store.appendEvent(db, now, 'provider.orphan_deleted', {
+      databaseId: res.db_id,
+      data: { kind: res.kind, resource_id: res.resource_id },
+    }),
   );
 }

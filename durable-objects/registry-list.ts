@@ -22,8 +22,7 @@ export interface DatabasePage {
   next_cursor: string | null;
 }
 
-const encodeCursor = (row: { createdAt: number; id: string }) =>
-  base64url(new TextEncoder().encode(`${row.createdAt}.${row.id}`));
+const encodeCursor = (row: { createdAt: number; id: string }) => base64url(new TextEncoder().encode(`${row.createdAt}.${row.id}`));
 
 function decodeCursor(cursor: string): { createdAt: number; id: string } {
   try {
@@ -42,9 +41,7 @@ const labelPath = (key: string) => `$."${key.replace(/\\/g, '\\\\').replace(/"/g
 export function listDatabases(store: Store, filter: ListDatabasesFilter): DatabasePage {
   const limit = Math.min(100, Math.max(1, filter.limit ?? 50));
   const where: SQL[] = [];
-  where.push(
-    filter.states?.length ? inArray(databases.state, filter.states) : sql`${databases.state} <> 'deleted'`,
-  );
+  where.push(filter.states?.length ? inArray(databases.state, filter.states) : sql`${databases.state} <> 'deleted'`);
   for (const [key, value] of Object.entries(filter.labels ?? {})) {
     where.push(sql`json_extract(${databases.labels}, ${labelPath(key)}) = ${value}`);
   }

@@ -127,12 +127,21 @@ export function beginDelete(store: Store, id: string, opts: { cascade: boolean; 
     const root = getRow(db, id);
     if (root.state === 'deleted') return [databaseRecord(root)];
     const childrenOf = (parentId: string) =>
-      db.select().from(databases).where(and(eq(databases.parentId, parentId), ne(databases.state, 'deleted'))).all();
+      db
+        .select()
+        .from(databases)
+        .where(and(eq(databases.parentId, parentId), ne(databases.state, 'deleted')))
+        .all();
     const children = childrenOf(id);
     if (children.length > 0 && !opts.cascade) {
-      throw new ApiError('conflict', 'has_children', `database ${id} has ${children.length} ${children.length === 1 ? 'branch' : 'branches'}; delete with cascade=true`, {
-        children: children.map((c) => c.id),
-      });
+      throw new ApiError(
+        'conflict',
+        'has_children',
+        `database ${id} has ${children.length} ${children.length === 1 ? 'branch' : 'branches'}; delete with cascade=true`,
+        {
+          children: children.map((c) => c.id),
+        },
+      );
     }
     const ordered: Row[] = [root];
     for (let i = 0; i < ordered.length; i++) ordered.push(...childrenOf(ordered[i]!.id));
@@ -163,7 +172,10 @@ export function failDelete(store: Store, id: string, reason: string, now: number
     if (row.state !== 'deleting') throw notInState(row, 'deleting');
     const update = { lastError: reason.slice(0, 2_000), nextAttemptAt: now + deleteBackoffMs(row.deleteAttempts) };
     db.update(databases).set(update).where(eq(databases.id, id)).run();
-    store.appendEvent(db, now, 'database.delete_failed', { databaseId: id, data: { reason: update.lastError, attempts: row.deleteAttempts } });
+    store.appendEvent(db, now, 'database.delete_failed', {
+      databaseId: id,
+      data: { reason: update.lastError, attempts: row.deleteAttempts },
+    });
     return databaseRecord({ ...row, ...update });
   });
 }
@@ -184,7 +196,14 @@ export function completeDelete(store: Store, id: string, prices: PriceTable, now
       row.readyAt === null
         ? { spent: row.spentMicroUsd, reserved: 0, delta: 0 }
         : bookAtDelete(holding, Math.max(0, now - (row.spentAsOf ?? row.createdAt)) / 1000, row.spentAsOf !== null, prices);
-    const update = { state: 'deleted' as const, deletedAt: now, passwordSealed: null, reservedMicroUsd: 0, spentMicroUsd: booking.spent, nextAttemptAt: null };
+    const update = {
+      state: 'deleted' as const,
+      deletedAt: now,
+      passwordSealed: null,
+      reservedMicroUsd: 0,
+      spentMicroUsd: booking.spent,
+      nextAttemptAt: null,
+    };
     db.update(databases).set(update).where(eq(databases.id, id)).run();
     store.adjustSpend(db, now, { reserved: -row.reservedMicroUsd, spent: booking.delta });
     store.appendEvent(db, now, 'database.deleted', { databaseId: id, data: { spent_micro_usd: booking.spent } });

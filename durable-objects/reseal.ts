@@ -26,7 +26,11 @@ interface Stale {
 export async function reseal(store: Store, sealer: Sealer, now: number): Promise<ResealReport> {
   const stale: Stale[] = store.write('reseal: read', (db) => {
     db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).run();
-    const passwords = db.select({ id: databases.id, sealed: databases.passwordSealed }).from(databases).where(isNotNull(databases.passwordSealed)).all();
+    const passwords = db
+      .select({ id: databases.id, sealed: databases.passwordSealed })
+      .from(databases)
+      .where(isNotNull(databases.passwordSealed))
+      .all();
     const responses = db
       .select({ key: idempotencyKeys.key, db: idempotencyKeys.databaseId, sealed: idempotencyKeys.responseSealed })
       .from(idempotencyKeys)

@@ -214,4 +214,15 @@ export const sessions = sqliteTable(
   (t) => [index('sessions_state_expires').on(t.state, t.expiresAt)],
 );
 
-export const schema = { account, tokens, databases, idempotencyKeys, rateBucket, providerActionBucket, spend, events, migrations, sessions };
+export const schema = {
+  account,
+  tokens,
+  databases,
+  idempotencyKeys,
+  rateBucket,
+  providerActionBucket,
+  spend,
+  events,
+  migrations,
+  sessions,
+};

@@ -74,9 +74,16 @@ export function createSession(
     const cutoff = ctx.now - limits.retentionMs;
     // A session whose deadline is that old has ended or lapsed, however it ended.
     db.delete(sessions).where(lt(sessions.expiresAt, cutoff)).run();
-    const live = db.select({ n: count() }).from(sessions).where(and(eq(sessions.state, 'active'), gt(sessions.expiresAt, ctx.now))).get()?.n ?? 0;
+    const live =
+      db
+        .select({ n: count() })
+        .from(sessions)
+        .where(and(eq(sessions.state, 'active'), gt(sessions.expiresAt, ctx.now)))
+        .get()?.n ?? 0;
     if (live >= limits.maxActive) {
-      throw new ApiError('conflict', 'session_limit', `an account may have at most ${limits.maxActive} active sessions; end one first`, { max_active_sessions: limits.maxActive });
+      throw new ApiError('conflict', 'session_limit', `an account may have at most ${limits.maxActive} active sessions; end one first`, {
+        max_active_sessions: limits.maxActive,
+      });
     }
     const row: Row = {
       id: newId('ses'),
@@ -142,7 +149,11 @@ export function getSession(store: Store, id: string, now: number): SessionView {
 
 /** Marks every active session past its deadline lapsed; the sweeper calls it inside its plan. */
 export function lapseDueSessions(store: Store, db: Db, now: number): number {
-  const due = db.select().from(sessions).where(and(eq(sessions.state, 'active'), lte(sessions.expiresAt, now))).all();
+  const due = db
+    .select()
+    .from(sessions)
+    .where(and(eq(sessions.state, 'active'), lte(sessions.expiresAt, now)))
+    .all();
   for (const row of due) lapseIfDue(store, db, row, now);
   return due.length;
 }

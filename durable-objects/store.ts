@@ -92,11 +92,15 @@ export class Store {
       .returning({ id: tables.events.id })
       .get();
     const { max, retentionMs } = this.eventLimits;
-    db.delete(tables.events).where(lte(tables.events.id, inserted.id - max)).run();
+    db.delete(tables.events)
+      .where(lte(tables.events.id, inserted.id - max))
+      .run();
     const oldest = db.select({ at: tables.events.at }).from(tables.events).orderBy(tables.events.id).limit(1).get();
     if (oldest && oldest.at < at - retentionMs) {
       const batch = db.select({ id: tables.events.id }).from(tables.events).orderBy(tables.events.id).limit(PRUNE_BATCH);
-      db.delete(tables.events).where(and(inArray(tables.events.id, batch), lt(tables.events.at, at - retentionMs))).run();
+      db.delete(tables.events)
+        .where(and(inArray(tables.events.id, batch), lt(tables.events.at, at - retentionMs)))
+        .run();
     }
   }
 
@@ -105,7 +109,12 @@ export class Store {
     const month = monthOf(now);
     const row = db.select().from(tables.spend).where(eq(tables.spend.month, month)).get();
     if (row) return row;
-    const carried = db.select().from(tables.spend).orderBy(sql`${tables.spend.month} desc`).limit(1).get();
+    const carried = db
+      .select()
+      .from(tables.spend)
+      .orderBy(sql`${tables.spend.month} desc`)
+      .limit(1)
+      .get();
     const fresh = { month, spentMicroUsd: 0, reservedMicroUsd: carried?.reservedMicroUsd ?? 0 };
     db.insert(tables.spend).values(fresh).run();
     return fresh;

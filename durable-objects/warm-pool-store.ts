@@ -88,7 +88,11 @@ export class PoolStore {
       this.sql.exec('DELETE FROM pool_claims WHERE claimed_at < ?', now - CLAIM_MEMORY_MS);
       this.sql.exec(
         'INSERT OR REPLACE INTO pool_claims (project_id, provider_account, claimed_by_account, claimed_by_db, claimed_at) VALUES (?, ?, ?, ?, ?)',
-        entry.projectId, entry.accountId, claimant.accountId, claimant.dbId, now,
+        entry.projectId,
+        entry.accountId,
+        claimant.accountId,
+        claimant.dbId,
+        now,
       );
     }
     return entry;
@@ -174,7 +178,8 @@ export class PoolStore {
 
   setMeta(key: string, value: string | null): void {
     if (value === null) this.sql.exec('DELETE FROM pool_meta WHERE key = ?', key);
-    else this.sql.exec('INSERT INTO pool_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
+    else
+      this.sql.exec('INSERT INTO pool_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
   }
 
   private insertReady(e: PoolEntry, now: number): void {
@@ -182,7 +187,17 @@ export class PoolStore {
       `INSERT INTO pool_entries (id, state, account_id, project_id, branch_id, endpoint_id, role_name, database_name,
          uri_template, pooled_uri_template, created_at, ready_at)
        VALUES (?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      e.id, e.accountId, e.projectId, e.branchId, e.endpointId, e.roleName, e.databaseName, e.uriTemplate, e.pooledUriTemplate, now, now,
+      e.id,
+      e.accountId,
+      e.projectId,
+      e.branchId,
+      e.endpointId,
+      e.roleName,
+      e.databaseName,
+      e.uriTemplate,
+      e.pooledUriTemplate,
+      now,
+      now,
     );
   }
 }

@@ -122,7 +122,10 @@ export class WarmPool extends DurableObject<Env> {
     for (const entry of taken) {
       const ok = await neonClient(this.env, entry.accountId)
         .deleteProject(entry.projectId)
-        .then(() => true, () => false);
+        .then(
+          () => true,
+          () => false,
+        );
       // A project the provider would not delete now stays in the pool for the next drain.
       if (ok) deleted++;
       else this.store.putBack(entry, Date.now());
@@ -210,7 +213,10 @@ export class WarmPool extends DurableObject<Env> {
       if (s.projectId && s.accountId) {
         const ok = await this.client(s.accountId)
           .deleteProject(s.projectId)
-          .then(() => true, () => false);
+          .then(
+            () => true,
+            () => false,
+          );
         // Keep the row if the delete failed, so the next refill tries again.
         if (!ok) continue;
       }

@@ -51,9 +51,7 @@ export function adminRoutes(deps: { faults: FaultInjector; limiter: RateLimiter;
     .delete('/faults/:id', (c) =>
       faults.remove(c.req.param('id')) ? c.body(null, 204) : generalError(c, 404, `fault ${c.req.param('id')} not found`),
     )
-    .get('/rate-limit', (c) =>
-      c.json({ per_minute: limiter.limits.perMinute, per_second_per_route: limiter.limits.perSecondPerRoute }),
-    )
+    .get('/rate-limit', (c) => c.json({ per_minute: limiter.limits.perMinute, per_second_per_route: limiter.limits.perSecondPerRoute }))
     .put('/rate-limit', async (c) => {
       const body = await jsonBody(c.req.raw);
       if (!body.ok) return generalError(c, 400, 'body: malformed JSON');

@@ -31,7 +31,8 @@ function validPort(text: string): boolean {
   return n >= 1 && n <= 65535;
 }
 
-export const FOREIGN_HOST_MESSAGE = 'Host header must name this machine (127.0.0.1, localhost or [::1]); other names are refused against DNS rebinding';
+export const FOREIGN_HOST_MESSAGE =
+  'Host header must name this machine (127.0.0.1, localhost or [::1]); other names are refused against DNS rebinding';
 
 /** The check for Hono apps, answered in Neon's error shape. */
 export function loopbackHostOnly(): MiddlewareHandler {

@@ -91,7 +91,10 @@ export async function startLocalStack(base: LocalStackConfig): Promise<LocalStac
     const app = new Hono()
       // Before auth and everything else: a rebound browser page gets nothing, not even a 401.
       .use('*', loopbackHostOnly())
-      .route('/', new Hono().use('/_admin/*', bearerAuth({ token: config.apiKey })).route('/_admin', adminRoutes({ faults, limiter, stats })))
+      .route(
+        '/',
+        new Hono().use('/_admin/*', bearerAuth({ token: config.apiKey })).route('/_admin', adminRoutes({ faults, limiter, stats })),
+      )
       .get('/healthz', (c) => c.json({ ok: true }))
       .route('/', api.app);
     const server = await listen(app, config.host, config.apiPort);

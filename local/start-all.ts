@@ -108,7 +108,9 @@ async function main() {
   if (token) {
     console.log(`development account token: ${token}`);
     console.log('first database:');
-    console.log(`  curl -s -X POST ${WORKER_URL}/v1/databases -H "authorization: Bearer ${token}" -H 'content-type: application/json' -d '{"ttl_seconds":3600}'`);
+    console.log(
+      `  curl -s -X POST ${WORKER_URL}/v1/databases -H "authorization: Bearer ${token}" -H 'content-type: application/json' -d '{"ttl_seconds":3600}'`,
+    );
   }
 }
 

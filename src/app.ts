@@ -27,7 +27,8 @@ app.notFound(notFoundRoute);
 app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
   type: 'http',
   scheme: 'bearer',
-  description: 'An account token (`dbl_<account>_<tag>_<secret>`; the tag proves dblease issued the account id), or the operator token for the operator routes.',
+  description:
+    'An account token (`dbl_<account>_<tag>_<secret>`; the tag proves dblease issued the account id), or the operator token for the operator routes.',
 });
 
 app.route('/healthz', health);

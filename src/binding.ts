@@ -30,7 +30,11 @@ export interface BindingCreateOptions {
 }
 
 /** Validates RPC input with the wire schema, as the HTTP routes do: bad input is a 400 naming the field. */
-function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: unknown } }, value: unknown, path = 'body'): T {
+function parse<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: unknown } },
+  value: unknown,
+  path = 'body',
+): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw invalidFields(fieldIssues(parsed.error as never, path));
   return parsed.data;
@@ -44,7 +48,12 @@ export class DbleaseBinding extends WorkerEntrypoint<Env> {
       return ok(await work(await authenticateToken(this.env, token)));
     } catch (err) {
       if (err instanceof ApiError) return fail(err);
-      console.error(JSON.stringify({ at: 'binding', error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }));
+      console.error(
+        JSON.stringify({
+          at: 'binding',
+          error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+        }),
+      );
       return fail(new ApiError('internal', 'internal', 'internal error'));
     }
   }
@@ -52,7 +61,9 @@ export class DbleaseBinding extends WorkerEntrypoint<Env> {
   /** A fresh database, with its connection strings for tokens with `databases:credentials`. Scope `databases:write`. */
   async create(token: string, input: unknown = {}, opts: BindingCreateOptions = {}): Promise<Result<Database>> {
     return this.as(token, async (p) => {
-      const created = await service.createDatabase(this.env, this.ctx, p, parse(createDatabaseSchema, input), { idempotencyKey: opts.idempotency_key });
+      const created = await service.createDatabase(this.env, this.ctx, p, parse(createDatabaseSchema, input), {
+        idempotencyKey: opts.idempotency_key,
+      });
       return created.database;
     });
   }
@@ -61,14 +72,18 @@ export class DbleaseBinding extends WorkerEntrypoint<Env> {
   async branch(token: string, parentId: string, input: unknown = {}, opts: BindingCreateOptions = {}): Promise<Result<Database>> {
     return this.as(token, async (p) => {
       const body = parse(createBranchSchema, input);
-      const created = await service.branchDatabase(this.env, this.ctx, p, parse(databaseIdSchema, parentId, 'parent_id'), body, { idempotencyKey: opts.idempotency_key });
+      const created = await service.branchDatabase(this.env, this.ctx, p, parse(databaseIdSchema, parentId, 'parent_id'), body, {
+        idempotencyKey: opts.idempotency_key,
+      });
       return created.database;
     });
   }
 
   /** One database; `credentials: true` adds its connection (scope `databases:credentials`). */
   async get(token: string, id: string, opts: { credentials?: boolean } = {}): Promise<Result<Database>> {
-    return this.as(token, (p) => service.getDatabase(this.env, p, parse(databaseIdSchema, id, 'id'), { credentials: opts.credentials === true }));
+    return this.as(token, (p) =>
+      service.getDatabase(this.env, p, parse(databaseIdSchema, id, 'id'), { credentials: opts.credentials === true }),
+    );
   }
 
   /** The account's databases, newest first; page with `next_cursor`. Scope `databases:read`. */
@@ -79,13 +94,18 @@ export class DbleaseBinding extends WorkerEntrypoint<Env> {
   /** Deletes a database (`cascade` for one with branches). `pending` when the provider will finish it later. */
   async delete(token: string, id: string, opts: { cascade?: boolean } = {}): Promise<Result<Database & { pending: boolean }>> {
     return this.as(token, async (p) => {
-      const deleted = await service.deleteDatabase(this.env, this.ctx, p, parse(databaseIdSchema, id, 'id'), { cascade: opts.cascade === true });
+      const deleted = await service.deleteDatabase(this.env, this.ctx, p, parse(databaseIdSchema, id, 'id'), {
+        cascade: opts.cascade === true,
+      });
       return { ...deleted.database, pending: deleted.status === 202 };
     });
   }
 
   /** A query (`{ query, params }`) or a one-transaction batch (`{ queries }`), under the SQL caps. Scope `sql`. */
   async sql(token: string, id: string, request: unknown): Promise<Result<SqlResponse>> {
-    return this.as(token, async (p) => (await runSql(this.env, p, parse(databaseIdSchema, id, 'id'), parse(sqlRequestSchema, request))).response);
+    return this.as(
+      token,
+      async (p) => (await runSql(this.env, p, parse(databaseIdSchema, id, 'id'), parse(sqlRequestSchema, request))).response,
+    );
   }
 }

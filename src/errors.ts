@@ -92,11 +92,9 @@ export const invalidFields = (issues: FieldIssue[], message?: string) =>
     fields: issues,
   });
 
-export const notFound = (what: string, id: string) =>
-  new ApiError('not_found', `${what}_not_found`, `no ${what} ${id}`);
+export const notFound = (what: string, id: string) => new ApiError('not_found', `${what}_not_found`, `no ${what} ${id}`);
 
-export const unauthenticated = (message = 'missing or invalid bearer token') =>
-  new ApiError('unauthenticated', 'invalid_token', message);
+export const unauthenticated = (message = 'missing or invalid bearer token') => new ApiError('unauthenticated', 'invalid_token', message);
 
 export const forbidden = (scope: string) =>
   new ApiError('forbidden', 'insufficient_scope', `this token lacks the "${scope}" scope`, { required_scope: scope });

@@ -101,11 +101,13 @@ export const ls = {
     const { values } = ctx.args;
     const labels = parseLabels(/** @type {string[] | undefined} */ (values.label)) ?? {};
     const state = /** @type {string | undefined} */ (values.state);
-    if (state !== undefined && !STATES.includes(state)) throw usageError(`--state must be one of ${STATES.join(', ')}`, { fields: [{ path: 'state', message: 'unknown state' }] });
+    if (state !== undefined && !STATES.includes(state))
+      throw usageError(`--state must be one of ${STATES.join(', ')}`, { fields: [{ path: 'state', message: 'unknown state' }] });
     let limit;
     if (values.limit !== undefined) {
       limit = Number(values.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw usageError('--limit must be a whole number from 1 to 100', { fields: [{ path: 'limit', message: 'out of range' }] });
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+        throw usageError('--limit must be a whole number from 1 to 100', { fields: [{ path: 'limit', message: 'out of range' }] });
     }
     const [first] = Object.entries(labels);
     const query = {
@@ -128,7 +130,10 @@ export const ls = {
     const wanted = Object.entries(labels);
     const data = /** @type {any[]} */ (page.data).filter((db) => wanted.every(([k, v]) => db.labels?.[k] === v));
     const shown = { ...page, data };
-    ctx.print(shown, formatDatabaseTable(data, ctx.now()) + (page.next_cursor ? `more: dblease ls --cursor ${page.next_cursor} (or --all)\n` : ''));
+    ctx.print(
+      shown,
+      formatDatabaseTable(data, ctx.now()) + (page.next_cursor ? `more: dblease ls --cursor ${page.next_cursor} (or --all)\n` : ''),
+    );
   },
 };
 
@@ -137,7 +142,8 @@ export const get = {
   name: 'get',
   summary: 'show one database',
   usage: 'dblease get <db_id>',
-  description: 'Connection strings are shown only with --json (and only if the token may see credentials); use `dblease env` to write them to a file.',
+  description:
+    'Connection strings are shown only with --json (and only if the token may see credentials); use `dblease env` to write them to a file.',
   options: {},
   async run(ctx) {
     const [id] = requirePositionals(ctx.args.positionals, ['database id']);
@@ -187,7 +193,8 @@ export const extend = {
   options: { ttl: LEASE_OPTIONS.ttl },
   async run(ctx) {
     const [id] = requirePositionals(ctx.args.positionals, ['database id']);
-    if (ctx.args.values.ttl === undefined) throw usageError('extend needs --ttl', { fields: [{ path: 'ttl_seconds', message: 'required' }] });
+    if (ctx.args.values.ttl === undefined)
+      throw usageError('extend needs --ttl', { fields: [{ path: 'ttl_seconds', message: 'required' }] });
     const ttl = parseDuration(/** @type {string} */ (ctx.args.values.ttl));
     const db = await ctx.client.request('PATCH', databasePath(id), { body: { ttl_seconds: ttl } });
     ctx.print(db, formatDatabase(db, ctx.now()));

@@ -16,7 +16,7 @@ export const env = {
   usage: 'dblease env <db_id> [--file .env] [--key DATABASE_URL]',
   description:
     'Sets DATABASE_URL (pooled) and DATABASE_URL_UNPOOLED (direct, for migrations and long sessions), ' +
-    'the names Neon\'s own integrations use. Other lines are left exactly as they were; a new file is created with mode 0600. ' +
+    "the names Neon's own integrations use. Other lines are left exactly as they were; a new file is created with mode 0600. " +
     'The token needs the databases:credentials scope.',
   options: {
     file: { type: 'string', value: 'path', help: 'the file to update (default .env)' },
@@ -51,7 +51,10 @@ export const env = {
       const e = /** @type {NodeJS.ErrnoException} */ (err);
       // A file-system refusal (EACCES, EISDIR, ENOENT for the folder) is about the path given.
       if (e.code) throw usageError(`cannot write ${file}: ${e.code}`, { fields: [{ path: 'file', message: e.code }] });
-      throw new CliError({ type: 'internal', code: 'dotenv_error', message: `cannot write ${file}: ${e.message}` }, { exitCode: EXIT.other });
+      throw new CliError(
+        { type: 'internal', code: 'dotenv_error', message: `cannot write ${file}: ${e.message}` },
+        { exitCode: EXIT.other },
+      );
     }
     const keys = entries.map(([k]) => k);
     // The values stay in the file: the point of `env` is to keep them off the terminal.

@@ -13,7 +13,8 @@ export const sessionStart = {
   name: 'session start',
   summary: 'start an agent session; databases bound to it go when it lapses',
   usage: 'dblease session start [--ttl 10m] [--label k=v]...',
-  description: 'Keep it alive with `dblease session heartbeat <id>` before it expires. Tip: export DBLEASE_SESSION=<id> and create/branch bind to it.',
+  description:
+    'Keep it alive with `dblease session heartbeat <id>` before it expires. Tip: export DBLEASE_SESSION=<id> and create/branch bind to it.',
   options: {
     ttl: { type: 'string', value: 'duration', help: 'how long it lives without a heartbeat' },
     label: { type: 'string', multiple: true, value: 'key=value', help: 'label the session (repeatable)' },

@@ -30,8 +30,17 @@ export class Branching {
     const at = now();
     const id = branchId();
     const rec: BranchRec = {
-      id, project_id: project.id, name: fields.name ?? id, key: physicalKey(), default: false, protected: false,
-      current_state: 'init', created_at: at, updated_at: at, seq: await this.store.next('branch'), ...fields,
+      id,
+      project_id: project.id,
+      name: fields.name ?? id,
+      key: physicalKey(),
+      default: false,
+      protected: false,
+      current_state: 'init',
+      created_at: at,
+      updated_at: at,
+      seq: await this.store.next('branch'),
+      ...fields,
     } as BranchRec;
     if (!fields.name) rec.name = rec.id;
     await this.store.put('branch', rec);
@@ -41,8 +50,14 @@ export class Branching {
   async newRole(branch: BranchRec, name: string, pw = password()): Promise<RoleRec> {
     const at = now();
     const role: RoleRec = {
-      project_id: branch.project_id, branch_id: branch.id, name, physical: physicalName(name, branch.key), password: pw,
-      protected: false, created_at: at, updated_at: at,
+      project_id: branch.project_id,
+      branch_id: branch.id,
+      name,
+      physical: physicalName(name, branch.key),
+      password: pw,
+      protected: false,
+      created_at: at,
+      updated_at: at,
     };
     await this.physical.createRole(role.physical, role.password);
     await this.store.put('role', role);
@@ -52,8 +67,14 @@ export class Branching {
   async newDatabase(branch: BranchRec, name: string, owner: RoleRec, template?: DatabaseRec): Promise<DatabaseRec> {
     const at = now();
     const db: DatabaseRec = {
-      id: await this.store.next('database'), project_id: branch.project_id, branch_id: branch.id, name,
-      physical: physicalName(name, branch.key), owner_name: owner.name, created_at: at, updated_at: at,
+      id: await this.store.next('database'),
+      project_id: branch.project_id,
+      branch_id: branch.id,
+      name,
+      physical: physicalName(name, branch.key),
+      owner_name: owner.name,
+      created_at: at,
+      updated_at: at,
     };
     await this.physical.createDatabase(db.physical, owner.physical, template?.physical);
     await this.store.put('database', db);
@@ -119,8 +140,14 @@ export class Branching {
       roles: sourceRoles.map((r) => r.physical),
     };
     for (const copy of copies) await this.physical.adoptCopy(copy.physical, pairs, sourceFix);
-    await this.physical.grantConnect(copies.map((d) => d.physical), [...roles.values()].map((r) => r.physical));
-    await this.physical.setAllowConnections(copies.map((d) => d.physical), false);
+    await this.physical.grantConnect(
+      copies.map((d) => d.physical),
+      [...roles.values()].map((r) => r.physical),
+    );
+    await this.physical.setAllowConnections(
+      copies.map((d) => d.physical),
+      false,
+    );
   }
 
   /** Drops a branch's databases (ending their sessions) and roles, and forgets them. */
@@ -177,12 +204,17 @@ export class Branching {
       }
       await this.compute.applyBranchState(target.id);
       // The target's compute restarts on Neon: sessions on the old data end here too.
-      if (preserved) await this.physical.setAllowConnections(oldDbs.map((d) => d.physical), false);
+      if (preserved)
+        await this.physical.setAllowConnections(
+          oldDbs.map((d) => d.physical),
+          false,
+        );
       else await this.dropBranchData(target, oldDbs, oldRoles);
     });
     if (preserved) {
       for (const child of this.store.branchesOf(project.id)) {
-        if (child.parent_id === target.id && child.id !== preserved.id) await this.store.put('branch', { ...child, parent_id: preserved.id });
+        if (child.parent_id === target.id && child.id !== preserved.id)
+          await this.store.put('branch', { ...child, parent_id: preserved.id });
       }
     }
     target.last_reset_at = now();

@@ -54,7 +54,10 @@ export class Compute {
   }
 
   lastActive(projectId: string): string | undefined {
-    const times = this.store.endpointsOf(projectId).map((e) => e.last_active).filter((t): t is string => !!t);
+    const times = this.store
+      .endpointsOf(projectId)
+      .map((e) => e.last_active)
+      .filter((t): t is string => !!t);
     return times.sort().at(-1);
   }
 
@@ -79,13 +82,19 @@ export class Compute {
   /** Databases of a branch are open iff one of its endpoints is active and enabled. */
   async applyBranchState(branchId: string) {
     const open = this.store.endpointsOfBranch(branchId).some((e) => e.state === 'active' && !e.disabled);
-    await this.physical.setAllowConnections(this.store.databasesOf(branchId).map((d) => d.physical), open);
+    await this.physical.setAllowConnections(
+      this.store.databasesOf(branchId).map((d) => d.physical),
+      open,
+    );
   }
 
   async start(ep: EndpointRec) {
     await this.lock(ep.branch_id, async () => {
       if (!this.store.endpoints.has(ep.id)) throw new Error(`endpoint ${ep.id} was deleted`);
-      await this.physical.setAllowConnections(this.store.databasesOf(ep.branch_id).map((d) => d.physical), true);
+      await this.physical.setAllowConnections(
+        this.store.databasesOf(ep.branch_id).map((d) => d.physical),
+        true,
+      );
       ep.state = 'active';
       ep.pending_state = undefined;
       ep.started_at = now();
@@ -118,7 +127,11 @@ export class Compute {
 
   async ensureAwake(endpointId: string): Promise<void> {
     const ep = this.store.endpoints.get(endpointId);
-    if (!ep) throw new ConnectRefused('The requested endpoint could not be found, or you don\'t have access to it. Please check the provided endpoint ID and try again.', 'XX000');
+    if (!ep)
+      throw new ConnectRefused(
+        "The requested endpoint could not be found, or you don't have access to it. Please check the provided endpoint ID and try again.",
+        'XX000',
+      );
     if (ep.disabled) throw new ConnectRefused('The endpoint has been disabled. Enable it using Neon API and retry.', '57P03');
     this.lastActivity.set(ep.id, Date.now());
     if (ep.state === 'active') return;
@@ -136,7 +149,9 @@ export class Compute {
       const since = this.lastActivity.get(ep.id) ?? Date.parse(ep.started_at ?? ep.created_at);
       if (at - since < timeout * 1000 || this.ops.busy(ep.project_id)) continue;
       const op = await this.ops.begin(ep.project_id, 'suspend_compute', { branch_id: ep.branch_id, endpoint_id: ep.id });
-      await this.ops.track(op, () => this.suspend(ep)).catch((err) => this.config.log(`neon-api: suspending ${ep.id} failed: ${err.message}`));
+      await this.ops
+        .track(op, () => this.suspend(ep))
+        .catch((err) => this.config.log(`neon-api: suspending ${ep.id} failed: ${err.message}`));
     }
   }
 }

@@ -19,7 +19,8 @@ export const notFound = (message: string) => new ApiError(404, message, 'NOT_FOU
 export const unprocessable = (message: string) => new ApiError(422, message, 'UNPROCESSABLE_ENTITY');
 export const conflict = (message: string) => new ApiError(409, message, 'CONFLICT');
 /** Neon's wording for a mutation that overlaps another on the same project. */
-export const locked = () => new ApiError(423, 'project already has running conflicting operations, scheduling of new ones is prohibited', 'LOCKED');
+export const locked = () =>
+  new ApiError(423, 'project already has running conflicting operations, scheduling of new ones is prohibited', 'LOCKED');
 
 /** `branch.name: Too big: expected string to have <=256 characters` — always names the field. */
 export function describeZodError(err: z.ZodError, prefix = ''): string {

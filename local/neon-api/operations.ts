@@ -10,11 +10,24 @@ export class Operations {
 
   constructor(private readonly store: Store) {}
 
-  async begin(projectId: string, action: string, ids: { branch_id?: string; endpoint_id?: string } = {}, status: 'scheduling' | 'running' = 'running') {
+  async begin(
+    projectId: string,
+    action: string,
+    ids: { branch_id?: string; endpoint_id?: string } = {},
+    status: 'scheduling' | 'running' = 'running',
+  ) {
     const at = now();
     const op: OperationRec = {
-      id: operationId(), project_id: projectId, ...ids, action, status, failures_count: 0,
-      created_at: at, updated_at: at, total_duration_ms: 0, seq: await this.store.next('operation'),
+      id: operationId(),
+      project_id: projectId,
+      ...ids,
+      action,
+      status,
+      failures_count: 0,
+      created_at: at,
+      updated_at: at,
+      total_duration_ms: 0,
+      seq: await this.store.next('operation'),
     };
     await this.store.put('operation', op);
     return op;

@@ -95,7 +95,11 @@ export class Physical {
    * DROP OWNED removes the copied grants to the parent's roles, which would otherwise block
    * dropping those roles later; the child does not inherit object-level grants.
    */
-  async adoptCopy(childDb: string, pairs: { from: string; to: string }[], parent: { dbs: { physical: string; owner: string }[]; roles: string[] }) {
+  async adoptCopy(
+    childDb: string,
+    pairs: { from: string; to: string }[],
+    parent: { dbs: { physical: string; owner: string }[]; roles: string[] },
+  ) {
     const client: pg.Client = await this.cluster.connect(childDb);
     try {
       await client.query('BEGIN');

@@ -31,16 +31,29 @@ export class Provision {
    * The endpoint exists and listens before the response; its start_compute operation stays
    * running until its branch's databases really accept connections.
    */
-  async createEndpoint(project: ProjectRec, branch: BranchRec, opts: EndpointOptions): Promise<{ endpoint: EndpointRec; operations: OperationRec[] }> {
+  async createEndpoint(
+    project: ProjectRec,
+    branch: BranchRec,
+    opts: EndpointOptions,
+  ): Promise<{ endpoint: EndpointRec; operations: OperationRec[] }> {
     const defaults = project.default_endpoint_settings;
     const min = opts.autoscaling_limit_min_cu ?? defaults.autoscaling_limit_min_cu;
     const at = now();
     const ep: EndpointRec = {
-      id: endpointId(), project_id: project.id, branch_id: branch.id, ip: endpointIp(await this.store.next('endpoint_ip')),
-      type: opts.type, state: 'init', disabled: opts.disabled ?? false,
+      id: endpointId(),
+      project_id: project.id,
+      branch_id: branch.id,
+      ip: endpointIp(await this.store.next('endpoint_ip')),
+      type: opts.type,
+      state: 'init',
+      disabled: opts.disabled ?? false,
       suspend_timeout_seconds: opts.suspend_timeout_seconds ?? defaults.suspend_timeout_seconds,
-      autoscaling_limit_min_cu: min, autoscaling_limit_max_cu: Math.max(min, opts.autoscaling_limit_max_cu ?? defaults.autoscaling_limit_max_cu),
-      name: opts.name, created_at: at, updated_at: at, seq: await this.store.next('endpoint'),
+      autoscaling_limit_min_cu: min,
+      autoscaling_limit_max_cu: Math.max(min, opts.autoscaling_limit_max_cu ?? defaults.autoscaling_limit_max_cu),
+      name: opts.name,
+      created_at: at,
+      updated_at: at,
+      seq: await this.store.next('endpoint'),
     };
     const created = await this.ops.begin(project.id, 'create_compute', { branch_id: branch.id, endpoint_id: ep.id });
     await this.ops.track(created, async () => {

@@ -41,7 +41,8 @@ export async function recover(deps: Deps) {
         else await ops.fail(op, INTERRUPTED);
         break;
       default:
-        if ((op.action === 'create_branch' || op.action === 'create_timeline') && branch?.current_state === 'ready' && op.branch_id) await ops.finish(op);
+        if ((op.action === 'create_branch' || op.action === 'create_timeline') && branch?.current_state === 'ready' && op.branch_id)
+          await ops.finish(op);
         else await ops.fail(op, INTERRUPTED);
     }
   }

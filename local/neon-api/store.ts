@@ -6,7 +6,14 @@ export const META_DATABASE = 'neon_local_meta';
 const SCHEMA_VERSION = 1;
 
 type Kind = 'project' | 'branch' | 'endpoint' | 'role' | 'database' | 'operation';
-type RecOf = { project: ProjectRec; branch: BranchRec; endpoint: EndpointRec; role: RoleRec; database: DatabaseRec; operation: OperationRec };
+type RecOf = {
+  project: ProjectRec;
+  branch: BranchRec;
+  endpoint: EndpointRec;
+  role: RoleRec;
+  database: DatabaseRec;
+  operation: OperationRec;
+};
 const keyOf = {
   project: (r: ProjectRec) => r.id,
   branch: (r: BranchRec) => r.id,
@@ -69,15 +76,23 @@ export class Store {
 
   private async load() {
     const maps: Record<Kind, Map<string, unknown>> = {
-      project: this.projects, branch: this.branches, endpoint: this.endpoints,
-      role: this.roles, database: this.databases, operation: this.operations,
+      project: this.projects,
+      branch: this.branches,
+      endpoint: this.endpoints,
+      role: this.roles,
+      database: this.databases,
+      operation: this.operations,
     };
     for (const row of (await this.db.query('SELECT kind, id, data FROM records')).rows) maps[row.kind as Kind]?.set(row.id, row.data);
     for (const row of (await this.db.query('SELECT name, value FROM counters')).rows) this.counters.set(row.name, Number(row.value));
     for (const row of (await this.db.query('SELECT * FROM usage_hourly')).rows) {
       const bucket: UsageBucket = {
-        project_id: row.project_id, branch_id: row.branch_id, hour: new Date(row.hour).toISOString(),
-        active_seconds: row.active_seconds, compute_unit_seconds: row.compute_unit_seconds, storage_bytes: Number(row.storage_bytes),
+        project_id: row.project_id,
+        branch_id: row.branch_id,
+        hour: new Date(row.hour).toISOString(),
+        active_seconds: row.active_seconds,
+        compute_unit_seconds: row.compute_unit_seconds,
+        storage_bytes: Number(row.storage_bytes),
       };
       this.usage.set(`${bucket.branch_id}/${bucket.hour}`, bucket);
     }
@@ -100,7 +115,11 @@ export class Store {
   put<K extends Kind>(kind: K, rec: RecOf[K]): Promise<void> {
     const id = (keyOf[kind] as (r: RecOf[K]) => string)(rec);
     this.mapOf(kind).set(id, rec);
-    return this.write('INSERT INTO records VALUES ($1, $2, $3) ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data', [kind, id, JSON.stringify(rec)]);
+    return this.write('INSERT INTO records VALUES ($1, $2, $3) ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data', [
+      kind,
+      id,
+      JSON.stringify(rec),
+    ]);
   }
 
   remove<K extends Kind>(kind: K, rec: RecOf[K]): Promise<void> {
@@ -122,17 +141,42 @@ export class Store {
   }
 
   private mapOf<K extends Kind>(kind: K): Map<string, RecOf[K]> {
-    return ({ project: this.projects, branch: this.branches, endpoint: this.endpoints, role: this.roles, database: this.databases, operation: this.operations } as unknown as Record<K, Map<string, RecOf[K]>>)[kind];
+    return (
+      {
+        project: this.projects,
+        branch: this.branches,
+        endpoint: this.endpoints,
+        role: this.roles,
+        database: this.databases,
+        operation: this.operations,
+      } as unknown as Record<K, Map<string, RecOf[K]>>
+    )[kind];
   }
 
-  branchesOf(projectId: string) { return [...this.branches.values()].filter((b) => b.project_id === projectId); }
-  endpointsOf(projectId: string) { return [...this.endpoints.values()].filter((e) => e.project_id === projectId); }
-  endpointsOfBranch(branchId: string) { return [...this.endpoints.values()].filter((e) => e.branch_id === branchId); }
-  rolesOf(branchId: string) { return [...this.roles.values()].filter((r) => r.branch_id === branchId); }
-  databasesOf(branchId: string) { return [...this.databases.values()].filter((d) => d.branch_id === branchId).sort((a, b) => a.id - b.id); }
-  role(branchId: string, name: string) { return this.rolesOf(branchId).find((r) => r.name === name); }
-  database(branchId: string, name: string) { return this.databasesOf(branchId).find((d) => d.name === name); }
-  endpointByIp(ip: string) { return [...this.endpoints.values()].find((e) => e.ip === ip); }
+  branchesOf(projectId: string) {
+    return [...this.branches.values()].filter((b) => b.project_id === projectId);
+  }
+  endpointsOf(projectId: string) {
+    return [...this.endpoints.values()].filter((e) => e.project_id === projectId);
+  }
+  endpointsOfBranch(branchId: string) {
+    return [...this.endpoints.values()].filter((e) => e.branch_id === branchId);
+  }
+  rolesOf(branchId: string) {
+    return [...this.roles.values()].filter((r) => r.branch_id === branchId);
+  }
+  databasesOf(branchId: string) {
+    return [...this.databases.values()].filter((d) => d.branch_id === branchId).sort((a, b) => a.id - b.id);
+  }
+  role(branchId: string, name: string) {
+    return this.rolesOf(branchId).find((r) => r.name === name);
+  }
+  database(branchId: string, name: string) {
+    return this.databasesOf(branchId).find((d) => d.name === name);
+  }
+  endpointByIp(ip: string) {
+    return [...this.endpoints.values()].find((e) => e.ip === ip);
+  }
 
   async close() {
     await this.queue;

@@ -76,7 +76,14 @@ export class Usage {
     const key = `${branchId}/${hour}`;
     let b = this.store.usage.get(key);
     if (!b) {
-      b = { project_id: projectId, branch_id: branchId, hour, active_seconds: 0, compute_unit_seconds: 0, storage_bytes: this.latestStorage(branchId) };
+      b = {
+        project_id: projectId,
+        branch_id: branchId,
+        hour,
+        active_seconds: 0,
+        compute_unit_seconds: 0,
+        storage_bytes: this.latestStorage(branchId),
+      };
       this.store.usage.set(key, b);
     }
     this.dirty.add(key);
@@ -86,7 +93,7 @@ export class Usage {
   private account(endpointId: string, from: number, to: number) {
     const ep = this.store.endpoints.get(endpointId);
     if (!ep) return;
-    for (let start = from; start < to; ) {
+    for (let start = from; start < to;) {
       const end = Math.min(to, hourOf(start) + HOUR);
       const seconds = (end - start) / 1000;
       const b = this.bucket(ep.project_id, ep.branch_id, hourOf(start));
@@ -140,6 +147,8 @@ export class Usage {
 
   buckets(branchIds: Set<string>, from: number, to: number): UsageBucket[] {
     this.accountOpen();
-    return [...this.store.usage.values()].filter((b) => branchIds.has(b.branch_id) && Date.parse(b.hour) >= from && Date.parse(b.hour) < to);
+    return [...this.store.usage.values()].filter(
+      (b) => branchIds.has(b.branch_id) && Date.parse(b.hour) >= from && Date.parse(b.hour) < to,
+    );
   }
 }

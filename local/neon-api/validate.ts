@@ -34,7 +34,10 @@ export function query<S extends z.ZodType>(c: Context, schema: S, arrays: string
 
 export const id = z.string().regex(/^[a-z0-9-]{1,60}$/, 'must match ^[a-z0-9-]{1,60}$');
 export const limitParam = (max: number) => z.coerce.number().int('must be an integer').min(1).max(max).optional();
-export const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true').optional();
+export const boolParam = z
+  .enum(['true', 'false'])
+  .transform((v) => v === 'true')
+  .optional();
 export const computeUnit = z.number().min(0.25).max(56);
 /**
  * Neon's range is -1, 0 or 60–604800. Below 60 is accepted locally so tests and demos can

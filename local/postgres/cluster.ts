@@ -63,9 +63,7 @@ async function inspectDataDir(pgdata: string): Promise<'fresh' | 'cluster'> {
   }
   if (entries.length === 0) return 'fresh';
   if (!entries.includes('PG_VERSION')) {
-    throw new ClusterStartError(
-      `data folder ${pgdata} is not empty and holds no PostgreSQL cluster; remove it or set DBLEASE_LOCAL_DATA`,
-    );
+    throw new ClusterStartError(`data folder ${pgdata} is not empty and holds no PostgreSQL cluster; remove it or set DBLEASE_LOCAL_DATA`);
   }
   const version = (await fs.readFile(path.join(pgdata, 'PG_VERSION'), 'utf8')).trim();
   if (version !== '18') {
@@ -173,10 +171,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     persistent: true,
     createPostgresUser: true,
     postgresFlags: [
-      '-c', `listen_addresses=${options.host}`,
-      '-c', 'unix_socket_directories=',
-      '-c', `max_connections=${MAX_CONNECTIONS}`,
-      '-c', 'password_encryption=scram-sha-256',
+      '-c',
+      `listen_addresses=${options.host}`,
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      `max_connections=${MAX_CONNECTIONS}`,
+      '-c',
+      'password_encryption=scram-sha-256',
     ],
     onLog: (message) => {
       recentLog.push(message.trim());

@@ -14,7 +14,10 @@ export interface EndpointProxyDeps {
 
 /** Raised before piping starts; becomes one ErrorResponse to the client. */
 class Refusal extends Error {
-  constructor(readonly sqlState: string, message: string) {
+  constructor(
+    readonly sqlState: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -47,10 +50,7 @@ function connectUpstream(port: number, timeoutMs: number): Promise<net.Socket> {
 export function awaitAwake(gate: ComputeGate, endpointId: string, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ConnectRefused(`endpoint ${endpointId} did not become ready within ${ms / 1000} s`, '57P03')),
-      ms,
-    );
+    timer = setTimeout(() => reject(new ConnectRefused(`endpoint ${endpointId} did not become ready within ${ms / 1000} s`, '57P03')), ms);
   });
   return Promise.race([gate.ensureAwake(endpointId), timeout]).finally(() => clearTimeout(timer));
 }
@@ -129,7 +129,7 @@ export class EndpointProxy {
     if (endpointHost === undefined && endpointId === undefined) {
       throw new Refusal(
         'XX000',
-        'Endpoint ID is not specified: connect to the endpoint\'s own address (its host) or pass options=endpoint=<endpoint-id>',
+        "Endpoint ID is not specified: connect to the endpoint's own address (its host) or pass options=endpoint=<endpoint-id>",
       );
     }
     const target = this.deps.gate.resolve(endpointHost ?? endpointId!);

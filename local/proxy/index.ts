@@ -139,12 +139,7 @@ export async function startSqlProxy(opts: SqlProxyOptions): Promise<SqlProxy> {
       relay.close();
       proxy.endConnections();
       httpServer.closeAllConnections();
-      await Promise.all([
-        closeServer(shared),
-        closeServer(httpServer),
-        ...[...endpoints.values()].map(closeServer),
-        pool.close(),
-      ]);
+      await Promise.all([closeServer(shared), closeServer(httpServer), ...[...endpoints.values()].map(closeServer), pool.close()]);
       endpoints.clear();
       endpointHosts.clear();
     },

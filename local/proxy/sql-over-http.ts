@@ -35,8 +35,22 @@ const ISOLATION: Record<string, string> = {
 };
 
 const ERROR_FIELDS = [
-  'severity', 'code', 'detail', 'hint', 'position', 'internalPosition', 'internalQuery', 'where',
-  'schema', 'table', 'column', 'dataType', 'constraint', 'file', 'line', 'routine',
+  'severity',
+  'code',
+  'detail',
+  'hint',
+  'position',
+  'internalPosition',
+  'internalQuery',
+  'where',
+  'schema',
+  'table',
+  'column',
+  'dataType',
+  'constraint',
+  'file',
+  'line',
+  'routine',
 ] as const;
 
 interface Query {
@@ -46,7 +60,10 @@ interface Query {
 
 /** Answered as Neon's 400 error JSON, which the driver turns into a NeonDbError. */
 class SqlHttpError extends Error {
-  constructor(message: string, readonly code?: string) {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
     super(message);
   }
 }
@@ -90,7 +107,9 @@ function parseQueries(body: Buffer): { queries: Query[]; batch: boolean } {
     throw new SqlHttpError('request body is not valid JSON');
   }
   const valid = (q: unknown): q is Query =>
-    typeof q === 'object' && q !== null && typeof (q as Query).query === 'string' &&
+    typeof q === 'object' &&
+    q !== null &&
+    typeof (q as Query).query === 'string' &&
     ((q as Query).params === undefined || Array.isArray((q as Query).params));
   if (typeof json === 'object' && json !== null && Array.isArray((json as { queries?: unknown }).queries)) {
     const queries = (json as { queries: unknown[] }).queries;
@@ -162,8 +181,7 @@ function shapeResult(result: pg.QueryResult<unknown[]>, arrayMode: boolean, rawT
     dataTypeModifier: f.dataTypeModifier,
     format: f.format,
   }));
-  const convert = (value: unknown, i: number) =>
-    rawText ? value : pgTextToJson(value as string | null, fields[i].dataTypeID);
+  const convert = (value: unknown, i: number) => (rawText ? value : pgTextToJson(value as string | null, fields[i].dataTypeID));
   const rows = result.rows.map((row) =>
     arrayMode ? row.map(convert) : Object.fromEntries(row.map((v, i) => [fields[i].name, convert(v, i)])),
   );

@@ -103,9 +103,7 @@ export class UpstreamPool {
         if (released) return;
         released = true;
         const stale = () =>
-          this.closed ||
-          (this.dbGeneration.get(key.database) ?? 0) !== dbGen ||
-          (this.roleGeneration.get(key.role) ?? 0) !== roleGen;
+          this.closed || (this.dbGeneration.get(key.database) ?? 0) !== dbGen || (this.roleGeneration.get(key.role) ?? 0) !== roleGen;
         if (!reusable || stale()) {
           this.destroy(client);
           return;

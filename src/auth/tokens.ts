@@ -48,8 +48,7 @@ export async function hashSecret(secret: string): Promise<SecretHash> {
 }
 
 /** `owner` implies every other scope. */
-export const hasScope = (granted: readonly string[], needed: Scope) =>
-  granted.includes('owner') || granted.includes(needed);
+export const hasScope = (granted: readonly string[], needed: Scope) => granted.includes('owner') || granted.includes(needed);
 
 /**
  * Constant-time equality of two strings of equal length (hex hashes here). Different lengths

@@ -105,6 +105,10 @@ export class Sealer {
 }
 
 async function decrypt(key: CryptoKey, iv: string, ct: string, context: string): Promise<string> {
-  const pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: fromBase64url(iv), additionalData: new TextEncoder().encode(context) }, key, fromBase64url(ct));
+  const pt = await crypto.subtle.decrypt(
+    { name: 'AES-GCM', iv: fromBase64url(iv), additionalData: new TextEncoder().encode(context) },
+    key,
+    fromBase64url(ct),
+  );
   return new TextDecoder().decode(pt);
 }

@@ -12,7 +12,13 @@ import type { CreateBranch } from '../schemas/databases';
 import { runCreateSaga, type Admitted, type ProvisionHooks, type Provisioned } from './saga';
 import type { CreateOptions, Created, WaitUntil } from './service';
 
-async function provisionBranch(env: Env, tenant: string, admitted: Admitted, input: CreateBranch, hooks: ProvisionHooks): Promise<Provisioned> {
+async function provisionBranch(
+  env: Env,
+  tenant: string,
+  admitted: Admitted,
+  input: CreateBranch,
+  hooks: ProvisionHooks,
+): Promise<Provisioned> {
   const parent = admitted.parent!;
   const { account, project_id: projectId, branch_id: parentBranchId } = parent.provider;
   if (!account || !projectId || !parentBranchId) throw new Error(`ready database ${parent.id} has no provider ids`);

@@ -39,7 +39,12 @@ async function provisionFresh(env: Env, accountId: string, admitted: Admitted, h
     onProject: (projectId: string, accountId: string) => hooks.note({ provider_account: accountId, project_id: projectId }),
   };
   const made = warmPoolEnabled(env)
-    ? await acquireFreshDatabase(env, { pool: region, name: names.resource, claimant: { accountId, dbId: admitted.database.id }, ...options })
+    ? await acquireFreshDatabase(env, {
+        pool: region,
+        name: names.resource,
+        claimant: { accountId, dbId: admitted.database.id },
+        ...options,
+      })
     : await createFreshDatabase(env, names.resource, options);
   hooks.undoWith(() => neonClient(env, made.accountId, { tenant: accountId }).deleteProject(made.projectId));
   const uri = new URL(made.connectionUri);
@@ -58,7 +63,13 @@ async function provisionFresh(env: Env, accountId: string, admitted: Admitted, h
   return { facts, password: decodeURIComponent(uri.password) };
 }
 
-export function createDatabase(env: Env, ctx: WaitUntil, principal: AccountPrincipal, input: CreateDatabase, opts: CreateOptions): Promise<Created> {
+export function createDatabase(
+  env: Env,
+  ctx: WaitUntil,
+  principal: AccountPrincipal,
+  input: CreateDatabase,
+  opts: CreateOptions,
+): Promise<Created> {
   return runCreateSaga(
     env,
     ctx,
@@ -69,7 +80,9 @@ export function createDatabase(env: Env, ctx: WaitUntil, principal: AccountPrinc
       region: regionFor(env, input.region),
       provision: (admitted, hooks) => provisionFresh(env, principal.account_id, admitted, hooks),
       refusal: (err: ProviderRequestError) =>
-        err.status === 400 && /region/i.test(err.message) ? invalidFields([{ path: 'region', message: 'not a region this deployment serves' }]) : undefined,
+        err.status === 400 && /region/i.test(err.message)
+          ? invalidFields([{ path: 'region', message: 'not a region this deployment serves' }])
+          : undefined,
     },
     opts,
   );

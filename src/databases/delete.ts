@@ -42,7 +42,9 @@ export async function deleteDatabase(
   needScope(principal, 'databases:write');
   const stub = accountOf(env, principal);
   // The account's provider-action bucket is charged in the same call (durable-objects/provider-actions.ts).
-  const records = unwrap(await stub.beginDelete(id, { cascade: opts.cascade ?? false, token_id: principal.token_id, provider_action: true }));
+  const records = unwrap(
+    await stub.beginDelete(id, { cascade: opts.cascade ?? false, token_id: principal.token_id, provider_action: true }),
+  );
   const root = records[records.length - 1]!;
   if (root.state === 'deleted') return { database: toDatabase(root), status: 200 };
   // A fresh root's project holds every branch below it: one provider delete removes them all.

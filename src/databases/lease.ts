@@ -68,7 +68,11 @@ export async function rotateCredentials(env: Env, principal: AccountPrincipal, i
   const { database } = unwrap(await stub.getDatabase(id, { provider_action: true }));
   const { account, project_id: projectId, branch_id: branchId } = database.provider;
   if (database.state !== 'ready' || !account || !projectId || !branchId) throw notReady(database);
-  const password = await neonClient(env, account, { tenant: principal.account_id }).resetRolePassword(projectId, branchId, database.role_name);
+  const password = await neonClient(env, account, { tenant: principal.account_id }).resetRolePassword(
+    projectId,
+    branchId,
+    database.role_name,
+  );
   const stored = unwrap(await stub.storePassword(id, password, principal.token_id));
   return toDatabase(stored, { connection: connectionOf(stored, password) });
 }

@@ -54,7 +54,9 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
@@ -66,7 +68,8 @@ export const requestHash = (spec: Pick<SagaSpec, 'kind' | 'parentId' | 'body'>) 
 /** Provider and readiness failures are 503s; a refusal that is the caller's fault is kept; bugs stay bugs (500). */
 function asApiError(err: unknown, spec: SagaSpec): unknown {
   if (err instanceof ApiError) return err;
-  if (err instanceof ProviderRequestError) return spec.refusal?.(err) ?? providerUnavailable(`the database provider refused: ${err.message}`);
+  if (err instanceof ProviderRequestError)
+    return spec.refusal?.(err) ?? providerUnavailable(`the database provider refused: ${err.message}`);
   if (err instanceof ProviderOperationError) return providerUnavailable(err.message);
   const sqlState = (err as { code?: unknown } | null)?.code;
   if (typeof sqlState === 'string' || (err instanceof Error && err.name === 'NeonDbError')) {
@@ -75,7 +78,13 @@ function asApiError(err: unknown, spec: SagaSpec): unknown {
   return err;
 }
 
-export async function runCreateSaga(env: Env, ctx: WaitUntil, principal: AccountPrincipal, spec: SagaSpec, opts: CreateOptions): Promise<Created> {
+export async function runCreateSaga(
+  env: Env,
+  ctx: WaitUntil,
+  principal: AccountPrincipal,
+  spec: SagaSpec,
+  opts: CreateOptions,
+): Promise<Created> {
   needScope(principal, 'databases:write');
   if (opts.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(opts.idempotencyKey)) {
     throw invalidFields([{ path: 'Idempotency-Key', message: 'must be 1-255 printable ASCII characters' }]);
@@ -110,10 +119,20 @@ export async function runCreateSaga(env: Env, ctx: WaitUntil, principal: Account
   try {
     const made = await spec.provision(admission, hooks);
     const provisionedAt = Date.now();
-    const conn = connection({ host: made.facts.host, role: made.facts.role_name, password: made.password, database: made.facts.database_name });
+    const conn = connection({
+      host: made.facts.host,
+      role: made.facts.role_name,
+      password: made.password,
+      database: made.facts.database_name,
+    });
     await waitForSql(env, conn.direct);
     const readyAt = Date.now();
-    const timings = { admit: admittedAt - started, provider: provisionedAt - admittedAt, ready: readyAt - provisionedAt, total: readyAt - started };
+    const timings = {
+      admit: admittedAt - started,
+      provider: provisionedAt - admittedAt,
+      ready: readyAt - provisionedAt,
+      total: readyAt - started,
+    };
     const record = { ...admission.database, state: 'ready' as const, ready_at: new Date(readyAt).toISOString() };
     // Only a token that may see credentials gets them; any other fetches them later, if granted.
     const shown = hasScope(principal.scopes, 'databases:credentials') ? conn : undefined;

@@ -12,8 +12,13 @@ export const requestBodyLimit = () =>
   bodyLimit({
     maxSize: MAX_REQUEST_BODY_BYTES,
     onError: () => {
-      throw new ApiError('payload_too_large', 'request_too_large', `request bodies are limited to ${MAX_REQUEST_BODY_BYTES} bytes (12 MiB)`, {
-        max_bytes: MAX_REQUEST_BODY_BYTES,
-      });
+      throw new ApiError(
+        'payload_too_large',
+        'request_too_large',
+        `request bodies are limited to ${MAX_REQUEST_BODY_BYTES} bytes (12 MiB)`,
+        {
+          max_bytes: MAX_REQUEST_BODY_BYTES,
+        },
+      );
     },
   });

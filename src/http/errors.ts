@@ -21,10 +21,7 @@ export function fieldIssues(error: ZodError, target: string): FieldIssue[] {
 }
 
 /** The `defaultHook` of every OpenAPIHono app: a failed validation is thrown to `onError` as a 400. */
-export const validationHook = (
-  result: { success: boolean; error?: unknown; target: string },
-  _c: Context,
-): void => {
+export const validationHook = (result: { success: boolean; error?: unknown; target: string }, _c: Context): void => {
   if (!result.success) throw invalidFields(fieldIssues(result.error as ZodError, result.target));
 };
 
@@ -39,7 +36,11 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
     // Hono's validator throws this when a JSON body does not parse.
     apiError = invalidFields([{ path: 'body', message: 'malformed JSON' }], 'the request body is not valid JSON');
   } else if (err instanceof HTTPException && err.status < 500) {
-    apiError = new ApiError(err.status === 401 ? 'unauthenticated' : err.status === 404 ? 'not_found' : 'invalid_request', 'http_error', err.message || 'bad request');
+    apiError = new ApiError(
+      err.status === 401 ? 'unauthenticated' : err.status === 404 ? 'not_found' : 'invalid_request',
+      'http_error',
+      err.message || 'bad request',
+    );
   } else {
     apiError = new ApiError('internal', 'internal', 'internal error');
   }

@@ -22,7 +22,12 @@ interface BudgetNamespace {
   idFromName(name: string): unknown;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   get(id: any): {
-    take(want: number, priority: Priority, holdMs?: number, tenant?: string): Promise<{ granted: number; waitMs: number; grantId?: number; heavy?: true }>;
+    take(
+      want: number,
+      priority: Priority,
+      holdMs?: number,
+      tenant?: string,
+    ): Promise<{ granted: number; waitMs: number; grantId?: number; heavy?: true }>;
     release(grantId: number): Promise<void>;
   };
 }
@@ -50,7 +55,8 @@ export const FOREGROUND: GateOptions = { priority: 'foreground', maxWaitMs: 2_00
 export const BACKGROUND: GateOptions = { priority: 'background', maxWaitMs: 120_000, tenant: BACKGROUND_TENANT };
 
 /** The foreground gate's options for calls made on behalf of dblease account `accountId`. */
-export const onBehalfOf = (accountId: string | undefined): GateOptions => (accountId === undefined ? FOREGROUND : { ...FOREGROUND, tenant: accountId });
+export const onBehalfOf = (accountId: string | undefined): GateOptions =>
+  accountId === undefined ? FOREGROUND : { ...FOREGROUND, tenant: accountId };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -66,7 +72,11 @@ export const MAX_HOLD_MS = 15_000;
  * second window from grant until then, so requests held up on their way cannot bunch into one
  * second at the provider. The report is not awaited: it costs the caller nothing.
  */
-export function budgetGate(env: BudgetEnv, providerAccountId: string, opts: GateOptions = FOREGROUND): ((route: string) => Promise<(() => void) | void>) | undefined {
+export function budgetGate(
+  env: BudgetEnv,
+  providerAccountId: string,
+  opts: GateOptions = FOREGROUND,
+): ((route: string) => Promise<(() => void) | void>) | undefined {
   const ns = env.PROVIDER_BUDGET;
   if (!ns) return undefined;
   return async () => {

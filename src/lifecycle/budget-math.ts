@@ -81,7 +81,10 @@ function usedInSecond(history: readonly GrantRecord[], now: number): number {
 
 /** Ms until `excess` tokens have left the window of `windowMs` that ends at `now`, by `end`. */
 function waitFor(history: readonly GrantRecord[], now: number, windowMs: number, excess: number, end: (g: GrantRecord) => number): number {
-  const ends = history.map((g) => ({ t: end(g), n: g.n })).filter((e) => e.t > now - windowMs).sort((a, b) => a.t - b.t);
+  const ends = history
+    .map((g) => ({ t: end(g), n: g.n }))
+    .filter((e) => e.t > now - windowMs)
+    .sort((a, b) => a.t - b.t);
   let freed = 0;
   for (const e of ends) {
     freed += e.n;
@@ -130,7 +133,12 @@ function useIn(history: readonly GrantRecord[], tenant: string, limit: number, i
 }
 
 /** How much of each window `tenant` holds, against its fair shares. */
-export function tenantUse(history: readonly GrantRecord[], now: number, tenant: string, limits: BudgetLimits): { minute: TenantUse; second: TenantUse } {
+export function tenantUse(
+  history: readonly GrantRecord[],
+  now: number,
+  tenant: string,
+  limits: BudgetLimits,
+): { minute: TenantUse; second: TenantUse } {
   return {
     minute: useIn(history, tenant, limits.perMinute, (g) => g.at > now - MINUTE),
     second: useIn(history, tenant, limits.perSecond, (g) => endOf(g) > now - SECOND),
@@ -170,7 +178,8 @@ export function grant(
   let secondWait = 0;
   if (inSecond >= secondCap) {
     secondWait = waitFor(kept, now, SECOND, inSecond - secondCap + 1, endOf);
-    if (kept.some((g) => g.holdUntil !== undefined && g.releasedAt === undefined && g.holdUntil > now)) secondWait = Math.min(secondWait, IN_FLIGHT_RECHECK_MS);
+    if (kept.some((g) => g.holdUntil !== undefined && g.releasedAt === undefined && g.holdUntil > now))
+      secondWait = Math.min(secondWait, IN_FLIGHT_RECHECK_MS);
   }
   const waitMs = Math.max(inMinute >= minuteCap ? waitFor(kept, now, MINUTE, inMinute - minuteCap + 1, (g) => g.at) : 0, secondWait, 1);
   // Told apart for the caller's message: a tenant under its share would have had a token now.

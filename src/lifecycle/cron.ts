@@ -57,8 +57,11 @@ export async function runCron(
   // Pool fills take a while; they need not hold up the sweep pokes or this handler's answer.
   for (const p of pools) ctx.waitUntil(p);
   const { poked, errors } = await pokeDueAccounts(env, Math.max(scheduledTime, Date.now()), cfg);
-  const reconcile = (opts.reconcile ?? isReconcileMinute(scheduledTime, cfg.reconcileEveryMinutes)) ? await reconcileProvider(env, cfg) : null;
+  const reconcile =
+    (opts.reconcile ?? isReconcileMinute(scheduledTime, cfg.reconcileEveryMinutes)) ? await reconcileProvider(env, cfg) : null;
   const report: CronReport = { poked, poke_errors: errors, pools: pools.length ? cfg.warmPoolRegions : [], reconcile };
-  console.log(JSON.stringify({ at: 'cron', ...report, reconcile: reconcile && { ...reconcile, orphans_deleted: reconcile.orphans_deleted.length } }));
+  console.log(
+    JSON.stringify({ at: 'cron', ...report, reconcile: reconcile && { ...reconcile, orphans_deleted: reconcile.orphans_deleted.length } }),
+  );
   return report;
 }

@@ -12,7 +12,11 @@ import { deleteAtProvider } from '../databases/delete';
 import { DEFAULT_ACCOUNT_ID, neonClient, type NeonClient, type ProviderOptions } from '../provider/index';
 
 /** The project (and, for a branch, branch) holding `record`, by id, else by its admission name; null when none exists. */
-export async function locate(client: NeonClient, accountId: string, record: DatabaseRecord): Promise<{ projectId: string; branchId?: string } | null> {
+export async function locate(
+  client: NeonClient,
+  accountId: string,
+  record: DatabaseRecord,
+): Promise<{ projectId: string; branchId?: string } | null> {
   const name = providerNames(accountId, record.id, '').resource;
   if (record.kind === 'fresh') {
     if (record.provider.project_id) return { projectId: record.provider.project_id };
@@ -36,11 +40,19 @@ export async function locate(client: NeonClient, accountId: string, record: Data
  * existed); throws what the provider client throws (503, ProviderRequestError,
  * ProviderOperationError), and the caller records the failure for a later retry.
  */
-export async function removeAtProvider(env: Env, accountId: string, record: DatabaseRecord, options: Partial<ProviderOptions> = {}): Promise<void> {
+export async function removeAtProvider(
+  env: Env,
+  accountId: string,
+  record: DatabaseRecord,
+  options: Partial<ProviderOptions> = {},
+): Promise<void> {
   const providerAccount = record.provider.account ?? DEFAULT_ACCOUNT_ID;
   const where = await locate(neonClient(env, providerAccount, options), accountId, record);
   if (!where) return;
-  const located = { ...record, provider: { ...record.provider, account: providerAccount, project_id: where.projectId, branch_id: where.branchId ?? null } };
+  const located = {
+    ...record,
+    provider: { ...record.provider, account: providerAccount, project_id: where.projectId, branch_id: where.branchId ?? null },
+  };
   // A fresh record deletes its project, a branch record its branch (never the project it shares).
   await deleteAtProvider(env, located, options);
 }

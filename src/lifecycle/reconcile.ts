@@ -51,7 +51,7 @@ async function liveAccounts(env: Env, shards: number): Promise<string[]> {
   const out: string[] = [];
   for (let shard = 0; shard < shards; shard++) {
     const stub = env.DEADLINE_INDEX.get(env.DEADLINE_INDEX.idFromName(`shard-${shard}`));
-    for (let after = ''; ; ) {
+    for (let after = ''; ;) {
       const page = await stub.liveAccounts(after, 1_000);
       out.push(...page);
       if (page.length < 1_000) break;
@@ -62,7 +62,17 @@ async function liveAccounts(env: Env, shards: number): Promise<string[]> {
 }
 
 export async function reconcileProvider(env: Env, cfg: LifecycleConfig): Promise<ReconcileReport> {
-  const report: ReconcileReport = { projects_seen: 0, branches_seen: 0, accounts_checked: 0, orphans_deleted: [], gone_marked: [], spend_booked: 0, spend_moved_micro_usd: 0, stray_pools_retired: [], errors: [] };
+  const report: ReconcileReport = {
+    projects_seen: 0,
+    branches_seen: 0,
+    accounts_checked: 0,
+    orphans_deleted: [],
+    gone_marked: [],
+    spend_booked: 0,
+    spend_moved_micro_usd: 0,
+    stray_pools_retired: [],
+    errors: [],
+  };
   const live = await liveAccounts(env, cfg.shards);
   for (const pa of providerAccounts(env)) {
     try {
@@ -86,7 +96,8 @@ async function reconcileProviderAccount(env: Env, providerAccount: string, live:
   for (const p of projects) {
     // A claimed pool project keeps its pool name; the pool says whose it is (from the claim on).
     const claim = p.name.startsWith(POOL_PROJECT_PREFIX) ? claims.get(p.id) : undefined;
-    const parsed = claim && claim.providerAccount === providerAccount ? { accountId: claim.accountId, dbId: claim.dbId } : parseResourceName(p.name);
+    const parsed =
+      claim && claim.providerAccount === providerAccount ? { accountId: claim.accountId, dbId: claim.dbId } : parseResourceName(p.name);
     if (!parsed) continue;
     const list = named.get(parsed.accountId) ?? [];
     list.push({ db_id: parsed.dbId, kind: 'project', resource_id: p.id, created_at: claim?.claimedAt ?? Date.parse(p.created_at) });
@@ -96,7 +107,17 @@ async function reconcileProviderAccount(env: Env, providerAccount: string, live:
   const spend = new Map<string, SpendSubject[]>();
   await mapLimit(accounts, 4, async (accountId) => {
     try {
-      const subjects = await reconcileAccount(env, client, providerAccount, accountId, named.get(accountId) ?? [], projectIds, listedAfter, cfg, report);
+      const subjects = await reconcileAccount(
+        env,
+        client,
+        providerAccount,
+        accountId,
+        named.get(accountId) ?? [],
+        projectIds,
+        listedAfter,
+        cfg,
+        report,
+      );
       if (subjects.length > 0) spend.set(accountId, subjects);
     } catch (err) {
       report.errors.push(`${accountId}: ${err instanceof Error ? err.message : String(err)}`);
@@ -120,7 +141,13 @@ async function poolClaims(env: Env, cfg: LifecycleConfig): Promise<Map<string, P
  * emptied: each such pool named in a project's name deletes its unclaimed projects itself.
  * Their claims join `claims`, so a claimed project is judged by its claimant like any other.
  */
-async function retireStrayPools(env: Env, projects: { name: string }[], claims: Map<string, PoolClaim>, cfg: LifecycleConfig, report: ReconcileReport) {
+async function retireStrayPools(
+  env: Env,
+  projects: { name: string }[],
+  claims: Map<string, PoolClaim>,
+  cfg: LifecycleConfig,
+  report: ReconcileReport,
+) {
   const stray = new Set<string>();
   for (const p of projects) {
     const pool = parsePoolProjectName(p.name)?.pool;
@@ -180,7 +207,13 @@ async function reconcileAccount(
     for (const b of branches) {
       const parsed = parseResourceName(b.name);
       if (!parsed || parsed.accountId !== accountId || b.protected) continue;
-      resources.push({ db_id: parsed.dbId, kind: 'branch', resource_id: b.id, created_at: Date.parse(b.created_at), project_id: projectId });
+      resources.push({
+        db_id: parsed.dbId,
+        kind: 'branch',
+        resource_id: b.id,
+        created_at: Date.parse(b.created_at),
+        project_id: projectId,
+      });
     }
   }
   const verdicts = resources.length ? unwrap(await stub.judgeResources(resources, cfg.orphanGraceMs)) : [];
@@ -197,7 +230,8 @@ async function reconcileAccount(
     const missing =
       r.kind === 'fresh'
         ? !projectIds.has(r.project_id)
-        : !projectIds.has(r.project_id) || (r.branch_id !== null && branchesOf.has(r.project_id) && !branchesOf.get(r.project_id)!.has(r.branch_id));
+        : !projectIds.has(r.project_id) ||
+          (r.branch_id !== null && branchesOf.has(r.project_id) && !branchesOf.get(r.project_id)!.has(r.branch_id));
     // Confirmed by id before a record is given up: a listing is a snapshot, and search is fuzzy.
     if (missing && (await confirmedGone(client, r.project_id, r.kind === 'branch' ? r.branch_id : null))) gone.push(r.id);
   }

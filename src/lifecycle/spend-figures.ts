@@ -55,7 +55,11 @@ export async function fetchSpendFigures(client: NeonClient, subjects: SpendSubje
       for (const s of batch) {
         const row = byBranch.get(`${s.project_id}/${s.branch_id}`);
         if (!row) continue;
-        const used = sumTimeframes(row.periods.flatMap((p) => p.consumption), s.since, granularity);
+        const used = sumTimeframes(
+          row.periods.flatMap((p) => p.consumption),
+          s.since,
+          granularity,
+        );
         figures.push({ id: s.id, compute_unit_seconds: used.computeUnitSeconds, byte_months: used.byteMonths, as_of: now });
       }
     }

@@ -4,7 +4,13 @@ import { accountObject } from '../account-client';
 import * as service from '../databases/service';
 import { invalidFields } from '../errors';
 import { unwrap } from '../rpc';
-import { createBranchSchema, createDatabaseSchema, databaseIdSchema, listDatabasesQuerySchema, ttlSecondsSchema } from '../schemas/databases';
+import {
+  createBranchSchema,
+  createDatabaseSchema,
+  databaseIdSchema,
+  listDatabasesQuerySchema,
+  ttlSecondsSchema,
+} from '../schemas/databases';
 import { defineTool, READ_ONLY, type ToolDef } from './tool';
 
 const idempotencyKey = z
@@ -48,7 +54,8 @@ const branchDatabase = defineTool({
 const listDatabases = defineTool({
   name: 'list_databases',
   title: 'List databases',
-  description: "The account's databases, newest first, with their state and expiry. Filter by label (key:value), state or session; page with next_cursor.",
+  description:
+    "The account's databases, newest first, with their state and expiry. Filter by label (key:value), state or session; page with next_cursor.",
   annotations: READ_ONLY,
   input: listDatabasesQuerySchema,
   async run({ env, principal }, query) {
@@ -59,7 +66,8 @@ const listDatabases = defineTool({
 const getDatabase = defineTool({
   name: 'get_database',
   title: 'Get a database',
-  description: 'One database: state, lease expiry, lineage, labels; with include_credentials, its connection strings (needs the databases:credentials scope).',
+  description:
+    'One database: state, lease expiry, lineage, labels; with include_credentials, its connection strings (needs the databases:credentials scope).',
   annotations: READ_ONLY,
   input: z.object({ database_id: databaseId, include_credentials: z.boolean().optional() }).strict(),
   async run({ env, principal }, { database_id, include_credentials }) {
@@ -100,7 +108,8 @@ const extendDatabase = defineTool({
 const getUsage = defineTool({
   name: 'get_usage',
   title: 'Account usage and limits',
-  description: "The account's active databases, spend this month (spent, reserved, cap), its policy limits (TTL, quota, SQL caps) and abuse state.",
+  description:
+    "The account's active databases, spend this month (spent, reserved, cap), its policy limits (TTL, quota, SQL caps) and abuse state.",
   annotations: READ_ONLY,
   input: z.object({}).strict(),
   async run({ env, principal }) {
@@ -108,4 +117,12 @@ const getUsage = defineTool({
   },
 });
 
-export const databaseTools: ToolDef[] = [createDatabase, branchDatabase, listDatabases, getDatabase, deleteDatabase, extendDatabase, getUsage];
+export const databaseTools: ToolDef[] = [
+  createDatabase,
+  branchDatabase,
+  listDatabases,
+  getDatabase,
+  deleteDatabase,
+  extendDatabase,
+  getUsage,
+];

@@ -34,12 +34,13 @@ const runSqlTool = defineTool({
   description:
     "Runs one query (query + params) or a batch (queries, in one transaction) on a database and returns Neon's SQL-over-HTTP JSON " +
     '(fields, rows, command, rowCount; results[] for a batch). The account caps statement time, rows and bytes; exceeding one is an error ' +
-    "naming the limit. PostgreSQL errors come back with their SQLSTATE code, position, detail and hint.",
+    'naming the limit. PostgreSQL errors come back with their SQLSTATE code, position, detail and hint.',
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   input: runSqlInput,
   async run({ env, principal }, { database_id, ...body }) {
     const parsed = sqlRequestSchema.safeParse(body);
-    if (!parsed.success) throw invalidFields(fieldIssues(parsed.error, 'json'), 'give either query (with optional params) or queries, not both');
+    if (!parsed.success)
+      throw invalidFields(fieldIssues(parsed.error, 'json'), 'give either query (with optional params) or queries, not both');
     return { ...(await runSql(env, principal, database_id, parsed.data)).response };
   },
 });
@@ -54,7 +55,12 @@ const prepareMigration = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   input: prepareMigrationSchema.extend({
     database_id: databaseId,
-    idempotency_key: z.string().min(1).max(200).optional().describe('Retry-safe key: the same key and arguments return the same migration.'),
+    idempotency_key: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('Retry-safe key: the same key and arguments return the same migration.'),
   }),
   async run({ env, ctx, principal }, { database_id, idempotency_key, ...input }) {
     const { migration } = await migrations.prepareMigration(env, ctx, principal, database_id, input, { idempotencyKey: idempotency_key });
@@ -78,7 +84,8 @@ const applyMigration = defineTool({
 const discardMigration = defineTool({
   name: 'discard_migration',
   title: 'Discard a migration',
-  description: "Discards a migration that was not applied: its branch is deleted and the parent stays as it is. Discarding twice is harmless.",
+  description:
+    'Discards a migration that was not applied: its branch is deleted and the parent stays as it is. Discarding twice is harmless.',
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   input: z.object({ migration_id: migrationId }).strict(),
   async run({ env, ctx, principal }, { migration_id }) {

@@ -40,7 +40,13 @@ export function failure(err: unknown, requestId: string): CallToolResult {
   let error: ApiError;
   if (err instanceof ApiError) error = err;
   else {
-    console.error(JSON.stringify({ at: 'mcp', request_id: requestId, error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }));
+    console.error(
+      JSON.stringify({
+        at: 'mcp',
+        request_id: requestId,
+        error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+      }),
+    );
     error = new ApiError('internal', 'internal', 'internal error');
   }
   const body = { ...error.toJSON(), request_id: requestId };

@@ -67,8 +67,9 @@ export async function prepareMigration(
   // is and leaves no migration behind. The id is chosen first, for the branch's label.
   const id = newId('mig');
   const labels = { [MIGRATION_LABEL]: id };
-  const branch = (await branchDatabase(env, ctx, principal, databaseId, { labels, ...(input.ttl_seconds ? { ttl_seconds: input.ttl_seconds } : {}) }))
-    .database;
+  const branch = (
+    await branchDatabase(env, ctx, principal, databaseId, { labels, ...(input.ttl_seconds ? { ttl_seconds: input.ttl_seconds } : {}) })
+  ).database;
   let recorded;
   try {
     recorded = unwrap(
@@ -95,7 +96,15 @@ export async function prepareMigration(
     unwrap(
       await stub.stepMigration(
         id,
-        { kind: 'prepared', state: 'failed', branch_id: branch.id, parent_fingerprint: null, diff_json: null, verification_json: null, last_error_json: errorJson(err) },
+        {
+          kind: 'prepared',
+          state: 'failed',
+          branch_id: branch.id,
+          parent_fingerprint: null,
+          diff_json: null,
+          verification_json: null,
+          last_error_json: errorJson(err),
+        },
         principal.token_id,
       ),
     );
@@ -144,7 +153,9 @@ export async function prepareMigration(
  */
 export async function getMigration(env: Env, principal: AccountPrincipal, id: string): Promise<Migration> {
   needScope(principal, 'databases:read');
-  return toMigration(unwrap(await accountObject(env, principal.account_id).getMigration(id)), { detail: hasScope(principal.scopes, 'sql') });
+  return toMigration(unwrap(await accountObject(env, principal.account_id).getMigration(id)), {
+    detail: hasScope(principal.scopes, 'sql'),
+  });
 }
 
 export async function applyMigration(env: Env, ctx: WaitUntil, principal: AccountPrincipal, id: string): Promise<Migration> {
@@ -155,9 +166,14 @@ export async function applyMigration(env: Env, ctx: WaitUntil, principal: Accoun
   if (current.state === 'applied') return toMigration(current);
   if (isExpired(current)) throw new ApiError('gone', 'migration_expired', `migration ${id} expired with its branch; prepare it again`);
   if (current.state !== 'ready') {
-    throw new ApiError('conflict', 'invalid_migration_state', `migration ${id} is ${current.state}; only a ready migration can be applied`, {
-      state: current.state,
-    });
+    throw new ApiError(
+      'conflict',
+      'invalid_migration_state',
+      `migration ${id} is ${current.state}; only a ready migration can be applied`,
+      {
+        state: current.state,
+      },
+    );
   }
   const [parent, limits] = await Promise.all([connectionFor(env, principal, current.database_id), sqlLimits(env, principal)]);
   const claimed = unwrap(await stub.stepMigration(id, { kind: 'claim_apply' }, principal.token_id));

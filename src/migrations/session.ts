@@ -26,7 +26,11 @@ export function withSession<T>(env: SqlEnv, uri: string, limits: SqlLimits, work
  * back otherwise, or when `work` throws. A COMMIT that fails is thrown as its ApiError, saying
  * whether it may have committed (a COMMIT stopped at the deadline after it began may have).
  */
-export async function inTransaction<T>(session: SqlSession, limits: SqlLimits, work: () => Promise<{ commit: boolean; value: T }>): Promise<T> {
+export async function inTransaction<T>(
+  session: SqlSession,
+  limits: SqlLimits,
+  work: () => Promise<{ commit: boolean; value: T }>,
+): Promise<T> {
   await session.client.query('begin');
   let outcome: { commit: boolean; value: T };
   try {
@@ -90,5 +94,9 @@ export const runScript = (session: SqlSession, sql: string) => session.run(() =>
 export const transactionId = (session: SqlSession, assign: boolean) =>
   session.run(
     async () =>
-      (await session.client.query<{ xid: string | null }>(`select ${assign ? 'pg_current_xact_id()' : 'pg_current_xact_id_if_assigned()'}::text as xid`)).rows[0]!.xid,
+      (
+        await session.client.query<{ xid: string | null }>(
+          `select ${assign ? 'pg_current_xact_id()' : 'pg_current_xact_id_if_assigned()'}::text as xid`,
+        )
+      ).rows[0]!.xid,
   );

@@ -33,7 +33,15 @@ export interface SchemaSnapshot {
 }
 
 const KINDS: Record<string, string> = { r: 'table', p: 'partitioned_table', v: 'view', m: 'materialized_view', f: 'foreign_table' };
-const CONSTRAINT_TYPES: Record<string, string> = { p: 'primary_key', f: 'foreign_key', u: 'unique', c: 'check', x: 'exclusion', t: 'trigger', n: 'not_null' };
+const CONSTRAINT_TYPES: Record<string, string> = {
+  p: 'primary_key',
+  f: 'foreign_key',
+  u: 'unique',
+  c: 'check',
+  x: 'exclusion',
+  t: 'trigger',
+  n: 'not_null',
+};
 
 /** User schemas only: system catalogs and per-backend temporary schemas are not the agent's. */
 const USER_NAMESPACE = `n.nspname <> 'information_schema' and n.nspname not like 'pg\\_%'`;
@@ -87,7 +95,13 @@ const names = <T>(): Record<string, T> => Object.create(null) as Record<string, 
 export function snapshotFromRow(row: SnapshotRow): SchemaSnapshot {
   const tables = names<TableShape>();
   for (const t of row.tables) {
-    tables[`${t.schema}.${t.name}`] = { kind: KINDS[t.kind] ?? t.kind, definition: t.definition, columns: names(), indexes: names(), constraints: names() };
+    tables[`${t.schema}.${t.name}`] = {
+      kind: KINDS[t.kind] ?? t.kind,
+      definition: t.definition,
+      columns: names(),
+      indexes: names(),
+      constraints: names(),
+    };
   }
   const tableOf = (r: { schema: string; table: string }) => tables[`${r.schema}.${r.table}`];
   for (const c of row.columns) {

@@ -16,7 +16,11 @@ const isPgError = (e: ErrorJson) => e.code === 'sql_error';
 /** An error as a token without the `sql` scope sees it: PostgreSQL's words and fields withheld. */
 function withoutData(e: ErrorJson): ErrorJson {
   if (!isPgError(e)) return e;
-  return { type: e.type, code: e.code, message: 'PostgreSQL refused the SQL; its message and details are shown to tokens with the sql scope' };
+  return {
+    type: e.type,
+    code: e.code,
+    message: 'PostgreSQL refused the SQL; its message and details are shown to tokens with the sql scope',
+  };
 }
 
 /**

@@ -27,9 +27,7 @@ export function checkTtl(
     return refuse(invalidFields([{ path: field, message: 'must be a positive integer number of seconds' }]));
   }
   if (requested > policy.max_ttl_seconds) {
-    return refuse(
-      invalidFields([{ path: field, message: `exceeds the account's maximum TTL of ${policy.max_ttl_seconds} seconds` }]),
-    );
+    return refuse(invalidFields([{ path: field, message: `exceeds the account's maximum TTL of ${policy.max_ttl_seconds} seconds` }]));
   }
   if (requested > tokenMax) {
     return refuse(invalidFields([{ path: field, message: `exceeds this token's maximum TTL of ${tokenMax} seconds` }]));

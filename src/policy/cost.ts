@@ -63,8 +63,7 @@ export interface SpendCheck {
 }
 
 /** True when the new reservation keeps the month within the cap. */
-export const withinSpendCap = (s: SpendCheck) =>
-  s.spentMicroUsd + s.reservedMicroUsd + s.requestedMicroUsd <= s.capMicroUsd;
+export const withinSpendCap = (s: SpendCheck) => s.spentMicroUsd + s.reservedMicroUsd + s.requestedMicroUsd <= s.capMicroUsd;
 
 /** `YYYY-MM` (UTC) of a time. */
 export const monthOf = (ms: number) => new Date(ms).toISOString().slice(0, 7);

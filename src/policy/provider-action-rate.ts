@@ -28,7 +28,11 @@ function wholeNumber(name: string, raw: string | undefined, fallback: number): n
 
 export function providerActionRate(env: RateEnv): BucketRate {
   return {
-    perMinute: wholeNumber('DBLEASE_PROVIDER_ACTIONS_PER_MINUTE', env.DBLEASE_PROVIDER_ACTIONS_PER_MINUTE, DEFAULT_PROVIDER_ACTION_RATE.perMinute),
+    perMinute: wholeNumber(
+      'DBLEASE_PROVIDER_ACTIONS_PER_MINUTE',
+      env.DBLEASE_PROVIDER_ACTIONS_PER_MINUTE,
+      DEFAULT_PROVIDER_ACTION_RATE.perMinute,
+    ),
     burst: wholeNumber('DBLEASE_PROVIDER_ACTION_BURST', env.DBLEASE_PROVIDER_ACTION_BURST, DEFAULT_PROVIDER_ACTION_RATE.burst),
   };
 }

@@ -109,4 +109,3 @@ export function sumTimeframes(frames: readonly Timeframe[], sinceMs: number, g: 
   }
   return out;
 }
-

@@ -24,9 +24,7 @@ export function refill(state: BucketState, rate: BucketRate, now: number): Bucke
   return { tokens, updatedAt: Math.max(now, state.updatedAt) };
 }
 
-export type TakeResult =
-  | { allowed: true; state: BucketState }
-  | { allowed: false; state: BucketState; retryAfterSeconds: number };
+export type TakeResult = { allowed: true; state: BucketState } | { allowed: false; state: BucketState; retryAfterSeconds: number };
 
 export function take(state: BucketState, rate: BucketRate, now: number): TakeResult {
   const current = refill(state, rate, now);

@@ -28,11 +28,22 @@ export interface PoolEntry {
  */
 export async function fillPoolEntry(
   env: ProviderEnv,
-  input: { id: string; pool: string; regionId?: string; load?: Record<string, number>; onProject?: BuildInput['onProject']; gate?: GateOptions },
+  input: {
+    id: string;
+    pool: string;
+    regionId?: string;
+    load?: Record<string, number>;
+    onProject?: BuildInput['onProject'];
+    gate?: GateOptions;
+  },
 ): Promise<PoolEntry> {
   const { id } = input;
   const client = placedClient(env, input.load, {}, input.gate);
-  const built = await buildProject(client, { projectName: poolProjectName(id, input.pool), regionId: input.regionId, onProject: input.onProject });
+  const built = await buildProject(client, {
+    projectName: poolProjectName(id, input.pool),
+    regionId: input.regionId,
+    onProject: input.onProject,
+  });
   try {
     // Nothing runs on it until it is claimed; a suspended compute costs nothing and wakes on connect.
     await client.suspendEndpoint(built.projectId, built.endpointId);

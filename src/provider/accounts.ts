@@ -38,7 +38,8 @@ function parseAccounts(raw: string): ProviderAccount[] {
   const seen = new Set<string>();
   return value.map((item, i) => {
     const { id, url, key } = (item ?? {}) as Record<string, unknown>;
-    if (typeof id !== 'string' || !/^[a-z0-9_-]{1,40}$/i.test(id)) throw misconfigured(`entry ${i}: id must be 1-40 letters, digits, _ or -`);
+    if (typeof id !== 'string' || !/^[a-z0-9_-]{1,40}$/i.test(id))
+      throw misconfigured(`entry ${i}: id must be 1-40 letters, digits, _ or -`);
     if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw misconfigured(`entry ${i} (${id}): url must be http(s)`);
     if (typeof key !== 'string' || key === '') throw misconfigured(`entry ${i} (${id}): key is missing`);
     if (seen.has(id)) throw misconfigured(`duplicate id ${id}`);
@@ -55,9 +56,7 @@ export function providerAccounts(env: ProviderEnv): ProviderAccount[] {
   const cacheKey = raw || `${env.NEON_API_URL}\n${env.NEON_API_KEY}`;
   let accounts = cache.get(cacheKey);
   if (!accounts) {
-    accounts = raw
-      ? parseAccounts(raw)
-      : [{ id: DEFAULT_ACCOUNT_ID, url: env.NEON_API_URL.replace(/\/+$/, ''), key: env.NEON_API_KEY }];
+    accounts = raw ? parseAccounts(raw) : [{ id: DEFAULT_ACCOUNT_ID, url: env.NEON_API_URL.replace(/\/+$/, ''), key: env.NEON_API_KEY }];
     cache.set(cacheKey, accounts);
   }
   return accounts;

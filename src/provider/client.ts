@@ -85,7 +85,9 @@ export class NeonClient {
     };
     const res = await this.call<CreatedProject>({ method: 'POST', path: '/projects', route: 'POST /projects', body });
     const projectId = res.project.id;
-    await serializeProject(`${this.account.id}/${projectId}`, () => waitForOperations(this.account, projectId, res.operations, this.options));
+    await serializeProject(`${this.account.id}/${projectId}`, () =>
+      waitForOperations(this.account, projectId, res.operations, this.options),
+    );
     return res;
   }
 
@@ -142,7 +144,10 @@ export class NeonClient {
           ...(input.name ? { name: input.name } : {}),
         },
         endpoints: [
-          { type: 'read_write', ...(input.suspendTimeoutSeconds !== undefined ? { suspend_timeout_seconds: input.suspendTimeoutSeconds } : {}) },
+          {
+            type: 'read_write',
+            ...(input.suspendTimeoutSeconds !== undefined ? { suspend_timeout_seconds: input.suspendTimeoutSeconds } : {}),
+          },
         ],
       },
     });
@@ -220,7 +225,12 @@ export class NeonClient {
   }
 
   /** Renames a database or gives it a new owner (e.g. from the project owner to the agent's role). */
-  async updateDatabase(projectId: string, branchId: string, name: string, change: { name?: string; ownerName?: string }): Promise<Database> {
+  async updateDatabase(
+    projectId: string,
+    branchId: string,
+    name: string,
+    change: { name?: string; ownerName?: string },
+  ): Promise<Database> {
     const res = await this.mutate<DatabaseOperations>(projectId, {
       method: 'PATCH',
       path: path`/projects/${projectId}/branches/${branchId}/databases/${name}`,
@@ -253,7 +263,11 @@ export class NeonClient {
   }
 
   async listEndpoints(projectId: string): Promise<Endpoint[]> {
-    const res = await this.call<EndpointsResponse>({ method: 'GET', path: path`/projects/${projectId}/endpoints`, route: 'GET /projects/:project_id/endpoints' });
+    const res = await this.call<EndpointsResponse>({
+      method: 'GET',
+      path: path`/projects/${projectId}/endpoints`,
+      route: 'GET /projects/:project_id/endpoints',
+    });
     return res.endpoints;
   }
 

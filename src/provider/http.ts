@@ -75,7 +75,10 @@ async function errorBody(res: Response): Promise<{ code: string; message: string
   const text = await res.text().catch(() => '');
   try {
     const body = JSON.parse(text) as { code?: unknown; message?: unknown };
-    return { code: typeof body.code === 'string' ? body.code : '', message: typeof body.message === 'string' ? body.message : res.statusText };
+    return {
+      code: typeof body.code === 'string' ? body.code : '',
+      message: typeof body.message === 'string' ? body.message : res.statusText,
+    };
   } catch {
     return { code: '', message: res.statusText || `HTTP ${res.status}` };
   }
@@ -148,7 +151,12 @@ export async function providerCall<T>(account: ProviderAccount, spec: CallSpec, 
     }
     const decision = nextRetry(
       failure,
-      { retries, serverRetries, remainingMs: options.budgetMs - (Date.now() - started), idempotent: idempotent && options.retryUnanswered !== false },
+      {
+        retries,
+        serverRetries,
+        remainingMs: options.budgetMs - (Date.now() - started),
+        idempotent: idempotent && options.retryUnanswered !== false,
+      },
       options.schedule,
       options.random,
     );

@@ -28,7 +28,11 @@ export interface ClientOptions extends Partial<ProviderOptions> {
  */
 export function neonClient(env: ProviderEnv & BudgetEnv, accountId: string, options: ClientOptions = {}): NeonClient {
   const { tenant, ...provider } = options;
-  return new NeonClient(providerAccount(env, accountId), { ...DEFAULT_OPTIONS, beforeRequest: budgetGate(env, accountId, onBehalfOf(tenant)), ...provider });
+  return new NeonClient(providerAccount(env, accountId), {
+    ...DEFAULT_OPTIONS,
+    beforeRequest: budgetGate(env, accountId, onBehalfOf(tenant)),
+    ...provider,
+  });
 }
 
 /**

@@ -26,7 +26,10 @@ const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } })
 const error = (description: string) => ({ description, ...json(errorSchema) });
 const idParams = z.object({ id: databaseIdSchema });
 const idempotencyHeaders = z.object({
-  'idempotency-key': z.string().optional().openapi({ description: 'Same key and body within 24 h: the original response (200). Another body: 409.' }),
+  'idempotency-key': z
+    .string()
+    .optional()
+    .openapi({ description: 'Same key and body within 24 h: the original response (200). Another body: 409.' }),
 });
 const createErrors = {
   ...commonErrors,
@@ -66,7 +69,7 @@ const listDatabases = createRoute({
   method: 'get',
   path: '/',
   tags: ['databases'],
-  summary: 'The account\'s databases, newest first (all but deleted unless `state` says)',
+  summary: "The account's databases, newest first (all but deleted unless `state` says)",
   security: bearerSecurity,
   middleware: [accountAuth()] as const,
   request: { query: listDatabasesQuerySchema },
@@ -105,7 +108,10 @@ const deleteDatabase = createRoute({
   request: { params: idParams, query: deleteDatabaseQuerySchema },
   responses: {
     200: { description: 'Deleted', ...json(databaseSchema) },
-    202: { description: 'Accepted: the provider failed; the record stays `deleting` and cron retries (see Retry-After)', ...json(databaseSchema) },
+    202: {
+      description: 'Accepted: the provider failed; the record stays `deleting` and cron retries (see Retry-After)',
+      ...json(databaseSchema),
+    },
     ...commonErrors,
     ...conflictError,
   },
@@ -120,10 +126,20 @@ const action = (path: string, summary: string, description: string) =>
     security: bearerSecurity,
     middleware: [accountAuth()] as const,
     request: { params: idParams },
-    responses: { 200: { description, ...json(databaseSchema) }, ...commonErrors, ...conflictError, 402: createErrors[402], 503: createErrors[503] },
+    responses: {
+      200: { description, ...json(databaseSchema) },
+      ...commonErrors,
+      ...conflictError,
+      402: createErrors[402],
+      503: createErrors[503],
+    },
   });
 const keepDatabase = action('/{id}/keep', 'Keep a database: it no longer expires', 'The kept database');
-const rotateCredentials = action('/{id}/credentials/rotate', 'A new password; the old one stops working (databases:write and databases:credentials)', 'The database with its new connection');
+const rotateCredentials = action(
+  '/{id}/credentials/rotate',
+  'A new password; the old one stops working (databases:write and databases:credentials)',
+  'The database with its new connection',
+);
 
 /** Create and branch answers: the status the service chose, `Server-Timing`, and a replay marker. */
 function createdResponse(c: Context<AppEnv>, result: service.Created) {
@@ -141,7 +157,9 @@ export const databases = newApp()
   .openapi(branchDatabase, async (c) => {
     const key = c.req.valid('header')['idempotency-key'];
     const { id } = c.req.valid('param');
-    const result = await service.branchDatabase(c.env, c.executionCtx, c.get('principal'), id, c.req.valid('json'), { idempotencyKey: key });
+    const result = await service.branchDatabase(c.env, c.executionCtx, c.get('principal'), id, c.req.valid('json'), {
+      idempotencyKey: key,
+    });
     return createdResponse(c, result);
   })
   .openapi(listDatabases, async (c) => c.json(await service.listDatabases(c.env, c.get('principal'), c.req.valid('query')), 200))

@@ -81,11 +81,22 @@ const discard = decide('discard', 'Discard: the branch is deleted and nothing is
 export const migrationRoutes = newApp()
   .openapi(prepare, async (c) => {
     const key = c.req.valid('header')['idempotency-key'];
-    const { migration, status } = await migrations.prepareMigration(c.env, c.executionCtx, c.get('principal'), c.req.valid('param').id, c.req.valid('json'), {
-      idempotencyKey: key,
-    });
+    const { migration, status } = await migrations.prepareMigration(
+      c.env,
+      c.executionCtx,
+      c.get('principal'),
+      c.req.valid('param').id,
+      c.req.valid('json'),
+      {
+        idempotencyKey: key,
+      },
+    );
     return c.json(migration, status);
   })
   .openapi(getOne, async (c) => c.json(await migrations.getMigration(c.env, c.get('principal'), c.req.valid('param').id), 200))
-  .openapi(apply, async (c) => c.json(await migrations.applyMigration(c.env, c.executionCtx, c.get('principal'), c.req.valid('param').id), 200))
-  .openapi(discard, async (c) => c.json(await migrations.discardMigration(c.env, c.executionCtx, c.get('principal'), c.req.valid('param').id), 200));
+  .openapi(apply, async (c) =>
+    c.json(await migrations.applyMigration(c.env, c.executionCtx, c.get('principal'), c.req.valid('param').id), 200),
+  )
+  .openapi(discard, async (c) =>
+    c.json(await migrations.discardMigration(c.env, c.executionCtx, c.get('principal'), c.req.valid('param').id), 200),
+  );

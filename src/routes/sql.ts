@@ -19,7 +19,7 @@ const runSqlRoute = createRoute({
     'exceeding one is a 422 (`statement_timeout`, `row_limit_exceeded`, `response_too_large`) with the limit in `details`, ' +
     'never a cut-short answer. The statement timeout holds whatever the SQL does to the setting: at the cap the statement is ' +
     'cancelled in PostgreSQL (its backend terminated if it will not stop). `details.committed` says whether anything was ' +
-    "committed. A PostgreSQL error is a 422 `sql_error` carrying its fields (code, position, detail, hint…).",
+    'committed. A PostgreSQL error is a 422 `sql_error` carrying its fields (code, position, detail, hint…).',
   security: bearerSecurity,
   middleware: [accountAuth(), jsonBody()] as const,
   request: { params: z.object({ id: databaseIdSchema }), body: { ...json(sqlRequestSchema), required: true } },

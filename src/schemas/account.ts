@@ -57,7 +57,12 @@ export const createTokenSchema = z
     name: nameSchema,
     scopes: z.array(scopeSchema).min(1).max(SCOPES.length),
     expires_at: z.iso.datetime({ offset: true }).optional().openapi({ description: 'When the token stops working (future).' }),
-    max_database_ttl_seconds: z.number().int().positive().optional().openapi({ description: 'Cap on the TTL of databases this token creates.' }),
+    max_database_ttl_seconds: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .openapi({ description: 'Cap on the TTL of databases this token creates.' }),
   })
   .strict()
   .openapi('CreateToken');

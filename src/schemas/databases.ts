@@ -70,7 +70,10 @@ export const connectionSchema = z
 
 export const timingsSchema = z
   .record(z.string(), z.number())
-  .openapi({ description: 'Milliseconds spent per step (admit, provider, ready, total).', example: { admit: 2, provider: 61, ready: 9, total: 74 } });
+  .openapi({
+    description: 'Milliseconds spent per step (admit, provider, ready, total).',
+    example: { admit: 2, provider: 61, ready: 9, total: 74 },
+  });
 
 export const databaseSchema = z
   .object({
@@ -97,9 +100,7 @@ export const databaseSchema = z
   })
   .openapi('Database');
 
-export const databaseListSchema = z
-  .object({ data: z.array(databaseSchema), next_cursor: z.string().nullable() })
-  .openapi('DatabaseList');
+export const databaseListSchema = z.object({ data: z.array(databaseSchema), next_cursor: z.string().nullable() }).openapi('DatabaseList');
 
 export const listDatabasesQuerySchema = z.object({
   cursor: z.string().max(200).optional(),
@@ -114,7 +115,10 @@ export const listDatabasesQuerySchema = z.object({
 });
 
 export const deleteDatabaseQuerySchema = z.object({
-  cascade: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  cascade: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
 });
 
 export const createSessionSchema = z

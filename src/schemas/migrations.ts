@@ -10,27 +10,16 @@ export const migrationIdSchema = z
 
 export const prepareMigrationSchema = z
   .object({
-    sql: z
-      .string()
-      .trim()
-      .min(1, 'sql is empty')
-      .max(1_000_000)
-      .openapi({
-        description:
-          "Any number of statements; applied in one transaction, so they may not end it (COMMIT, ROLLBACK: state `failed`, code `transaction_control`). The whole script must finish within the account's statement timeout, whatever it does to that setting.",
-        example: 'alter table users add column email text',
-      }),
-    verify_sql: z
-      .string()
-      .trim()
-      .min(1)
-      .max(100_000)
-      .optional()
-      .openapi({
-        description:
-          "Run on the branch after the SQL, then rolled back, within the account's statement timeout. It fails if it raises an error, or if its last statement returns false in its first column.",
-        example: 'select count(*) = 0 from users where email is null',
-      }),
+    sql: z.string().trim().min(1, 'sql is empty').max(1_000_000).openapi({
+      description:
+        "Any number of statements; applied in one transaction, so they may not end it (COMMIT, ROLLBACK: state `failed`, code `transaction_control`). The whole script must finish within the account's statement timeout, whatever it does to that setting.",
+      example: 'alter table users add column email text',
+    }),
+    verify_sql: z.string().trim().min(1).max(100_000).optional().openapi({
+      description:
+        "Run on the branch after the SQL, then rolled back, within the account's statement timeout. It fails if it raises an error, or if its last statement returns false in its first column.",
+      example: 'select count(*) = 0 from users where email is null',
+    }),
     ttl_seconds: ttlSecondsSchema.optional().openapi({ description: "The branch's lease: an unapplied migration expires with it." }),
   })
   .strict()
@@ -72,7 +61,16 @@ export const schemaDiffSchema = z
   })
   .openapi('SchemaDiff', { description: "The branch's schema after the SQL, against the parent's." });
 
-export const migrationStateSchema = z.enum(['preparing', 'ready', 'verify_failed', 'failed', 'applying', 'applied', 'discarded', 'expired']);
+export const migrationStateSchema = z.enum([
+  'preparing',
+  'ready',
+  'verify_failed',
+  'failed',
+  'applying',
+  'applied',
+  'discarded',
+  'expired',
+]);
 
 export const migrationSchema = z
   .object({
@@ -85,13 +83,23 @@ export const migrationSchema = z
     verify_sql: z.string().nullable(),
     schema_diff: schemaDiffSchema.nullable(),
     verification: z
-      .object({ passed: z.boolean(), error: z.record(z.string(), z.unknown()).optional(), result: z.object({ command: z.string(), rows: z.array(z.unknown()) }).optional() })
+      .object({
+        passed: z.boolean(),
+        error: z.record(z.string(), z.unknown()).optional(),
+        result: z.object({ command: z.string(), rows: z.array(z.unknown()) }).optional(),
+      })
       .nullable()
-      .openapi({ description: "The verification's outcome; its `result` (the rows it read) and PostgreSQL's error detail only for tokens with the `sql` scope." }),
+      .openapi({
+        description:
+          "The verification's outcome; its `result` (the rows it read) and PostgreSQL's error detail only for tokens with the `sql` scope.",
+      }),
     error: z
       .record(z.string(), z.unknown())
       .nullable()
-      .openapi({ description: "The last failure: the SQL on the branch, or a refused apply. PostgreSQL's message and fields only for tokens with the `sql` scope." }),
+      .openapi({
+        description:
+          "The last failure: the SQL on the branch, or a refused apply. PostgreSQL's message and fields only for tokens with the `sql` scope.",
+      }),
     expires_at: z.string().nullable().openapi({ description: "The branch's expiry: unapplied, the migration expires then." }),
     created_at: z.string(),
     updated_at: z.string(),

@@ -73,4 +73,6 @@ export const sqlResultSchema = z
   })
   .openapi('SqlResult');
 
-export const sqlResponseSchema = z.union([sqlResultSchema, z.object({ results: z.array(sqlResultSchema) }).openapi('SqlBatchResult')]).openapi('SqlResponse');
+export const sqlResponseSchema = z
+  .union([sqlResultSchema, z.object({ results: z.array(sqlResultSchema) }).openapi('SqlBatchResult')])
+  .openapi('SqlResponse');

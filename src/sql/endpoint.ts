@@ -29,7 +29,12 @@ export async function markUsed(env: Env, principal: AccountPrincipal, dbId: stri
 }
 
 /** Runs `request` on database `dbId` for `principal`; `body` is the serialized `response`. */
-export async function runSql(env: Env, principal: AccountPrincipal, dbId: string, request: SqlRequest): Promise<{ response: SqlResponse; body: string }> {
+export async function runSql(
+  env: Env,
+  principal: AccountPrincipal,
+  dbId: string,
+  request: SqlRequest,
+): Promise<{ response: SqlResponse; body: string }> {
   // Checked here rather than in the schema, so every caller gets the parameter's own path (a
   // failed member of the query/batch union would be reported as the whole body).
   const issues = paramIssues(request);

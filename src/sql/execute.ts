@@ -47,7 +47,11 @@ const ISOLATION: Record<IsolationLevel, string> = {
 /** The request's BEGIN: a batch's isolation level and read-only mode, from fixed words only. */
 export function beginStatement(request: SqlRequest): string {
   if (!('queries' in request)) return 'begin';
-  return ['begin', request.isolation_level ? `isolation level ${ISOLATION[request.isolation_level]}` : '', request.read_only ? 'read only' : '']
+  return [
+    'begin',
+    request.isolation_level ? `isolation level ${ISOLATION[request.isolation_level]}` : '',
+    request.read_only ? 'read only' : '',
+  ]
     .filter(Boolean)
     .join(' ');
 }
@@ -74,7 +78,12 @@ export function enforceCaps(response: SqlResponse, limits: SqlLimits): { body: s
 }
 
 /** Runs the request; the answer is Neon's JSON, already serialized and within the caps. */
-export async function executeSql(env: SqlEnv, uri: string, request: SqlRequest, limits: SqlLimits): Promise<{ response: SqlResponse; body: string }> {
+export async function executeSql(
+  env: SqlEnv,
+  uri: string,
+  request: SqlRequest,
+  limits: SqlLimits,
+): Promise<{ response: SqlResponse; body: string }> {
   const batch = 'queries' in request;
   const statements = batch ? request.queries : [request];
   const arrayMode = request.array_mode ?? false;

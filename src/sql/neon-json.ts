@@ -88,4 +88,3 @@ export function pgTextToJson(text: string | null, oid: number): unknown {
   if (element !== undefined) return parsePgArray(text, (item) => scalar(item, element));
   return scalar(text, oid);
 }
-

@@ -24,22 +24,29 @@ export const PARAM_LIMITS = Object.freeze({
 
 /** The first fault in the request's parameters, or none. */
 export function paramIssues(request: SqlRequest, limits = PARAM_LIMITS): FieldIssue[] {
-  const statements = 'queries' in request ? request.queries.map((q, i) => ({ params: q.params, path: `queries.${i}.params` })) : [{ params: request.params, path: 'params' }];
+  const statements =
+    'queries' in request
+      ? request.queries.map((q, i) => ({ params: q.params, path: `queries.${i}.params` }))
+      : [{ params: request.params, path: 'params' }];
   let values = 0;
   let chars = 0;
   for (const { params, path } of statements) {
     if (params === undefined) continue;
-    if (params.length > limits.maxParams) return [{ path, message: `at most ${limits.maxParams} parameters per statement, got ${params.length}` }];
+    if (params.length > limits.maxParams)
+      return [{ path, message: `at most ${limits.maxParams} parameters per statement, got ${params.length}` }];
     for (let p = 0; p < params.length; p++) {
       const at = `${path}.${p}`;
       const stack: [unknown, number][] = [[params[p], 1]];
       while (stack.length > 0) {
         const [value, depth] = stack.pop()!;
-        if (++values > limits.maxValues) return [{ path: at, message: `the request's parameters hold more than ${limits.maxValues} values in all` }];
+        if (++values > limits.maxValues)
+          return [{ path: at, message: `the request's parameters hold more than ${limits.maxValues} values in all` }];
         if (typeof value === 'string') {
-          if (value.length > limits.maxStringChars) return [{ path: at, message: `a string longer than ${limits.maxStringChars} characters` }];
+          if (value.length > limits.maxStringChars)
+            return [{ path: at, message: `a string longer than ${limits.maxStringChars} characters` }];
           chars += value.length;
-          if (chars > limits.maxTotalChars) return [{ path: at, message: `the request's parameter strings hold more than ${limits.maxTotalChars} characters in all` }];
+          if (chars > limits.maxTotalChars)
+            return [{ path: at, message: `the request's parameter strings hold more than ${limits.maxTotalChars} characters in all` }];
           continue;
         }
         if (value === null || typeof value !== 'object') continue;

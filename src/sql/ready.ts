@@ -17,7 +17,12 @@ export function isTransientSqlError(err: unknown): boolean {
   // No SQLSTATE: the request never reached Postgres (network, timeout, proxy 5xx).
   const name = err.name;
   const source = (err as { sourceError?: unknown }).sourceError;
-  return name === 'TimeoutError' || name === 'AbortError' || source instanceof Error || /HTTP status 5\d\d|fetch failed|network|connect/i.test(err.message);
+  return (
+    name === 'TimeoutError' ||
+    name === 'AbortError' ||
+    source instanceof Error ||
+    /HTTP status 5\d\d|fetch failed|network|connect/i.test(err.message)
+  );
 }
 
 export interface ReadyOptions {

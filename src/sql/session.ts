@@ -59,7 +59,12 @@ export interface SqlSession {
 /** The deadline of one round trip given the statement timeout. */
 export const deadlineFor = (statementTimeoutMs: number) => statementTimeoutMs + DEADLINE_GRACE_MS;
 
-export async function withSqlSession<T>(env: SqlEnv, uri: string, opts: SessionOptions, work: (session: SqlSession) => Promise<T>): Promise<T> {
+export async function withSqlSession<T>(
+  env: SqlEnv,
+  uri: string,
+  opts: SessionOptions,
+  work: (session: SqlSession) => Promise<T>,
+): Promise<T> {
   const pool = sqlPool(env, uri);
   let client: PoolClient | undefined;
   try {

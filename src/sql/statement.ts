@@ -21,7 +21,15 @@ export const PgQueryClass = (Client as unknown as { Query: new (config: object) 
 
 /** One statement's result, as Neon's SQL over HTTP returns it. */
 export interface SqlResult {
-  fields: { name: string; dataTypeID: number; tableID: number; columnID: number; dataTypeSize: number; dataTypeModifier: number; format: string }[];
+  fields: {
+    name: string;
+    dataTypeID: number;
+    tableID: number;
+    columnID: number;
+    dataTypeSize: number;
+    dataTypeModifier: number;
+    format: string;
+  }[];
   rows: unknown[];
   command: string;
   rowCount: number | null;

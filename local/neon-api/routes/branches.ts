@@ -16,21 +16,27 @@ const endpointOptions = z.object({
 });
 
 const createSchema = z.object({
-  branch: z.object({
-    parent_id: id.optional(),
-    name: z.string().min(1).max(256).optional(),
-    parent_lsn: z.string().optional(),
-    parent_timestamp: z.string().optional(),
-    protected: z.boolean().optional(),
-    archived: z.boolean().optional(),
-    init_source: z.enum(['parent-data', 'schema-only']).optional(),
-    expires_at: timestamp.optional(),
-  }).default({}),
+  branch: z
+    .object({
+      parent_id: id.optional(),
+      name: z.string().min(1).max(256).optional(),
+      parent_lsn: z.string().optional(),
+      parent_timestamp: z.string().optional(),
+      protected: z.boolean().optional(),
+      archived: z.boolean().optional(),
+      init_source: z.enum(['parent-data', 'schema-only']).optional(),
+      expires_at: timestamp.optional(),
+    })
+    .default({}),
   endpoints: z.array(endpointOptions).max(10).default([]),
 });
 
 const updateSchema = z.object({
-  branch: z.object({ name: z.string().min(1).max(256).optional(), protected: z.boolean().optional(), expires_at: timestamp.nullable().optional() }),
+  branch: z.object({
+    name: z.string().min(1).max(256).optional(),
+    protected: z.boolean().optional(),
+    expires_at: timestamp.nullable().optional(),
+  }),
 });
 
 const restoreSchema = z.object({
@@ -42,15 +48,25 @@ const restoreSchema = z.object({
 
 const SORT_KEYS = ['name', 'created_at', 'updated_at'] as const;
 const listSchema = z.object({
-  search: z.string().optional(), sort_by: z.enum(SORT_KEYS).optional(), sort_order: z.enum(['asc', 'desc']).optional(),
-  cursor: z.string().optional(), limit: limitParam(10000), include_deleted: z.string().optional(),
+  search: z.string().optional(),
+  sort_by: z.enum(SORT_KEYS).optional(),
+  sort_order: z.enum(['asc', 'desc']).optional(),
+  cursor: z.string().optional(),
+  limit: limitParam(10000),
+  include_deleted: z.string().optional(),
 });
 
 type Cursor = { by: (typeof SORT_KEYS)[number]; order: 'asc' | 'desc'; v: string; id: string };
 const isCursor = (v: unknown): v is Cursor =>
-  typeof v === 'object' && v !== null && SORT_KEYS.includes((v as Cursor).by) && ['asc', 'desc'].includes((v as Cursor).order) && typeof (v as Cursor).v === 'string' && typeof (v as Cursor).id === 'string';
+  typeof v === 'object' &&
+  v !== null &&
+  SORT_KEYS.includes((v as Cursor).by) &&
+  ['asc', 'desc'].includes((v as Cursor).order) &&
+  typeof (v as Cursor).v === 'string' &&
+  typeof (v as Cursor).id === 'string';
 
-const EXPIRY_PARENT = 'cannot create a child branch of a branch that has an expiration time (expires_at); remove expires_at from the parent first';
+const EXPIRY_PARENT =
+  'cannot create a child branch of a branch that has an expiration time (expires_at); remove expires_at from the parent first';
 
 function futureExpiry(value: string | undefined | null, field: string) {
   if (value && Date.parse(value) <= Date.now()) throw badRequest(`${field}: must be in the future`);
@@ -58,10 +74,14 @@ function futureExpiry(value: string | undefined | null, field: string) {
 
 export function branchRoutes(deps: Deps) {
   const { store, ops, branching, provision } = deps;
-  const nameTaken = (projectId: string, name: string, except?: string) => store.branchesOf(projectId).some((b) => b.name === name && b.id !== except);
+  const nameTaken = (projectId: string, name: string, except?: string) =>
+    store.branchesOf(projectId).some((b) => b.name === name && b.id !== except);
   const createdResponse = (branch: BranchRec, endpoints: EndpointRec[], operations: OperationRec[]) => ({
-    branch: branchView(deps, branch), endpoints: endpoints.map((e) => endpointView(deps, e)), operations: operations.map(operationView),
-    roles: store.rolesOf(branch.id).map((r) => roleView(r)), databases: store.databasesOf(branch.id).map(databaseView),
+    branch: branchView(deps, branch),
+    endpoints: endpoints.map((e) => endpointView(deps, e)),
+    operations: operations.map(operationView),
+    roles: store.rolesOf(branch.id).map((r) => roleView(r)),
+    databases: store.databasesOf(branch.id).map(databaseView),
     connection_uris: connectionUris(deps, branch.id),
   });
 
@@ -70,20 +90,31 @@ export function branchRoutes(deps: Deps) {
       const project = findProject(deps, c.req.param('project_id'));
       const req = await body(c, createSchema, { optional: true });
       const b = req.branch;
-      if (b.parent_lsn !== undefined) throw badRequest('branch.parent_lsn: point-in-time branching is not available on the local stack; omit it to branch from the head');
-      if (b.parent_timestamp !== undefined) throw badRequest('branch.parent_timestamp: point-in-time branching is not available on the local stack; omit it to branch from the head');
-      if (b.init_source === 'schema-only') throw badRequest('branch.init_source: schema-only branches are not available on the local stack');
+      if (b.parent_lsn !== undefined)
+        throw badRequest('branch.parent_lsn: point-in-time branching is not available on the local stack; omit it to branch from the head');
+      if (b.parent_timestamp !== undefined)
+        throw badRequest(
+          'branch.parent_timestamp: point-in-time branching is not available on the local stack; omit it to branch from the head',
+        );
+      if (b.init_source === 'schema-only')
+        throw badRequest('branch.init_source: schema-only branches are not available on the local stack');
       futureExpiry(b.expires_at, 'branch.expires_at');
-      if (req.endpoints.filter((e) => e.type === 'read_write').length > 1) throw badRequest('endpoints: a branch can have only one read_write endpoint');
+      if (req.endpoints.filter((e) => e.type === 'read_write').length > 1)
+        throw badRequest('endpoints: a branch can have only one read_write endpoint');
       return ops.exclusive(project.id, async () => {
         const parent = b.parent_id ? store.branches.get(b.parent_id) : store.branchesOf(project.id).find((x) => x.default);
         if (!parent || parent.project_id !== project.id) throw notFound(`branch.parent_id: branch ${b.parent_id} not found`);
         if (parent.expires_at) throw unprocessable(EXPIRY_PARENT);
-        if (b.name && nameTaken(project.id, b.name)) throw conflict(`branch.name: a branch named "${b.name}" already exists in this project`);
+        if (b.name && nameTaken(project.id, b.name))
+          throw conflict(`branch.name: a branch named "${b.name}" already exists in this project`);
         const op = await ops.begin(project.id, 'create_branch', {});
         let branch!: BranchRec;
         await ops.track(op, async () => {
-          branch = await branching.createChild(project, parent, { name: b.name, protected: b.protected ?? false, expires_at: b.expires_at });
+          branch = await branching.createChild(project, parent, {
+            name: b.name,
+            protected: b.protected ?? false,
+            expires_at: b.expires_at,
+          });
           op.branch_id = branch.id;
         });
         const endpoints: EndpointRec[] = [];
@@ -103,7 +134,8 @@ export function branchRoutes(deps: Deps) {
       const by = cursor?.by ?? q.sort_by ?? 'updated_at';
       const order = cursor?.order ?? q.sort_order ?? 'desc';
       const sign = order === 'asc' ? 1 : -1;
-      const cmp = (av: string, aid: string, bv: string, bid: string) => sign * (av < bv ? -1 : av > bv ? 1 : aid < bid ? -1 : aid > bid ? 1 : 0);
+      const cmp = (av: string, aid: string, bv: string, bid: string) =>
+        sign * (av < bv ? -1 : av > bv ? 1 : aid < bid ? -1 : aid > bid ? 1 : 0);
       let list = store.branchesOf(project.id).sort((x, y) => cmp(x[by], x.id, y[by], y.id));
       if (q.search) {
         const s = q.search.toLowerCase();
@@ -115,11 +147,14 @@ export function branchRoutes(deps: Deps) {
       const last = page.at(-1);
       const more = page.length < list.length && last;
       return c.json({
-        branches: page.map((x) => branchView(deps, x)), annotations: {},
+        branches: page.map((x) => branchView(deps, x)),
+        annotations: {},
         pagination: { ...(more ? { next: encodeCursor({ by, order, v: last[by], id: last.id }) } : {}), sort_by: by, sort_order: order },
       });
     })
-    .get('/projects/:project_id/branches/count', (c) => c.json({ count: store.branchesOf(findProject(deps, c.req.param('project_id')).id).length }))
+    .get('/projects/:project_id/branches/count', (c) =>
+      c.json({ count: store.branchesOf(findProject(deps, c.req.param('project_id')).id).length }),
+    )
     .get('/projects/:project_id/branches/:branch_id', (c) => {
       const { branch } = findBranch(deps, c.req.param('project_id'), c.req.param('branch_id'));
       return c.json({ branch: branchView(deps, branch), annotation: { value: {} } });
@@ -129,10 +164,12 @@ export function branchRoutes(deps: Deps) {
       const { branch: req } = await body(c, updateSchema);
       futureExpiry(req.expires_at, 'branch.expires_at');
       return ops.exclusive(project.id, async () => {
-        if (req.name !== undefined && nameTaken(project.id, req.name, branch.id)) throw conflict(`branch.name: a branch named "${req.name}" already exists in this project`);
+        if (req.name !== undefined && nameTaken(project.id, req.name, branch.id))
+          throw conflict(`branch.name: a branch named "${req.name}" already exists in this project`);
         if (req.expires_at) {
           if (branch.default) throw unprocessable('branch.expires_at: the default branch cannot expire');
-          if (store.branchesOf(project.id).some((x) => x.parent_id === branch.id)) throw unprocessable('branch.expires_at: a branch with child branches cannot have an expiration time');
+          if (store.branchesOf(project.id).some((x) => x.parent_id === branch.id))
+            throw unprocessable('branch.expires_at: a branch with child branches cannot have an expiration time');
         }
         if (req.name !== undefined) branch.name = req.name;
         if (req.protected !== undefined) branch.protected = req.protected;
@@ -147,7 +184,8 @@ export function branchRoutes(deps: Deps) {
       return ops.exclusive(project.id, async () => {
         if (branch.default) throw unprocessable('cannot delete the default branch of a project; set another branch as default first');
         if (branch.protected) throw unprocessable(`branch ${branch.id} is protected; unprotect it before deleting it`);
-        if (store.branchesOf(project.id).some((x) => x.parent_id === branch.id)) throw unprocessable(`branch ${branch.id} has child branches; delete them first`);
+        if (store.branchesOf(project.id).some((x) => x.parent_id === branch.id))
+          throw unprocessable(`branch ${branch.id} has child branches; delete them first`);
         const view = branchView(deps, branch);
         const op = await ops.begin(project.id, 'delete_timeline', { branch_id: branch.id });
         await ops.track(op, () => branching.deleteBranch(branch));
@@ -157,15 +195,24 @@ export function branchRoutes(deps: Deps) {
     .post('/projects/:project_id/branches/:branch_id/restore', async (c) => {
       const { project, branch } = findBranch(deps, c.req.param('project_id'), c.req.param('branch_id'));
       const req = await body(c, restoreSchema);
-      if (req.source_lsn !== undefined) throw badRequest('source_lsn: point-in-time restore is not available on the local stack; omit it to restore to the source head');
-      if (req.source_timestamp !== undefined) throw badRequest('source_timestamp: point-in-time restore is not available on the local stack; omit it to restore to the source head');
-      if (req.source_branch_id === branch.id) throw badRequest('source_branch_id: restoring a branch from itself needs source_lsn or source_timestamp, which the local stack does not support');
+      if (req.source_lsn !== undefined)
+        throw badRequest('source_lsn: point-in-time restore is not available on the local stack; omit it to restore to the source head');
+      if (req.source_timestamp !== undefined)
+        throw badRequest(
+          'source_timestamp: point-in-time restore is not available on the local stack; omit it to restore to the source head',
+        );
+      if (req.source_branch_id === branch.id)
+        throw badRequest(
+          'source_branch_id: restoring a branch from itself needs source_lsn or source_timestamp, which the local stack does not support',
+        );
       const source = store.branches.get(req.source_branch_id);
       if (!source || source.project_id !== project.id) throw notFound(`source_branch_id: branch ${req.source_branch_id} not found`);
       return ops.exclusive(project.id, async () => {
         const hasChildren = store.branchesOf(project.id).some((x) => x.parent_id === branch.id);
-        if (hasChildren && !req.preserve_under_name) throw badRequest('preserve_under_name: required because the branch has child branches');
-        if (req.preserve_under_name && nameTaken(project.id, req.preserve_under_name)) throw conflict(`preserve_under_name: a branch named "${req.preserve_under_name}" already exists in this project`);
+        if (hasChildren && !req.preserve_under_name)
+          throw badRequest('preserve_under_name: required because the branch has child branches');
+        if (req.preserve_under_name && nameTaken(project.id, req.preserve_under_name))
+          throw conflict(`preserve_under_name: a branch named "${req.preserve_under_name}" already exists in this project`);
         const op = await ops.begin(project.id, 'create_timeline', { branch_id: branch.id });
         await ops.track(op, async () => void (await branching.restore(project, branch, source, req.preserve_under_name)));
         return c.json({ branch: branchView(deps, branch), operations: [operationView(op)] });

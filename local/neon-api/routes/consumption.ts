@@ -8,8 +8,16 @@ import { decodeCursor, encodeCursor } from '../lookup';
 import type { UsageBucket } from '../model';
 import { limitParam, query } from '../validate';
 
-const METRICS = ['compute_unit_seconds', 'root_branch_bytes_month', 'child_branch_bytes_month', 'instant_restore_bytes_month',
-  'public_network_transfer_bytes', 'private_network_transfer_bytes', 'extra_branches_month', 'snapshot_storage_bytes_month'] as const;
+const METRICS = [
+  'compute_unit_seconds',
+  'root_branch_bytes_month',
+  'child_branch_bytes_month',
+  'instant_restore_bytes_month',
+  'public_network_transfer_bytes',
+  'private_network_transfer_bytes',
+  'extra_branches_month',
+  'snapshot_storage_bytes_month',
+] as const;
 type Metric = (typeof METRICS)[number];
 const HOURS_PER_MONTH = 730;
 const MAX_TIMEFRAMES = 10_000;
@@ -20,11 +28,19 @@ const common = {
   granularity: z.enum(['hourly', 'daily', 'monthly']),
   org_id: z.string().optional(),
   metrics: z.array(z.enum(METRICS)).min(1, 'at least one metric is required'),
-  project_ids: z.array(z.string().regex(/^[a-z0-9-]{1,60}$/)).max(100).optional(),
+  project_ids: z
+    .array(z.string().regex(/^[a-z0-9-]{1,60}$/))
+    .max(100)
+    .optional(),
   cursor: z.string().optional(),
 };
 const projectsSchema = z.object({ ...common, limit: limitParam(100) });
-const branchesSchema = z.object({ ...common, project_ids: common.project_ids.unwrap().min(1, 'is required'), branch_ids: z.array(z.string()).max(100).optional(), limit: limitParam(1000) });
+const branchesSchema = z.object({
+  ...common,
+  project_ids: common.project_ids.unwrap().min(1, 'is required'),
+  branch_ids: z.array(z.string()).max(100).optional(),
+  limit: limitParam(1000),
+});
 const ARRAYS = ['metrics', 'project_ids', 'branch_ids'];
 
 function floorTo(ms: number, g: 'hourly' | 'daily' | 'monthly') {
@@ -55,13 +71,23 @@ export function consumptionRoutes(deps: Deps) {
     if (to <= from) throw badRequest('to: must be after from once both are rounded to the granularity');
     if (q.org_id !== undefined && q.org_id !== LOCAL_ORG_ID) throw badRequest(`org_id: unknown organization "${q.org_id}"`);
     const buckets = usage.buckets(branchIds, from, to);
-    const roots = new Set([...branchIds].filter((id) => { const b = store.branches.get(id); return b && !b.parent_id; }));
+    const roots = new Set(
+      [...branchIds].filter((id) => {
+        const b = store.branches.get(id);
+        return b && !b.parent_id;
+      }),
+    );
     const frames = [];
     for (let start = from; start < to; start = step(start, q.granularity)) {
-      if (frames.length >= MAX_TIMEFRAMES) throw badRequest(`from: the period holds more than ${MAX_TIMEFRAMES} ${q.granularity} timeframes; narrow it`);
+      if (frames.length >= MAX_TIMEFRAMES)
+        throw badRequest(`from: the period holds more than ${MAX_TIMEFRAMES} ${q.granularity} timeframes; narrow it`);
       const end = step(start, q.granularity);
       const inFrame = buckets.filter((b) => Date.parse(b.hour) >= start && Date.parse(b.hour) < end);
-      frames.push({ timeframe_start: iso(start), timeframe_end: iso(end), metrics: q.metrics.map((m) => ({ metric_name: m, value: metric(m, inFrame, roots) })) });
+      frames.push({
+        timeframe_start: iso(start),
+        timeframe_end: iso(end),
+        metrics: q.metrics.map((m) => ({ metric_name: m, value: metric(m, inFrame, roots) })),
+      });
     }
     const periodStart = floorTo(from, 'monthly');
     return [{ period_id: uuidFor(`local-${periodStart}`), period_plan: 'local', period_start: iso(periodStart), consumption: frames }];

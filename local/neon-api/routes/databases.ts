@@ -32,13 +32,17 @@ export function databaseRoutes(deps: Deps) {
       checkName(req.name);
       const role = owner(branch.id, req.owner_name);
       return ops.exclusive(project.id, async () => {
-        if (store.database(branch.id, req.name)) throw conflict(`database.name: database "${req.name}" already exists on branch ${branch.id}`);
+        if (store.database(branch.id, req.name))
+          throw conflict(`database.name: database "${req.name}" already exists on branch ${branch.id}`);
         const op = await applyConfig(branch);
         let created!: Awaited<ReturnType<typeof branching.newDatabase>>;
         await ops.track(op, () =>
           compute.lock(branch.id, async () => {
             created = await branching.newDatabase(branch, req.name, role);
-            await physical.grantConnect([created.physical], store.rolesOf(branch.id).map((r) => r.physical));
+            await physical.grantConnect(
+              [created.physical],
+              store.rolesOf(branch.id).map((r) => r.physical),
+            );
             await compute.applyBranchState(branch.id);
           }),
         );
@@ -49,14 +53,26 @@ export function databaseRoutes(deps: Deps) {
       const { branch } = findBranch(deps, c.req.param('project_id'), c.req.param('branch_id'));
       return c.json({ databases: store.databasesOf(branch.id).map(databaseView) });
     })
-    .get(`${base}/:database_name`, (c) => c.json({ database: databaseView(findDatabase(deps, c.req.param('project_id'), c.req.param('branch_id'), c.req.param('database_name')).database) }))
+    .get(`${base}/:database_name`, (c) =>
+      c.json({
+        database: databaseView(
+          findDatabase(deps, c.req.param('project_id'), c.req.param('branch_id'), c.req.param('database_name')).database,
+        ),
+      }),
+    )
     .patch(`${base}/:database_name`, async (c) => {
-      const { project, branch, database } = findDatabase(deps, c.req.param('project_id'), c.req.param('branch_id'), c.req.param('database_name'));
+      const { project, branch, database } = findDatabase(
+        deps,
+        c.req.param('project_id'),
+        c.req.param('branch_id'),
+        c.req.param('database_name'),
+      );
       const { database: req } = await body(c, updateSchema);
       if (req.name !== undefined && req.name !== database.name) checkName(req.name);
       const role = req.owner_name !== undefined ? owner(branch.id, req.owner_name) : undefined;
       return ops.exclusive(project.id, async () => {
-        if (req.name !== undefined && req.name !== database.name && store.database(branch.id, req.name)) throw conflict(`database.name: database "${req.name}" already exists on branch ${branch.id}`);
+        if (req.name !== undefined && req.name !== database.name && store.database(branch.id, req.name))
+          throw conflict(`database.name: database "${req.name}" already exists on branch ${branch.id}`);
         const op = await applyConfig(branch);
         await ops.track(op, async () => {
           if (role && role.name !== database.owner_name) await physical.setOwner(database.physical, role.physical);
@@ -70,7 +86,12 @@ export function databaseRoutes(deps: Deps) {
       });
     })
     .delete(`${base}/:database_name`, async (c) => {
-      const { project, branch, database } = findDatabase(deps, c.req.param('project_id'), c.req.param('branch_id'), c.req.param('database_name'));
+      const { project, branch, database } = findDatabase(
+        deps,
+        c.req.param('project_id'),
+        c.req.param('branch_id'),
+        c.req.param('database_name'),
+      );
       return ops.exclusive(project.id, async () => {
         const op = await applyConfig(branch);
         await ops.track(op, () =>

@@ -19,7 +19,9 @@ const settings = {
   passwordless_access: z.boolean().optional(),
   settings: z.object({}).passthrough().optional(),
 };
-const createSchema = z.object({ endpoint: z.object({ branch_id: id, type: z.enum(['read_write', 'read_only']), region_id: z.string().optional(), ...settings }) });
+const createSchema = z.object({
+  endpoint: z.object({ branch_id: id, type: z.enum(['read_write', 'read_only']), region_id: z.string().optional(), ...settings }),
+});
 const updateSchema = z.object({ endpoint: z.object({ branch_id: id.optional(), ...settings }) });
 
 export function endpointRoutes(deps: Deps) {
@@ -29,26 +31,34 @@ export function endpointRoutes(deps: Deps) {
     .post('/projects/:project_id/endpoints', async (c) => {
       const project = findProject(deps, c.req.param('project_id'));
       const { endpoint: req } = await body(c, createSchema);
-      if (req.region_id !== undefined && req.region_id !== project.region_id) throw badRequest(`endpoint.region_id: only the project's region "${project.region_id}" is permitted`);
+      if (req.region_id !== undefined && req.region_id !== project.region_id)
+        throw badRequest(`endpoint.region_id: only the project's region "${project.region_id}" is permitted`);
       const branch = store.branches.get(req.branch_id);
       if (!branch || branch.project_id !== project.id) throw notFound(`endpoint.branch_id: branch ${req.branch_id} not found`);
-      if ((req.autoscaling_limit_max_cu ?? Infinity) < (req.autoscaling_limit_min_cu ?? 0)) throw badRequest('endpoint.autoscaling_limit_max_cu: must not be below autoscaling_limit_min_cu');
+      if ((req.autoscaling_limit_max_cu ?? Infinity) < (req.autoscaling_limit_min_cu ?? 0))
+        throw badRequest('endpoint.autoscaling_limit_max_cu: must not be below autoscaling_limit_min_cu');
       return ops.exclusive(project.id, async () => {
-        if (req.type === 'read_write' && provision.hasReadWrite(branch.id)) throw unprocessable(`branch ${branch.id} already has a read_write endpoint; a branch can have only one`);
+        if (req.type === 'read_write' && provision.hasReadWrite(branch.id))
+          throw unprocessable(`branch ${branch.id} already has a read_write endpoint; a branch can have only one`);
         const { endpoint, operations } = await provision.createEndpoint(project, branch, req);
         return c.json({ endpoint: endpointView(deps, endpoint), operations: operations.map(operationView) }, 201);
       });
     })
-    .get('/projects/:project_id/endpoints', (c) => c.json({ endpoints: sorted(store.endpointsOf(findProject(deps, c.req.param('project_id')).id)) }))
+    .get('/projects/:project_id/endpoints', (c) =>
+      c.json({ endpoints: sorted(store.endpointsOf(findProject(deps, c.req.param('project_id')).id)) }),
+    )
     .get('/projects/:project_id/branches/:branch_id/endpoints', (c) => {
       const { branch } = findBranch(deps, c.req.param('project_id'), c.req.param('branch_id'));
       return c.json({ endpoints: sorted(store.endpointsOfBranch(branch.id)) });
     })
-    .get('/projects/:project_id/endpoints/:endpoint_id', (c) => c.json({ endpoint: endpointView(deps, findEndpoint(deps, c.req.param('project_id'), c.req.param('endpoint_id')).endpoint) }))
+    .get('/projects/:project_id/endpoints/:endpoint_id', (c) =>
+      c.json({ endpoint: endpointView(deps, findEndpoint(deps, c.req.param('project_id'), c.req.param('endpoint_id')).endpoint) }),
+    )
     .patch('/projects/:project_id/endpoints/:endpoint_id', async (c) => {
       const { project, endpoint: ep } = findEndpoint(deps, c.req.param('project_id'), c.req.param('endpoint_id'));
       const { endpoint: req } = await body(c, updateSchema);
-      if (req.branch_id !== undefined && req.branch_id !== ep.branch_id) throw badRequest('endpoint.branch_id: moving an endpoint to another branch is not supported on the local stack');
+      if (req.branch_id !== undefined && req.branch_id !== ep.branch_id)
+        throw badRequest('endpoint.branch_id: moving an endpoint to another branch is not supported on the local stack');
       const min = req.autoscaling_limit_min_cu ?? ep.autoscaling_limit_min_cu;
       const max = req.autoscaling_limit_max_cu ?? Math.max(ep.autoscaling_limit_max_cu, min);
       if (max < min) throw badRequest('endpoint.autoscaling_limit_max_cu: must not be below autoscaling_limit_min_cu');

@@ -21,7 +21,10 @@ export function operationRoutes(deps: Deps) {
       }
       const page = list.slice(0, q.limit ?? 10);
       const last = page.at(-1);
-      return c.json({ operations: page.map(operationView), pagination: { cursor: last ? encodeCursor({ seq: last.seq }) : (q.cursor ?? '') } });
+      return c.json({
+        operations: page.map(operationView),
+        pagination: { cursor: last ? encodeCursor({ seq: last.seq }) : (q.cursor ?? '') },
+      });
     })
     .get('/projects/:project_id/operations/:operation_id', (c) => {
       const project = findProject(deps, c.req.param('project_id'));

@@ -16,17 +16,21 @@ const endpointSettings = z.object({
 });
 
 const createSchema = z.object({
-  project: z.object({
-    name: z.string().min(1).max(256).optional(),
-    region_id: z.string().optional(),
-    org_id: z.string().optional(),
-    pg_version: z.number().int().optional(),
-    history_retention_seconds: z.number().int().min(0).max(2592000).optional(),
-    autoscaling_limit_min_cu: computeUnit.optional(),
-    autoscaling_limit_max_cu: computeUnit.optional(),
-    default_endpoint_settings: endpointSettings.optional(),
-    branch: z.object({ name: z.string().min(1).max(256).optional(), role_name: z.string().optional(), database_name: z.string().optional() }).optional(),
-  }).default({}),
+  project: z
+    .object({
+      name: z.string().min(1).max(256).optional(),
+      region_id: z.string().optional(),
+      org_id: z.string().optional(),
+      pg_version: z.number().int().optional(),
+      history_retention_seconds: z.number().int().min(0).max(2592000).optional(),
+      autoscaling_limit_min_cu: computeUnit.optional(),
+      autoscaling_limit_max_cu: computeUnit.optional(),
+      default_endpoint_settings: endpointSettings.optional(),
+      branch: z
+        .object({ name: z.string().min(1).max(256).optional(), role_name: z.string().optional(), database_name: z.string().optional() })
+        .optional(),
+    })
+    .default({}),
 });
 
 const updateSchema = z.object({
@@ -37,7 +41,12 @@ const updateSchema = z.object({
   }),
 });
 
-const listSchema = z.object({ cursor: z.string().optional(), limit: limitParam(400), search: z.string().optional(), org_id: z.string().optional() });
+const listSchema = z.object({
+  cursor: z.string().optional(),
+  limit: limitParam(400),
+  search: z.string().optional(),
+  org_id: z.string().optional(),
+});
 
 export function projectRoutes(deps: Deps) {
   const { store, ops, branching, provision } = deps;
@@ -48,7 +57,8 @@ export function projectRoutes(deps: Deps) {
         throw badRequest(`project.region_id: unknown region "${req.region_id}"; this local stack serves "${deps.config.regionId}"`);
       }
       if (req.org_id !== undefined && req.org_id !== LOCAL_ORG_ID) throw badRequest(`project.org_id: unknown organization "${req.org_id}"`);
-      if (req.pg_version !== undefined && req.pg_version !== 18) throw badRequest(`project.pg_version: this local stack runs PostgreSQL 18, not ${req.pg_version}`);
+      if (req.pg_version !== undefined && req.pg_version !== 18)
+        throw badRequest(`project.pg_version: this local stack runs PostgreSQL 18, not ${req.pg_version}`);
       const database = req.branch?.database_name ?? 'neondb';
       const role = req.branch?.role_name ?? `${database}_owner`;
       const roleProblem = identProblem(role, 'role');
@@ -58,13 +68,23 @@ export function projectRoutes(deps: Deps) {
       const settings = req.default_endpoint_settings ?? {};
       const min = settings.autoscaling_limit_min_cu ?? req.autoscaling_limit_min_cu ?? 0.25;
       const max = settings.autoscaling_limit_max_cu ?? req.autoscaling_limit_max_cu ?? Math.max(min, 0.25);
-      if (max < min) throw badRequest('project.default_endpoint_settings.autoscaling_limit_max_cu: must not be below autoscaling_limit_min_cu');
+      if (max < min)
+        throw badRequest('project.default_endpoint_settings.autoscaling_limit_max_cu: must not be below autoscaling_limit_min_cu');
       const at = now();
       const id = projectId();
       const project: ProjectRec = {
-        id, name: req.name ?? id, region_id: deps.config.regionId, created_at: at, updated_at: at,
-        seq: await store.next('project'), history_retention_seconds: req.history_retention_seconds ?? 86400,
-        default_endpoint_settings: { suspend_timeout_seconds: settings.suspend_timeout_seconds ?? 0, autoscaling_limit_min_cu: min, autoscaling_limit_max_cu: max },
+        id,
+        name: req.name ?? id,
+        region_id: deps.config.regionId,
+        created_at: at,
+        updated_at: at,
+        seq: await store.next('project'),
+        history_retention_seconds: req.history_retention_seconds ?? 86400,
+        default_endpoint_settings: {
+          suspend_timeout_seconds: settings.suspend_timeout_seconds ?? 0,
+          autoscaling_limit_min_cu: min,
+          autoscaling_limit_max_cu: max,
+        },
       };
       await store.put('project', project);
       let timeline: OperationRec | undefined;
@@ -80,11 +100,18 @@ export function projectRoutes(deps: Deps) {
           return b!;
         });
         const { endpoint, operations } = await provision.createEndpoint(project, branch, { type: 'read_write' });
-        return c.json({
-          project: projectView(deps, project), branch: branchView(deps, branch), endpoints: [endpointView(deps, endpoint)],
-          roles: store.rolesOf(branch.id).map((r) => roleView(r, true)), databases: store.databasesOf(branch.id).map(databaseView),
-          connection_uris: connectionUris(deps, branch.id), operations: [timeline!, ...operations].map(operationView),
-        }, 201);
+        return c.json(
+          {
+            project: projectView(deps, project),
+            branch: branchView(deps, branch),
+            endpoints: [endpointView(deps, endpoint)],
+            roles: store.rolesOf(branch.id).map((r) => roleView(r, true)),
+            databases: store.databasesOf(branch.id).map(databaseView),
+            connection_uris: connectionUris(deps, branch.id),
+            operations: [timeline!, ...operations].map(operationView),
+          },
+          201,
+        );
       } catch (err) {
         await store.remove('project', project);
         throw err;
@@ -109,7 +136,8 @@ export function projectRoutes(deps: Deps) {
       return c.json({
         projects: page.map((p) => projectListItem(deps, p)),
         pagination: { cursor: last ? encodeCursor({ seq: last.seq }) : (q.cursor ?? '') },
-        applications: {}, integrations: {},
+        applications: {},
+        integrations: {},
       });
     })
     .get('/projects/shared', (c) => c.json({ projects: [], pagination: { cursor: '' }, applications: {}, integrations: {} }))

@@ -33,7 +33,10 @@ export function roleRoutes(deps: Deps) {
         await ops.track(op, () =>
           compute.lock(branch.id, async () => {
             created = await branching.newRole(branch, req.name);
-            await physical.grantConnect(store.databasesOf(branch.id).map((d) => d.physical), [created.physical]);
+            await physical.grantConnect(
+              store.databasesOf(branch.id).map((d) => d.physical),
+              [created.physical],
+            );
           }),
         );
         return c.json({ role: roleView(created, true), operations: [operationView(op)] }, 201);
@@ -41,10 +44,19 @@ export function roleRoutes(deps: Deps) {
     })
     .get(base, (c) => {
       const { branch } = findBranch(deps, c.req.param('project_id'), c.req.param('branch_id'));
-      return c.json({ roles: store.rolesOf(branch.id).sort((a, b) => a.created_at.localeCompare(b.created_at)).map((r) => roleView(r)) });
+      return c.json({
+        roles: store
+          .rolesOf(branch.id)
+          .sort((a, b) => a.created_at.localeCompare(b.created_at))
+          .map((r) => roleView(r)),
+      });
     })
-    .get(`${base}/:role_name`, (c) => c.json({ role: roleView(findRole(deps, c.req.param('project_id'), c.req.param('branch_id'), c.req.param('role_name')).role) }))
-    .get(`${base}/:role_name/reveal_password`, (c) => c.json({ password: findRole(deps, c.req.param('project_id'), c.req.param('branch_id'), c.req.param('role_name')).role.password }))
+    .get(`${base}/:role_name`, (c) =>
+      c.json({ role: roleView(findRole(deps, c.req.param('project_id'), c.req.param('branch_id'), c.req.param('role_name')).role) }),
+    )
+    .get(`${base}/:role_name/reveal_password`, (c) =>
+      c.json({ password: findRole(deps, c.req.param('project_id'), c.req.param('branch_id'), c.req.param('role_name')).role.password }),
+    )
     .post(`${base}/:role_name/reset_password`, async (c) => {
       const { project, branch, role } = findRole(deps, c.req.param('project_id'), c.req.param('branch_id'), c.req.param('role_name'));
       return ops.exclusive(project.id, async () => {
@@ -66,14 +78,21 @@ export function roleRoutes(deps: Deps) {
       return ops.exclusive(project.id, async () => {
         const owned = store.databasesOf(branch.id).filter((d) => d.owner_name === role.name);
         if (owned.length > 0) {
-          throw unprocessable(`role "${role.name}" owns database${owned.length > 1 ? 's' : ''} ${owned.map((d) => `"${d.name}"`).join(', ')}; delete ${owned.length > 1 ? 'them' : 'it'} or change the owner first`);
+          throw unprocessable(
+            `role "${role.name}" owns database${owned.length > 1 ? 's' : ''} ${owned.map((d) => `"${d.name}"`).join(', ')}; delete ${owned.length > 1 ? 'them' : 'it'} or change the owner first`,
+          );
         }
         const op = await applyConfig(branch);
         await ops.track(op, () =>
           compute.lock(branch.id, async () => {
-            const dbs = store.databasesOf(branch.id).map((d) => ({ physical: d.physical, owner: store.role(branch.id, d.owner_name)!.physical }));
+            const dbs = store
+              .databasesOf(branch.id)
+              .map((d) => ({ physical: d.physical, owner: store.role(branch.id, d.owner_name)!.physical }));
             // Superusers cannot enter a closed database either: open it for the clean-up only.
-            await physical.setAllowConnections(dbs.map((d) => d.physical), true);
+            await physical.setAllowConnections(
+              dbs.map((d) => d.physical),
+              true,
+            );
             try {
               await physical.disownRole(role.physical, dbs);
             } finally {

@@ -83,7 +83,9 @@ describe('resolveConfig', () => {
       url: 'https://db.example',
       token: 'envtok',
     });
-    expect(resolveConfig({ url: 'http://localhost:9', token: 'flag', timeout: '5s' }, { DBLEASE_URL: 'https://x', DBLEASE_TOKEN: 'e' })).toMatchObject({
+    expect(
+      resolveConfig({ url: 'http://localhost:9', token: 'flag', timeout: '5s' }, { DBLEASE_URL: 'https://x', DBLEASE_TOKEN: 'e' }),
+    ).toMatchObject({
       url: 'http://localhost:9',
       token: 'flag',
       timeoutMs: 5000,

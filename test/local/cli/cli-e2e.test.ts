@@ -148,7 +148,13 @@ describe('dblease CLI against the Worker on the local stack', { timeout: 60_000 
 
   it('create: a ready database whose connection strings answer select 1', async () => {
     parent = await ok(['create', '--ttl', '30m', '--label', 'suite=cli-e2e', '--label', 'role=parent']);
-    expect(parent).toMatchObject({ object: 'database', state: 'ready', kind: 'fresh', parent_id: null, labels: { suite: 'cli-e2e', role: 'parent' } });
+    expect(parent).toMatchObject({
+      object: 'database',
+      state: 'ready',
+      kind: 'fresh',
+      parent_id: null,
+      labels: { suite: 'cli-e2e', role: 'parent' },
+    });
     expect(parent.id).toMatch(/^db_/);
     const expiresIn = Date.parse(parent.expires_at) - Date.now();
     expect(expiresIn).toBeGreaterThan(25 * 60_000);
@@ -173,12 +179,27 @@ describe('dblease CLI against the Worker on the local stack', { timeout: 60_000 
     const created = await ok(['sql', parent.id, 'create table items (n int primary key, note text)']);
     expect(created.command).toBe('CREATE');
 
-    const inserted = await ok(['sql', parent.id, 'insert into items values ($1, $2), ($3, $4)', '--param', '-1', '--param', 'minus; one', '--param', '2', '--param', 'two']);
+    const inserted = await ok([
+      'sql',
+      parent.id,
+      'insert into items values ($1, $2), ($3, $4)',
+      '--param',
+      '-1',
+      '--param',
+      'minus; one',
+      '--param',
+      '2',
+      '--param',
+      'two',
+    ]);
     expect(inserted).toMatchObject({ command: 'INSERT', rowCount: 2 });
 
     const dir = await tempDir('dblease-cli-e2e-sql-');
     const file = path.join(dir, 'seed.sql');
-    await fs.writeFile(file, "-- seed\ninsert into items values (3, 'semi;colon');\nupdate items set note = $$dollar;quoted$$ where n = 2;\nselect count(*)::int as c from items;\n");
+    await fs.writeFile(
+      file,
+      "-- seed\ninsert into items values (3, 'semi;colon');\nupdate items set note = $$dollar;quoted$$ where n = 2;\nselect count(*)::int as c from items;\n",
+    );
     const batch = await ok(['sql', parent.id, '--file', file]);
     expect(batch.results).toHaveLength(3);
     expect(batch.results[2].rows).toEqual([{ c: 3 }]);

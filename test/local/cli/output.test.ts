@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { CliError, EXIT } from '../../../cli/errors.js';
-import { compactDuration, formatDatabase, formatDatabaseTable, formatError, formatSqlResult, formatTable, relativeTime } from '../../../cli/output.js';
+import {
+  compactDuration,
+  formatDatabase,
+  formatDatabaseTable,
+  formatError,
+  formatSqlResult,
+  formatTable,
+  relativeTime,
+} from '../../../cli/output.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const db = {
@@ -38,7 +46,12 @@ describe('time', () => {
 
 describe('tables', () => {
   it('pads columns and trims the last', () => {
-    expect(formatTable([['A', 'BB'], ['ccc', 'd']])).toBe('A    BB\nccc  d\n');
+    expect(
+      formatTable([
+        ['A', 'BB'],
+        ['ccc', 'd'],
+      ]),
+    ).toBe('A    BB\nccc  d\n');
     expect(formatTable([])).toBe('');
   });
 
@@ -75,9 +88,9 @@ describe('formatSqlResult', () => {
   });
 
   it('prints array rows, and commands without columns', () => {
-    expect(formatSqlResult({ fields: [{ name: 'a' }, { name: 'a' }], rows: [[1, 2]], command: 'SELECT', rowCount: 1, rowAsArray: true })).toBe(
-      'a  a\n1  2\nSELECT 1\n',
-    );
+    expect(
+      formatSqlResult({ fields: [{ name: 'a' }, { name: 'a' }], rows: [[1, 2]], command: 'SELECT', rowCount: 1, rowAsArray: true }),
+    ).toBe('a  a\n1  2\nSELECT 1\n');
     expect(formatSqlResult({ fields: [], rows: [], command: 'CREATE', rowCount: null, rowAsArray: false })).toBe('CREATE\n');
   });
 });
@@ -99,7 +112,12 @@ describe('formatError', () => {
 
   it('does not repeat fields the message already names, and prints the wait', () => {
     const err = new CliError(
-      { type: 'rate_limited', code: 'quota', message: 'labels.team: too long', details: { fields: [{ path: 'labels.team', message: 'too long' }] } },
+      {
+        type: 'rate_limited',
+        code: 'quota',
+        message: 'labels.team: too long',
+        details: { fields: [{ path: 'labels.team', message: 'too long' }] },
+      },
       { exitCode: EXIT.limit, status: 429, retryAfter: 30 },
     );
     expect(formatError(err)).toBe('dblease: labels.team: too long [quota]; retry after 30 s\n');

@@ -54,9 +54,20 @@ describe('Neon API v2 on the local stack: the full flow', () => {
     const pw = role.data.role.password!;
     expect((await client.getProjectBranchRolePassword(project.id, br.data.branch.id, 'agent')).data.password).toBe(pw);
 
-    const uri = await client.getConnectionUri({ projectId: project.id, branch_id: br.data.branch.id, database_name: 'neondb', role_name: 'agent' });
+    const uri = await client.getConnectionUri({
+      projectId: project.id,
+      branch_id: br.data.branch.id,
+      database_name: 'neondb',
+      role_name: 'agent',
+    });
     expect(uri.data.uri).toBe(`postgresql://agent:${pw}@${br.data.endpoints![0].host}/neondb`);
-    const pooled = await client.getConnectionUri({ projectId: project.id, branch_id: br.data.branch.id, database_name: 'neondb', role_name: 'agent', pooled: true });
+    const pooled = await client.getConnectionUri({
+      projectId: project.id,
+      branch_id: br.data.branch.id,
+      database_name: 'neondb',
+      role_name: 'agent',
+      pooled: true,
+    });
     expect(pooled.data.uri).toBe(uri.data.uri);
 
     // The child is a real copy, owned by the child's role.
@@ -102,8 +113,11 @@ describe('Neon API v2 on the local stack: the full flow', () => {
   it('answers unknown ids with 404', async () => {
     const { data: p } = await stack.client.createProject({ project: {} });
     for (const path of [
-      '/projects/no-such-project', `/projects/${p.project.id}/branches/br-nope`, `/projects/${p.project.id}/endpoints/ep-nope`,
-      `/projects/${p.project.id}/branches/${p.branch.id}/roles/nobody`, `/projects/${p.project.id}/branches/${p.branch.id}/databases/nodb`,
+      '/projects/no-such-project',
+      `/projects/${p.project.id}/branches/br-nope`,
+      `/projects/${p.project.id}/endpoints/ep-nope`,
+      `/projects/${p.project.id}/branches/${p.branch.id}/roles/nobody`,
+      `/projects/${p.project.id}/branches/${p.branch.id}/databases/nodb`,
       `/projects/${p.project.id}/operations/00000000-0000-0000-0000-000000000000`,
     ]) {
       const res = await stack.fetch(path);
@@ -125,14 +139,27 @@ describe('Neon API v2 on the local stack: the full flow', () => {
       ['POST', `/projects/${p.project.id}/branches`, { endpoints: [{ type: 'read_write' }, { type: 'read_write' }] }, /endpoints/],
       ['POST', `/projects/${p.project.id}/branches/${p.branch.id}/roles`, { role: { name: 'postgres' } }, /role\.name/],
       ['POST', `/projects/${p.project.id}/branches/${p.branch.id}/roles`, { role: { name: 'x'.repeat(64) } }, /role\.name.*63/],
-      ['POST', `/projects/${p.project.id}/branches/${p.branch.id}/databases`, { database: { name: 'db2', owner_name: 'ghost' } }, /database\.owner_name/],
+      [
+        'POST',
+        `/projects/${p.project.id}/branches/${p.branch.id}/databases`,
+        { database: { name: 'db2', owner_name: 'ghost' } },
+        /database\.owner_name/,
+      ],
       ['GET', '/projects?limit=0', undefined, /limit/],
       ['GET', '/projects?limit=401', undefined, /limit/],
       ['GET', '/projects?cursor=garbage', undefined, /cursor/],
-      ['PATCH', `/projects/${p.project.id}/endpoints/${p.endpoints[0].id}`, { endpoint: { autoscaling_limit_min_cu: 0.1 } }, /autoscaling_limit_min_cu/],
+      [
+        'PATCH',
+        `/projects/${p.project.id}/endpoints/${p.endpoints[0].id}`,
+        { endpoint: { autoscaling_limit_min_cu: 0.1 } },
+        /autoscaling_limit_min_cu/,
+      ],
     ];
     for (const [method, path, body, message] of cases) {
-      const res = await stack.fetch(path, { method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+      const res = await stack.fetch(path, {
+        method,
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
       const json = await res.json();
       expect(res.status, `${method} ${path} ${JSON.stringify(body)}`).toBe(400);
       expect(json.message).toMatch(message);
@@ -142,7 +169,8 @@ describe('Neon API v2 on the local stack: the full flow', () => {
   it('answers overlapping mutations on one project with 423: exactly one of two concurrent branch creates wins', async () => {
     const { data: p } = await stack.client.createProject({ project: {} });
     await settle(stack, p.project.id);
-    const create = () => stack.fetch(`/projects/${p.project.id}/branches`, { method: 'POST', body: JSON.stringify({ endpoints: [{ type: 'read_write' }] }) });
+    const create = () =>
+      stack.fetch(`/projects/${p.project.id}/branches`, { method: 'POST', body: JSON.stringify({ endpoints: [{ type: 'read_write' }] }) });
     const results = await Promise.all([create(), create()]);
     expect(results.map((r) => r.status).sort()).toEqual([201, 423]);
     const locked = await results.find((r) => r.status === 423)!.json();

@@ -13,7 +13,7 @@ const refusal = async (p: Promise<unknown>) => {
   try {
     await p;
   } catch (err) {
-    return (err as { code?: string; message: string });
+    return err as { code?: string; message: string };
   }
   throw new Error('PostgreSQL accepted a connection it must refuse');
 };
@@ -24,7 +24,10 @@ describe('branches and roles are isolated in PostgreSQL itself', () => {
     const { data: p } = await client.createProject({ project: { name: 'iso' } });
     await settle(stack, p.project.id);
     const ownerPw = p.roles[0].password!;
-    const { data: b } = await client.createProjectBranch(p.project.id, { branch: { name: 'b' }, endpoints: [{ type: 'read_write' as never }] });
+    const { data: b } = await client.createProjectBranch(p.project.id, {
+      branch: { name: 'b' },
+      endpoints: [{ type: 'read_write' as never }],
+    });
     await settle(stack, p.project.id);
     const mainEp = p.endpoints[0].id;
     const bEp = b.endpoints![0].id;
@@ -55,7 +58,10 @@ describe('branches and roles are isolated in PostgreSQL itself', () => {
     const denied = await refusal(stack.connect(onlyA.role, r.role.password!, bOwner.database));
     expect(denied.code).toBe('42501');
     // Nor can A's owner enter B, even with the password they share by inheritance.
-    const { data: c } = await client.createProjectBranch(p.project.id, { branch: { name: 'c' }, endpoints: [{ type: 'read_write' as never }] });
+    const { data: c } = await client.createProjectBranch(p.project.id, {
+      branch: { name: 'c' },
+      endpoints: [{ type: 'read_write' as never }],
+    });
     await settle(stack, p.project.id);
     const cOwner = physicalOf(stack, c.endpoints![0].id, 'neondb_owner', 'neondb');
     expect((await refusal(stack.connect(mainOwner.role, ownerPw, cOwner.database))).code).toBe('42501');

@@ -42,7 +42,13 @@ describe('lists, refusals, restore, expiry and consumption', () => {
         const got: string[] = [];
         let next: string | undefined;
         do {
-          const { data } = await client.listProjectBranches({ projectId, limit: 2, sort_by: sort_by as never, sort_order: sort_order as never, cursor: next });
+          const { data } = await client.listProjectBranches({
+            projectId,
+            limit: 2,
+            sort_by: sort_by as never,
+            sort_order: sort_order as never,
+            cursor: next,
+          });
           got.push(...data.branches.map((b) => b.id));
           next = data.pagination?.next;
         } while (next);
@@ -50,7 +56,9 @@ describe('lists, refusals, restore, expiry and consumption', () => {
         expect(new Set(got).size).toBe(got.length);
       }
     }
-    const byName = (await client.listProjectBranches({ projectId, sort_by: 'name' as never, sort_order: 'asc' as never })).data.branches.map((b) => b.name);
+    const byName = (
+      await client.listProjectBranches({ projectId, sort_by: 'name' as never, sort_order: 'asc' as never })
+    ).data.branches.map((b) => b.name);
     expect(byName).toEqual([...byName].sort());
   });
 
@@ -71,7 +79,10 @@ describe('lists, refusals, restore, expiry and consumption', () => {
     const parentRes = await del(parent.branch.id);
     expect(parentRes.status).toBe(422);
     expect((await parentRes.json()).message).toMatch(/child branches/);
-    const second = await stack.fetch(`/projects/${p.project.id}/endpoints`, { method: 'POST', body: JSON.stringify({ endpoint: { branch_id: p.branch.id, type: 'read_write' } }) });
+    const second = await stack.fetch(`/projects/${p.project.id}/endpoints`, {
+      method: 'POST',
+      body: JSON.stringify({ endpoint: { branch_id: p.branch.id, type: 'read_write' } }),
+    });
     expect(second.status).toBe(422);
   });
 
@@ -83,7 +94,10 @@ describe('lists, refusals, restore, expiry and consumption', () => {
     const { data: b } = await client.createProjectBranch(p.project.id, { branch: { name: 'ttl', expires_at: soon }, endpoints: rw });
     expect(b.branch.expires_at).toBe(soon);
     await settle(stack, p.project.id);
-    const child = await stack.fetch(`/projects/${p.project.id}/branches`, { method: 'POST', body: JSON.stringify({ branch: { parent_id: b.branch.id } }) });
+    const child = await stack.fetch(`/projects/${p.project.id}/branches`, {
+      method: 'POST',
+      body: JSON.stringify({ branch: { parent_id: b.branch.id } }),
+    });
     expect(child.status).toBe(422);
     expect((await child.json()).message).toMatch(/expiration/);
     const deadline = Date.now() + 8000;
@@ -115,9 +129,15 @@ describe('lists, refusals, restore, expiry and consumption', () => {
     await mc.query("CREATE TABLE marker AS SELECT 'old-main' AS v");
     await mc.end();
 
-    const lsn = await stack.fetch(`/projects/${p.project.id}/branches/${p.branch.id}/restore`, { method: 'POST', body: JSON.stringify({ source_branch_id: src.branch.id, source_lsn: '0/1' }) });
+    const lsn = await stack.fetch(`/projects/${p.project.id}/branches/${p.branch.id}/restore`, {
+      method: 'POST',
+      body: JSON.stringify({ source_branch_id: src.branch.id, source_lsn: '0/1' }),
+    });
     expect(lsn.status).toBe(400);
-    const restored = await client.restoreProjectBranch(p.project.id, p.branch.id, { source_branch_id: src.branch.id, preserve_under_name: 'main-before' });
+    const restored = await client.restoreProjectBranch(p.project.id, p.branch.id, {
+      source_branch_id: src.branch.id,
+      preserve_under_name: 'main-before',
+    });
     expect(restored.data.operations.every((o) => o.status === 'finished')).toBe(true);
     await settle(stack, p.project.id);
 
@@ -129,7 +149,9 @@ describe('lists, refusals, restore, expiry and consumption', () => {
     const before = list.find((b) => b.name === 'main-before')!;
     expect(before).toBeDefined();
     // The preserved branch kept the old data; give it an endpoint and read it with its own role.
-    const { data: ep } = await client.createProjectEndpoint(p.project.id, { endpoint: { branch_id: before.id, type: 'read_write' as never } });
+    const { data: ep } = await client.createProjectEndpoint(p.project.id, {
+      endpoint: { branch_id: before.id, type: 'read_write' as never },
+    });
     await settle(stack, p.project.id);
     const kept = physicalOf(stack, ep.endpoint.id, 'neondb_owner', 'neondb');
     expect(kept.database).toBe(m.database);
@@ -147,11 +169,17 @@ describe('lists, refusals, restore, expiry and consumption', () => {
     const from = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
     const to = new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
     const read = async () => {
-      const res = await stack.fetch(`/consumption_history/v2/branches?project_ids=${p.project.id}&from=${from}&to=${to}&granularity=hourly&metrics=compute_unit_seconds,root_branch_bytes_month`);
+      const res = await stack.fetch(
+        `/consumption_history/v2/branches?project_ids=${p.project.id}&from=${from}&to=${to}&granularity=hourly&metrics=compute_unit_seconds,root_branch_bytes_month`,
+      );
       expect(res.status).toBe(200);
       const body = await res.json();
       const frames = body.branches[0].periods[0].consumption;
-      const sum = (name: string) => frames.flatMap((f: { metrics: { metric_name: string; value: number }[] }) => f.metrics).filter((m: { metric_name: string }) => m.metric_name === name).reduce((a: number, m: { value: number }) => a + m.value, 0);
+      const sum = (name: string) =>
+        frames
+          .flatMap((f: { metrics: { metric_name: string; value: number }[] }) => f.metrics)
+          .filter((m: { metric_name: string }) => m.metric_name === name)
+          .reduce((a: number, m: { value: number }) => a + m.value, 0);
       return { cu: sum('compute_unit_seconds'), bytes: sum('root_branch_bytes_month') };
     };
     const first = await read();
@@ -179,10 +207,14 @@ describe('lists, refusals, restore, expiry and consumption', () => {
     expect((await bad.json()).message).toMatch(/granularity/);
     const dayFrom = new Date(Date.now() - 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
     const dayTo = new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
-    const projects = await stack.fetch(`/consumption_history/v2/projects?project_ids=${p.project.id}&from=${dayFrom}&to=${dayTo}&granularity=daily&metrics=compute_unit_seconds`);
+    const projects = await stack.fetch(
+      `/consumption_history/v2/projects?project_ids=${p.project.id}&from=${dayFrom}&to=${dayTo}&granularity=daily&metrics=compute_unit_seconds`,
+    );
     const pj = await projects.json();
     expect(projects.status).toBe(200);
-    const daily = pj.projects[0].periods[0].consumption.flatMap((f: { metrics: { value: number }[] }) => f.metrics).reduce((a: number, m: { value: number }) => a + m.value, 0);
+    const daily = pj.projects[0].periods[0].consumption
+      .flatMap((f: { metrics: { value: number }[] }) => f.metrics)
+      .reduce((a: number, m: { value: number }) => a + m.value, 0);
     expect(daily).toBe(second.cu);
   });
 });

@@ -12,7 +12,10 @@ describe('a restart of the stack', () => {
     stack = first;
     const { data: p } = await first.client.createProject({ project: { name: 'survivor' } });
     await settle(first, p.project.id);
-    const { data: b } = await first.client.createProjectBranch(p.project.id, { branch: { name: 'dev' }, endpoints: [{ type: 'read_write' as never }] });
+    const { data: b } = await first.client.createProjectBranch(p.project.id, {
+      branch: { name: 'dev' },
+      endpoints: [{ type: 'read_write' as never }],
+    });
     await settle(first, p.project.id);
     const { data: r } = await first.client.createProjectBranchRole(p.project.id, b.branch.id, { role: { name: 'app' } });
     await settle(first, p.project.id);

@@ -34,7 +34,13 @@ async function refusal(config: pg.ClientConfig): Promise<{ code?: string; messag
 
 describe('endpoint proxy (PostgreSQL wire protocol)', () => {
   it("routes an endpoint's loopback address with logical names to its branch", async () => {
-    const client = await connect({ host: h.a.host, port: h.proxy.pgPort, user: 'neondb_owner', password: h.a.password, database: 'neondb' });
+    const client = await connect({
+      host: h.a.host,
+      port: h.proxy.pgPort,
+      user: 'neondb_owner',
+      password: h.a.password,
+      database: 'neondb',
+    });
     const { rows } = await client.query('SELECT current_user AS who, current_database() AS db, $1::int AS n', [5]);
     expect(rows).toEqual([{ who: h.a.roles.neondb_owner, db: h.a.databases.neondb, n: 5 }]);
     await client.end();
@@ -72,9 +78,17 @@ describe('endpoint proxy (PostgreSQL wire protocol)', () => {
 
   it('works with psql, which asks for GSS and TLS encryption first', async () => {
     const run = promisify(execFile);
-    const { stdout } = await run('psql', ['-XAtc', 'SELECT current_database()', `postgresql://neondb_owner@${h.a.host}:${h.proxy.pgPort}/neondb?sslmode=prefer&gssencmode=prefer`], {
-      env: { ...process.env, PGPASSWORD: h.a.password, PGCONNECT_TIMEOUT: '5' },
-    });
+    const { stdout } = await run(
+      'psql',
+      [
+        '-XAtc',
+        'SELECT current_database()',
+        `postgresql://neondb_owner@${h.a.host}:${h.proxy.pgPort}/neondb?sslmode=prefer&gssencmode=prefer`,
+      ],
+      {
+        env: { ...process.env, PGPASSWORD: h.a.password, PGCONNECT_TIMEOUT: '5' },
+      },
+    );
     expect(stdout.trim()).toBe(h.a.databases.neondb);
   });
 
@@ -105,19 +119,31 @@ describe('endpoint proxy (PostgreSQL wire protocol)', () => {
 
   it('counts a connection open once and closed once, whichever side closes', async () => {
     // Connections of earlier tests (refused ones included) may still be closing: start from rest.
-    for (let last = -1; last !== h.gate.closed; ) {
+    for (let last = -1; last !== h.gate.closed;) {
       last = h.gate.closed;
       await new Promise((r) => setTimeout(r, 100));
     }
     const opened = h.gate.opened;
     const closed = h.gate.closed;
-    const client = await connect({ host: h.a.host, port: h.proxy.pgPort, user: 'neondb_owner', password: h.a.password, database: 'neondb' });
+    const client = await connect({
+      host: h.a.host,
+      port: h.proxy.pgPort,
+      user: 'neondb_owner',
+      password: h.a.password,
+      database: 'neondb',
+    });
     expect(h.gate.opened).toBe(opened + 1);
     expect(h.gate.closed).toBe(closed);
     await client.end();
     await eventually(() => h.gate.closed === closed + 1);
 
-    const victim = await connect({ host: h.a.host, port: h.proxy.pgPort, user: 'neondb_owner', password: h.a.password, database: 'neondb' });
+    const victim = await connect({
+      host: h.a.host,
+      port: h.proxy.pgPort,
+      user: 'neondb_owner',
+      password: h.a.password,
+      database: 'neondb',
+    });
     const pid = (await victim.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     await h.cluster.admin.query('SELECT pg_terminate_backend($1)', [pid]);
     await eventually(() => h.gate.closed === closed + 2);
@@ -127,9 +153,18 @@ describe('endpoint proxy (PostgreSQL wire protocol)', () => {
   });
 
   it('forwards CancelRequest to PostgreSQL', async () => {
-    const client = await connect({ host: h.a.host, port: h.proxy.pgPort, user: 'neondb_owner', password: h.a.password, database: 'neondb' });
+    const client = await connect({
+      host: h.a.host,
+      port: h.proxy.pgPort,
+      user: 'neondb_owner',
+      password: h.a.password,
+      database: 'neondb',
+    });
     const started = Date.now();
-    const slow = client.query('SELECT pg_sleep(20)').then(() => undefined, (e: { code?: string }) => e);
+    const slow = client.query('SELECT pg_sleep(20)').then(
+      () => undefined,
+      (e: { code?: string }) => e,
+    );
     await new Promise((r) => setTimeout(r, 200));
     // A CancelRequest carries the backend key PostgreSQL handed out through the pipe.
     const { processID, secretKey } = client as unknown as { processID: number; secretKey: number };
@@ -147,7 +182,13 @@ describe('endpoint proxy (PostgreSQL wire protocol)', () => {
   });
 
   it('stopEndpoint stops listening and ends its sessions; listenEndpoint brings it back', async () => {
-    const client = await connect({ host: h.b.host, port: h.proxy.pgPort, user: 'neondb_owner', password: h.b.password, database: 'neondb' });
+    const client = await connect({
+      host: h.b.host,
+      port: h.proxy.pgPort,
+      user: 'neondb_owner',
+      password: h.b.password,
+      database: 'neondb',
+    });
     const ended = new Promise((r) => client.once('end', r));
     await h.proxy.stopEndpoint(h.b.host);
     await ended;

@@ -18,7 +18,11 @@ afterAll(async () => {
 });
 
 /** The messages a server sends in reply to one startup packet, until it closes (or 3 s). */
-function readReply(stream: { write(b: Buffer): void }, onData: (cb: (b: Buffer) => void) => void, onEnd: (cb: () => void) => void): Promise<Buffer> {
+function readReply(
+  stream: { write(b: Buffer): void },
+  onData: (cb: (b: Buffer) => void) => void,
+  onEnd: (cb: () => void) => void,
+): Promise<Buffer> {
   return new Promise((resolve) => {
     let got = Buffer.alloc(0);
     const timer = setTimeout(() => resolve(got), 3_000);
@@ -33,7 +37,7 @@ function readReply(stream: { write(b: Buffer): void }, onData: (cb: (b: Buffer) 
 /** Splits backend messages: [type, fields of an ErrorResponse or the raw body]. */
 function messages(bytes: Buffer): { type: string; fields: Record<string, string> }[] {
   const out: { type: string; fields: Record<string, string> }[] = [];
-  for (let at = 0; at + 5 <= bytes.length; ) {
+  for (let at = 0; at + 5 <= bytes.length;) {
     const type = String.fromCharCode(bytes[at]);
     const len = bytes.readInt32BE(at + 1);
     const body = bytes.subarray(at + 5, at + 1 + len);
@@ -45,10 +49,20 @@ function messages(bytes: Buffer): { type: string; fields: Record<string, string>
   return out;
 }
 
-const superuserStartup = () => buildStartup(PROTOCOL_3, new Map([['user', 'postgres'], ['database', 'postgres']]));
+const superuserStartup = () =>
+  buildStartup(
+    PROTOCOL_3,
+    new Map([
+      ['user', 'postgres'],
+      ['database', 'postgres'],
+    ]),
+  );
 
 /** A raw upgrade request with chosen Host and Origin: the status the relay answered, 101 if it upgraded. */
-function upgradeStatus(headers: Record<string, string>, path = `/v2?address=${h.a.host}:${h.proxy.pgPort}`): Promise<{ status: number; body: string }> {
+function upgradeStatus(
+  headers: Record<string, string>,
+  path = `/v2?address=${h.a.host}:${h.proxy.pgPort}`,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({
       host: '127.0.0.1',
@@ -86,7 +100,12 @@ function postSql(host: string, connectionString: string, method = 'POST'): Promi
         port: h.proxy.httpPort,
         path: '/sql',
         method,
-        headers: { host, 'content-type': 'application/json', 'neon-connection-string': connectionString, 'content-length': Buffer.byteLength(payload) },
+        headers: {
+          host,
+          'content-type': 'application/json',
+          'neon-connection-string': connectionString,
+          'content-length': Buffer.byteLength(payload),
+        },
       },
       (res) => {
         let body = '';
@@ -104,7 +123,11 @@ describe('connections that name no endpoint never reach the cluster', () => {
     const socket = net.connect(h.proxy.pgPort, '127.0.0.1');
     socket.on('error', () => {});
     await new Promise((r) => socket.once('connect', r));
-    const reply = readReply(socket, (cb) => socket.on('data', cb), (cb) => socket.once('close', cb));
+    const reply = readReply(
+      socket,
+      (cb) => socket.on('data', cb),
+      (cb) => socket.once('close', cb),
+    );
     socket.write(superuserStartup());
     const got = messages(await reply);
     expect(got.map((m) => m.type)).toEqual(['E']);
@@ -116,7 +139,11 @@ describe('connections that name no endpoint never reach the cluster', () => {
     const ws = new WebSocket(`ws://127.0.0.1:${h.proxy.httpPort}/v2?address=127.0.0.1:${h.proxy.pgPort}`);
     ws.on('error', () => {});
     await new Promise((r) => ws.once('open', r));
-    const reply = readReply(ws as never, (cb) => ws.on('message', (d: Buffer) => cb(d)), (cb) => ws.once('close', cb));
+    const reply = readReply(
+      ws as never,
+      (cb) => ws.on('message', (d: Buffer) => cb(d)),
+      (cb) => ws.once('close', cb),
+    );
     ws.send(superuserStartup());
     const got = messages(await reply);
     expect(got.map((m) => m.type)).toEqual(['E']);
@@ -164,7 +191,11 @@ describe('proxy HTTP side: Host must be a loopback name', () => {
     // HTTP/1.0 may leave Host out altogether; that is no loopback name either.
     const socket = net.connect(h.proxy.httpPort, '127.0.0.1');
     socket.on('error', () => {});
-    const reply = readReply(socket, (cb) => socket.on('data', cb), (cb) => socket.once('close', cb));
+    const reply = readReply(
+      socket,
+      (cb) => socket.on('data', cb),
+      (cb) => socket.once('close', cb),
+    );
     socket.write('POST /sql HTTP/1.0\r\nContent-Length: 0\r\n\r\n');
     expect((await reply).toString('latin1')).toMatch(/^HTTP\/1\.[01] 403 /);
   });

@@ -31,7 +31,10 @@ function post(body: unknown, headers: Record<string, string> = {}): Promise<Resp
 }
 
 async function failure(p: Promise<unknown>): Promise<NeonDbError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(NeonDbError);
   return err as NeonDbError;
 }
@@ -68,7 +71,10 @@ describe('SQL over HTTP with neon()', () => {
     expect(result.command).toBe('SELECT');
     expect(result.rowCount).toBe(1);
     expect(result.rows).toEqual([{ name: 'x', two: 2 }]);
-    expect(result.fields.map((f) => [f.name, f.dataTypeID])).toEqual([['name', 25], ['two', 23]]);
+    expect(result.fields.map((f) => [f.name, f.dataTypeID])).toEqual([
+      ['name', 25],
+      ['two', 23],
+    ]);
     const insert = await sql.query('INSERT INTO items VALUES (100, $1), (101, $1)', ['full']);
     expect(insert.command).toBe('INSERT');
     expect(insert.rowCount).toBe(2);
@@ -80,29 +86,41 @@ describe('SQL over HTTP with neon()', () => {
   });
 
   it('answers Neon JSON shapes for raw text output, array mode and object mode', async () => {
-    const raw = await post({ query: 'SELECT 1::int AS a, true AS b, NULL::int AS c', params: [] }, {
-      'Neon-Raw-Text-Output': 'true',
-      'Neon-Array-Mode': 'true',
-    });
+    const raw = await post(
+      { query: 'SELECT 1::int AS a, true AS b, NULL::int AS c', params: [] },
+      {
+        'Neon-Raw-Text-Output': 'true',
+        'Neon-Array-Mode': 'true',
+      },
+    );
     expect(raw.status).toBe(200);
     expect(raw.headers.get('access-control-allow-origin')).toBe('*');
     const body = (await raw.json()) as any;
     expect(body).toMatchObject({ command: 'SELECT', rowCount: 1, rowAsArray: true, rows: [['1', 't', null]] });
     expect(body.fields[0]).toEqual({
-      name: 'a', dataTypeID: 23, tableID: 0, columnID: 0, dataTypeSize: 4, dataTypeModifier: -1, format: 'text',
+      name: 'a',
+      dataTypeID: 23,
+      tableID: 0,
+      columnID: 0,
+      dataTypeSize: 4,
+      dataTypeModifier: -1,
+      format: 'text',
     });
-    const typed: any = await (await post({ query: `SELECT 1::int AS a, true AS b, '{"x":1}'::json AS j, ARRAY[2,3] AS arr, 1.5::numeric AS n` })).json();
+    const typed: any = await (
+      await post({ query: `SELECT 1::int AS a, true AS b, '{"x":1}'::json AS j, ARRAY[2,3] AS arr, 1.5::numeric AS n` })
+    ).json();
     expect(typed.rowAsArray).toBe(false);
     expect(typed.rows).toEqual([{ a: 1, b: true, j: { x: 1 }, arr: [2, 3], n: '1.5' }]);
   });
 
   it('runs transaction() as one transaction that rolls back on error', async () => {
     const sql = neon(h.url(h.a));
-    const [, second] = await sql.transaction([sql`INSERT INTO items VALUES (1, 'one')`, sql`SELECT count(*)::int AS n FROM items WHERE id = 1`]);
+    const [, second] = await sql.transaction([
+      sql`INSERT INTO items VALUES (1, 'one')`,
+      sql`SELECT count(*)::int AS n FROM items WHERE id = 1`,
+    ]);
     expect(second).toEqual([{ n: 1 }]);
-    const err = await failure(
-      sql.transaction([sql`INSERT INTO items VALUES (2, 'two')`, sql`INSERT INTO items VALUES (1, 'duplicate')`]),
-    );
+    const err = await failure(sql.transaction([sql`INSERT INTO items VALUES (2, 'two')`, sql`INSERT INTO items VALUES (1, 'duplicate')`]));
     expect(err.code).toBe('23505');
     expect(await sql`SELECT id FROM items WHERE id IN (1, 2) ORDER BY id`).toEqual([{ id: 1 }]);
   });

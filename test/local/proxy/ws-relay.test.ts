@@ -110,7 +110,13 @@ describe('WebSocket relay for Pool/Client', () => {
     await new Promise<void>((r) => trap.listen(0, '127.0.0.1', () => r()));
     const trapPort = (trap.address() as net.AddressInfo).port;
     try {
-      for (const address of [`127.0.0.1:${trapPort}`, '127.0.0.1:22', '10.0.0.1:5432', `10.0.0.1:${h.proxy.pgPort}`, `127.1.99.99:${h.proxy.pgPort}`]) {
+      for (const address of [
+        `127.0.0.1:${trapPort}`,
+        '127.0.0.1:22',
+        '10.0.0.1:5432',
+        `10.0.0.1:${h.proxy.pgPort}`,
+        `127.1.99.99:${h.proxy.pgPort}`,
+      ]) {
         const answer = await upgrade(`/v2?address=${address}`);
         expect(answer.opened, address).toBe(false);
         expect(answer.status, address).toBe(403);
@@ -130,7 +136,10 @@ describe('WebSocket relay for Pool/Client', () => {
     const pool = new Pool({ connectionString: h.url(h.b) });
     pool.on('error', () => {});
     try {
-      const err = (await pool.query('SELECT 1').then(() => undefined, (e: unknown) => e)) as { code?: string; message: string };
+      const err = (await pool.query('SELECT 1').then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as { code?: string; message: string };
       expect([err?.code, err?.message]).toEqual(['57P03', 'endpoint is disabled']);
     } finally {
       h.gate.refuse.delete(h.b.id);

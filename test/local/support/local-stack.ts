@@ -13,7 +13,10 @@ export interface RunningStack extends ThrowawayStack {
 
 /** The whole local stack, as `npm run local` composes it, on free ports and a fresh folder. */
 export async function startStack(overrides: Partial<LocalStackConfig> = {}): Promise<RunningStack> {
-  const stack = await startThrowawayStack({ rateLimit: { perMinute: 100_000, perSecondPerRoute: 10_000 }, ...overrides }, 'dblease-stack-test-');
+  const stack = await startThrowawayStack(
+    { rateLimit: { perMinute: 100_000, perSecondPerRoute: 10_000 }, ...overrides },
+    'dblease-stack-test-',
+  );
   const client = createApiClient({ apiKey: stack.config.apiKey, baseURL: stack.urls.api });
   const origin = stack.urls.api.replace(/\/api\/v2$/, '');
   return {
@@ -29,7 +32,7 @@ export async function startStack(overrides: Partial<LocalStackConfig> = {}): Pro
     async settle(projectId, operations) {
       for (const op of operations) {
         const deadline = Date.now() + 10_000;
-        for (let status = op.status; status !== 'finished'; ) {
+        for (let status = op.status; status !== 'finished';) {
           if (status === 'failed' || status === 'error') throw new Error(`operation ${op.id} ${status}`);
           if (Date.now() > deadline) throw new Error(`operation ${op.id} still ${status}`);
           await new Promise((r) => setTimeout(r, 5));

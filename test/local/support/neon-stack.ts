@@ -51,7 +51,10 @@ export async function startTestStack(opts: { dataDir?: string; overrides?: Parti
   const { config, cluster, api } = stack;
   const baseURL = stack.urls.api;
   return {
-    config, cluster, api, baseURL,
+    config,
+    cluster,
+    api,
+    baseURL,
     listening: (ip) => accepts(ip, config.pgPort),
     async sqlOverHttp(connectionString, query) {
       const res = await fetch(`${stack.urls.proxy}/sql`, {

@@ -30,7 +30,11 @@ describe('admitCreate', () => {
     const a = admitted(await stub.admitCreate(admitInput({ ttl_seconds: 3600, labels: { task: 't1' } })));
     expect(a.database).toMatchObject({ state: 'provisioning', kind: 'fresh', depth: 0, labels: { task: 't1' }, kept: false });
     expect(a.database.reserved_micro_usd).toBe(leaseMaxCostMicroUsd(3600, DEFAULT_PRICES));
-    expect(a.provider_names).toEqual({ resource: `dblease-${accountId}-${a.database.id}`, role: `dblease_${a.database.id}`, database: 'dblease' });
+    expect(a.provider_names).toEqual({
+      resource: `dblease-${accountId}-${a.database.id}`,
+      role: `dblease_${a.database.id}`,
+      database: 'dblease',
+    });
     const account = unwrap(await stub.getAccount());
     expect(account.usage).toMatchObject({ active_databases: 1, reserved_micro_usd: a.database.reserved_micro_usd });
     const events = unwrap(await stub.listEvents(undefined, 50)).events;
@@ -98,7 +102,12 @@ describe('admitCreate', () => {
 
   it('checks the TTL against the policy and the token, naming ttl_seconds', async () => {
     const { stub } = await newAccountObject({ max_ttl_seconds: 7200 });
-    for (const [ttl, tokenMax] of [[0, null], [-1, null], [7201, null], [3601, 3600]] as const) {
+    for (const [ttl, tokenMax] of [
+      [0, null],
+      [-1, null],
+      [7201, null],
+      [3601, 3600],
+    ] as const) {
       const r = await stub.admitCreate(admitInput({ ttl_seconds: ttl, token: { id: 'tok_x', max_database_ttl_seconds: tokenMax } }));
       expect(r.ok, String(ttl)).toBe(false);
       expect(errorOf(r).details).toEqual({ fields: [expect.objectContaining({ path: 'ttl_seconds' })] });

@@ -18,7 +18,16 @@ describe('account object migrations', () => {
     const { stub } = await newAccountObject();
     await runInDurableObject(stub, (_i, state) => {
       expect(tables(state)).toEqual(
-        expect.arrayContaining(['account', 'databases', 'events', 'idempotency_keys', 'rate_bucket', 'spend', 'tokens', '__drizzle_migrations']),
+        expect.arrayContaining([
+          'account',
+          'databases',
+          'events',
+          'idempotency_keys',
+          'rate_bucket',
+          'spend',
+          'tokens',
+          '__drizzle_migrations',
+        ]),
       );
       expect(appliedMigrations(state)).toBe(bundle.journal.entries.length);
     });

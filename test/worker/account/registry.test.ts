@@ -14,7 +14,11 @@ describe('registry', () => {
   it('completeCreate: ready, provider facts recorded, password sealed at rest and opened on request', async () => {
     const { stub } = await newAccountObject();
     const db = await readyDatabase(stub);
-    expect(db).toMatchObject({ state: 'ready', host: 'ep-1.local', provider: { account: 'local', project_id: 'proj-1', branch_id: 'br-1', endpoint_id: 'ep-1' } });
+    expect(db).toMatchObject({
+      state: 'ready',
+      host: 'ep-1.local',
+      provider: { account: 'local', project_id: 'proj-1', branch_id: 'br-1', endpoint_id: 'ep-1' },
+    });
     expect(db.ready_at).not.toBeNull();
     await runInDurableObject(stub, (_i, state) => {
       const dump = JSON.stringify(state.storage.sql.exec('select * from databases').toArray());

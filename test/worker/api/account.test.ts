@@ -50,7 +50,11 @@ describe('PATCH /v1/account/policy', () => {
   it('refuses raising past the maximum, naming the field, and changes nothing', async () => {
     const acct = await createAccount();
     await patch(acct.ownerToken, { max_active_databases: 5 });
-    const err = await expectError(await patch(acct.ownerToken, { max_active_databases: 3, max_ttl_seconds: 604_801 }), 400, 'invalid_field');
+    const err = await expectError(
+      await patch(acct.ownerToken, { max_active_databases: 3, max_ttl_seconds: 604_801 }),
+      400,
+      'invalid_field',
+    );
     expect(fieldPaths(err)).toEqual(['max_ttl_seconds']);
     const now = await (await call('/v1/account', { token: acct.ownerToken })).json<any>();
     expect(now.policy).toMatchObject({ max_active_databases: 5, max_ttl_seconds: 604_800 });

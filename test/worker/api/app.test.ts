@@ -25,11 +25,19 @@ describe('errors', () => {
     await expectError(res, 404, 'route_not_found');
   });
   it('malformed JSON is a 400 naming body', async () => {
-    const res = await call('/v1/accounts', { token: OPERATOR_TOKEN, rawBody: '{"name": ', headers: { 'content-type': 'application/json' } });
+    const res = await call('/v1/accounts', {
+      token: OPERATOR_TOKEN,
+      rawBody: '{"name": ',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(fieldPaths(await expectError(res, 400, 'invalid_field'))).toEqual(['body']);
   });
   it('a body that is not declared JSON is a 400 naming body', async () => {
-    const res = await call('/v1/accounts', { token: OPERATOR_TOKEN, rawBody: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await call('/v1/accounts', {
+      token: OPERATOR_TOKEN,
+      rawBody: 'name=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(fieldPaths(await expectError(res, 400))).toEqual(['body']);
   });
   it('validation failures name each field, unknown fields included', async () => {

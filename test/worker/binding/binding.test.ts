@@ -57,7 +57,10 @@ describe('service binding (DbleaseBinding) from a second Worker', () => {
 
     const reader = await mintToken(acct, { scopes: ['databases:read'] });
     const refused = await rpc('create', reader.token, {});
-    expect(refused).toMatchObject({ ok: false, error: { type: 'forbidden', code: 'insufficient_scope', details: { required_scope: 'databases:write' } } });
+    expect(refused).toMatchObject({
+      ok: false,
+      error: { type: 'forbidden', code: 'insufficient_scope', details: { required_scope: 'databases:write' } },
+    });
     expect((await rpc('sql', reader.token, 'db_00000000000000000000', { query: 'select 1' })).error.code).toBe('insufficient_scope');
 
     const other = await createAccount('someone else');

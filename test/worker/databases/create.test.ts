@@ -8,7 +8,15 @@ describe('POST /v1/databases', () => {
     const res = await call('/v1/databases', { token: agent.token, body: { ttl_seconds: 600, labels: { task: 't1' } } });
     const db = await res.json<any>();
     expect(res.status, JSON.stringify(db)).toBe(201);
-    expect(db).toMatchObject({ object: 'database', state: 'ready', kind: 'fresh', depth: 0, parent_id: null, labels: { task: 't1' }, kept: false });
+    expect(db).toMatchObject({
+      object: 'database',
+      state: 'ready',
+      kind: 'fresh',
+      depth: 0,
+      parent_id: null,
+      labels: { task: 't1' },
+      kept: false,
+    });
     expect(Date.parse(db.expires_at) - Date.parse(db.created_at)).toBe(600_000);
     expect(Object.keys(db.timings)).toEqual(['admit', 'provider', 'ready', 'total']);
     expect(res.headers.get('server-timing')).toMatch(/^admit;dur=\d+, provider;dur=\d+, ready;dur=\d+, total;dur=\d+, complete;dur=\d+$/);
@@ -62,7 +70,10 @@ describe('Idempotency-Key', () => {
 
   it('refuses a malformed key by name', async () => {
     const agent = await newAgent();
-    const err = await expectError(await call('/v1/databases', { token: agent.token, body: {}, headers: { 'idempotency-key': 'x'.repeat(256) } }), 400);
+    const err = await expectError(
+      await call('/v1/databases', { token: agent.token, body: {}, headers: { 'idempotency-key': 'x'.repeat(256) } }),
+      400,
+    );
     expect(fieldPaths(err)).toEqual(['Idempotency-Key']);
     expect(await providerProjects(agent.id)).toHaveLength(0);
   });
@@ -120,8 +131,18 @@ describe('who may create', () => {
 describe('OpenAPI', () => {
   it('documents every database route with the wire schemas', async () => {
     const doc = await (await call('/openapi.json')).json<any>();
-    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/v1/databases')).sort()).toEqual(
-      expect.arrayContaining(['/v1/databases', '/v1/databases/{id}', '/v1/databases/{id}/branches', '/v1/databases/{id}/keep', '/v1/databases/{id}/credentials/rotate']),
+    expect(
+      Object.keys(doc.paths)
+        .filter((p) => p.startsWith('/v1/databases'))
+        .sort(),
+    ).toEqual(
+      expect.arrayContaining([
+        '/v1/databases',
+        '/v1/databases/{id}',
+        '/v1/databases/{id}/branches',
+        '/v1/databases/{id}/keep',
+        '/v1/databases/{id}/credentials/rotate',
+      ]),
     );
     expect(Object.keys(doc.paths['/v1/databases/{id}']).sort()).toEqual(['delete', 'get', 'patch']);
     expect(doc.paths['/v1/databases'].post.responses['201'].content['application/json'].schema.$ref).toBe('#/components/schemas/Database');

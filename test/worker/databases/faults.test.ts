@@ -37,7 +37,12 @@ describe('provider faults on create', () => {
     await fault({ route: 'POST /projects', status: 500, phase: 'after', match: agent.id });
     await expectError(await call('/v1/databases', { token: agent.token, body: {} }), 503);
     expect(await usage(agent)).toMatchObject({ active_databases: 0, reserved_micro_usd: 0 });
-    expect(await eventually(() => providerProjects(agent.id), (p) => p.length === 0)).toEqual([]);
+    expect(
+      await eventually(
+        () => providerProjects(agent.id),
+        (p) => p.length === 0,
+      ),
+    ).toEqual([]);
   });
 
   it('the same Idempotency-Key after a failure creates exactly one database, with no leaked reservation', async () => {
@@ -54,7 +59,11 @@ describe('provider faults on create', () => {
     const agent = await newAgent();
     await fault({ route: 'POST /projects', latency_ms: 400, match: agent.id });
     const pending = call('/v1/databases', { token: agent.token, body: {}, headers: { 'idempotency-key': 'evict' } });
-    await eventually(() => dbRecords(agent.id), (r) => r.length === 1, 5_000);
+    await eventually(
+      () => dbRecords(agent.id),
+      (r) => r.length === 1,
+      5_000,
+    );
     await evictDurableObject(accountStub(agent.id));
     const res = await pending;
     const db = await res.json<any>();
@@ -78,10 +87,17 @@ describe('provider faults on branch and delete', () => {
     await expectError(res, 503, 'provider_unavailable');
     expect(res.headers.get('retry-after')).toBeTruthy();
     await removeFaults(rules.splice(0));
-    await fault({ route: 'POST /projects/:project_id/branches/:branch_id/roles/:role_name/reset_password', status: 503, match: project!.id });
+    await fault({
+      route: 'POST /projects/:project_id/branches/:branch_id/roles/:role_name/reset_password',
+      status: 503,
+      match: project!.id,
+    });
     await expectError(await call(`/v1/databases/${parent.id}/branches`, { token: agent.token, body: {} }), 503);
     expect(await usage(agent)).toEqual(before);
-    const branches = await eventually(() => testClient().listBranches(project!.id), (b) => b.length === 1);
+    const branches = await eventually(
+      () => testClient().listBranches(project!.id),
+      (b) => b.length === 1,
+    );
     expect(branches).toHaveLength(1);
   });
 

@@ -43,7 +43,9 @@ describe('isolation between accounts', () => {
       const from = new URL(mine.connection.direct);
       url.username = from.username;
       url.password = from.password;
-      await expect(query(url.toString(), 'select 1'), target.id).rejects.toMatchObject({ code: expect.stringMatching(/^(28P01|28000|3D000)$/) });
+      await expect(query(url.toString(), 'select 1'), target.id).rejects.toMatchObject({
+        code: expect.stringMatching(/^(28P01|28000|3D000)$/),
+      });
     }
   });
 });

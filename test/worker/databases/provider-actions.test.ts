@@ -106,7 +106,10 @@ describe('the provider-action bucket of an account', () => {
 describe('the provider-action rate from the operator vars', () => {
   it('defaults to 120 a minute in bursts of 30', () => {
     expect(providerActionRate({})).toEqual({ perMinute: 120, burst: 30 });
-    expect(providerActionRate({ DBLEASE_PROVIDER_ACTIONS_PER_MINUTE: '600', DBLEASE_PROVIDER_ACTION_BURST: ' ' })).toEqual({ perMinute: 600, burst: 30 });
+    expect(providerActionRate({ DBLEASE_PROVIDER_ACTIONS_PER_MINUTE: '600', DBLEASE_PROVIDER_ACTION_BURST: ' ' })).toEqual({
+      perMinute: 600,
+      burst: 30,
+    });
   });
 
   it('fails loudly, naming the var, on a value that is not a whole number of at least 1', () => {

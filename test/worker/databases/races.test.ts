@@ -8,7 +8,9 @@ import { newAgent, providerProjects, usage } from '../support/databases';
 
 async function burst(token: string, n: number, body: Record<string, unknown> = {}) {
   const responses = await Promise.all(Array.from({ length: n }, () => call('/v1/databases', { token, body })));
-  const codes = await Promise.all(responses.map(async (r) => (r.status === 201 ? 'created' : ((await r.json<any>()).error.code as string))));
+  const codes = await Promise.all(
+    responses.map(async (r) => (r.status === 201 ? 'created' : ((await r.json<any>()).error.code as string))),
+  );
   const count = (code: string) => codes.filter((c) => c === code).length;
   return { codes, count };
 }

@@ -22,7 +22,13 @@ afterAll(async () => {
 describe('fresh databases from the warm pool', () => {
   it('claims a pool project, gives its role a password nobody saw, and notes it on the record', async () => {
     const agent = await newAgent();
-    const principal: AccountPrincipal = { kind: 'account', account_id: agent.id, token_id: agent.ownerTokenId, scopes: ['owner'], max_database_ttl_seconds: null };
+    const principal: AccountPrincipal = {
+      kind: 'account',
+      account_id: agent.id,
+      token_id: agent.ownerTokenId,
+      scopes: ['owner'],
+      max_database_ttl_seconds: null,
+    };
     const stub = warmPool(env, POOL);
     await stub.setTarget(POOL, 1);
     const filled = await stub.refill(POOL);
@@ -39,7 +45,9 @@ describe('fresh databases from the warm pool', () => {
     const held = new Set((await stub.projects()).map((p) => p.projectId));
     const claimed = mine.find((p) => !held.has(p.id));
     expect(claimed).toBeDefined();
-    const got = await getDatabase(env, { ...principal, scopes: ALL_AGENT_SCOPES as AccountPrincipal['scopes'] }, database.id, { credentials: true });
+    const got = await getDatabase(env, { ...principal, scopes: ALL_AGENT_SCOPES as AccountPrincipal['scopes'] }, database.id, {
+      credentials: true,
+    });
     expect(got.connection).toEqual(database.connection);
     // Deleting it deletes that project.
     expect((await deleteDatabase(env, ctx, principal, database.id)).status).toBe(200);
@@ -48,7 +56,13 @@ describe('fresh databases from the warm pool', () => {
 
   it('falls back to on demand when the pool is empty', async () => {
     const agent = await newAgent();
-    const principal: AccountPrincipal = { kind: 'account', account_id: agent.id, token_id: agent.ownerTokenId, scopes: ['owner'], max_database_ttl_seconds: null };
+    const principal: AccountPrincipal = {
+      kind: 'account',
+      account_id: agent.id,
+      token_id: agent.ownerTokenId,
+      scopes: ['owner'],
+      max_database_ttl_seconds: null,
+    };
     await warmPool(env, POOL).drain(POOL);
     const { database } = await createDatabase(pooled, ctx, principal, {});
     const named = await testClient().listProjects({ search: database.id });

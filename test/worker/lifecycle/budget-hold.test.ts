@@ -4,7 +4,7 @@ import { grant, release, type BudgetLimits, type GrantRecord } from '../../../sr
 const LIMITS: BudgetLimits = { perMinute: 100_000, perSecond: 10, backgroundShare: 1 };
 
 describe('the provider budget counts a request from grant until it has ended', () => {
-  it('keeps an unanswered request in the second\'s window, and frees it a second after its release', () => {
+  it("keeps an unanswered request in the second's window, and frees it a second after its release", () => {
     let history: GrantRecord[] = [];
     for (let id = 1; id <= 10; id++) history = grant(history, 0, 1, LIMITS, 'background', { id, untilMs: 60_000 }).history;
     // Two seconds on, all ten still in flight: nothing more may go.
@@ -26,7 +26,7 @@ describe('the provider budget counts a request from grant until it has ended', (
     // A slow provider: answers take 0.05–8 s, and each request arrives at any moment between
     // its grant and its answer (queued behind others on its way, or in a stalled event loop).
     let seed = 7;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     let history: GrantRecord[] = [];
     const pending: { id: number; endsAt: number }[] = [];
     const arrivals = new Map<number, number>();

@@ -10,7 +10,8 @@ import { dbState, expireNow, stubOf } from './support';
 const budget = () => env.PROVIDER_BUDGET.get(env.PROVIDER_BUDGET.idFromName('default'));
 const admin = (path: string, method = 'GET') =>
   fetch(`${adminOrigin()}/_admin${path}`, { method, headers: { authorization: `Bearer ${inject('neonApiKey')}` } });
-const stats = async () => (await admin('/stats')).json<{ total: number; peak_per_second: number; peak_per_minute: number; by_route: Record<string, number> }>();
+const stats = async () =>
+  (await admin('/stats')).json<{ total: number; peak_per_second: number; peak_per_minute: number; by_route: Record<string, number> }>();
 
 afterEach(async () => {
   await budget().setLimits(null);
@@ -52,7 +53,13 @@ describe('the provider request budget', () => {
     const PER_SECOND = 5;
     const agents = await Promise.all([newAgent(), newAgent(), newAgent()]);
     const dbs = (
-      await Promise.all(agents.map(async (agent) => Promise.all(Array.from({ length: 5 }, () => createDb(agent.token, { ttl_seconds: 3_600 })).map(async (p) => ({ agent, db: await p })))))
+      await Promise.all(
+        agents.map(async (agent) =>
+          Promise.all(
+            Array.from({ length: 5 }, () => createDb(agent.token, { ttl_seconds: 3_600 })).map(async (p) => ({ agent, db: await p })),
+          ),
+        ),
+      )
     ).flat();
     for (const { agent, db } of dbs) await expireNow(agent, db.id);
     await budget().setLimits({ perMinute: 120, perSecond: PER_SECOND, backgroundShare: 1 });

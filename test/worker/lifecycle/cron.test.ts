@@ -22,7 +22,10 @@ describe('cron and the deadline index', () => {
   it('each account publishes its earliest deadline to its index shard, and withdraws it when done', async () => {
     const agent = await newAgent();
     const db = await createDb(agent.token, { ttl_seconds: 3_600 });
-    const entry = await eventually(() => shardFor(agent.id).entry(agent.id), (e) => e?.due_at === Date.parse(db.expires_at));
+    const entry = await eventually(
+      () => shardFor(agent.id).entry(agent.id),
+      (e) => e?.due_at === Date.parse(db.expires_at),
+    );
     expect(entry).toEqual({ due_at: Date.parse(db.expires_at), live: true });
     await expireNow(agent, db.id);
     await unwrap(await stubOf(agent).sweepNow());
@@ -41,7 +44,10 @@ describe('cron and the deadline index', () => {
     expect((await dbState(agent.token, db.id)).state).toBe('ready');
 
     await cron();
-    const gone = await eventually(() => dbState(agent.token, db.id), (d) => d.state === 'deleted');
+    const gone = await eventually(
+      () => dbState(agent.token, db.id),
+      (d) => d.state === 'deleted',
+    );
     expect(gone.state).toBe('deleted');
     expect(await providerProjects(db.id)).toHaveLength(0);
     expect((await dbState(idle.token, spare.id)).state).toBe('ready');
@@ -65,7 +71,12 @@ describe('cron and the deadline index', () => {
     await unwrap(await stub.sweepNow());
     expect((await dbState(agent.token, admitted.database.id)).state).toBe('provisioning');
     // …past it, the sweeper finishes it.
-    await accountSql(agent, 'update databases set created_at = ? where id = ?', Date.now() - lifecycleConfig(env).provisioningGraceMs - 1_000, admitted.database.id);
+    await accountSql(
+      agent,
+      'update databases set created_at = ? where id = ?',
+      Date.now() - lifecycleConfig(env).provisioningGraceMs - 1_000,
+      admitted.database.id,
+    );
     await unwrap(await stub.sweepNow());
     const record = await dbState(agent.token, admitted.database.id);
     expect(record.state).toBe('failed');

@@ -20,7 +20,11 @@ describe('expiry: one alarm per account at its earliest deadline', () => {
     const db = await createDb(agent.token, { ttl_seconds: 1 });
     expect(await providerProjects(db.id)).toHaveLength(1);
     // The runtime fires the alarm by itself one second later.
-    const gone = await eventually(() => dbState(agent.token, db.id), (d) => d.state === 'deleted', 10_000);
+    const gone = await eventually(
+      () => dbState(agent.token, db.id),
+      (d) => d.state === 'deleted',
+      10_000,
+    );
     expect(gone.state).toBe('deleted');
     expect(await providerProjects(db.id)).toHaveLength(0);
     const trail = await events(agent);

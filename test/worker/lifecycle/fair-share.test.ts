@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { FAIR_RESERVE, grant, heavyCap, release, tenantUse, type BudgetLimits, type GrantRecord, type Priority } from '../../../src/lifecycle/budget-math';
+import {
+  FAIR_RESERVE,
+  grant,
+  heavyCap,
+  release,
+  tenantUse,
+  type BudgetLimits,
+  type GrantRecord,
+  type Priority,
+} from '../../../src/lifecycle/budget-math';
 
 /** Asks one token at a time for `tenant` until refused; the tokens granted and the refusal. */
 function drain(history: GrantRecord[], now: number, limits: BudgetLimits, tenant: string | undefined, priority: Priority = 'foreground') {

@@ -52,8 +52,7 @@ describe('fair use of the provider budget', () => {
         else if (res.status === 503 && /request budget/.test(error.message)) {
           seen.budget++;
           if (/fair share/.test(error.message)) seen.fairShare++;
-        }
-        else seen.other.push(`${res.status} ${error.code}`);
+        } else seen.other.push(`${res.status} ${error.code}`);
       }
     })();
 

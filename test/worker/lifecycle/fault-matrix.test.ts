@@ -46,7 +46,9 @@ async function providerNamesOf(accountId: string): Promise<Map<string, string[]>
 
 async function judge(run: CaseRun, reconciled: Map<string, number>): Promise<Outcome> {
   const stub = stubOf(run.agent);
-  const records = unwrap(await stub.listDatabases({ states: ['provisioning', 'ready', 'deleting', 'deleted', 'failed'], limit: 100 })).databases;
+  const records = unwrap(
+    await stub.listDatabases({ states: ['provisioning', 'ready', 'deleting', 'deleted', 'failed'], limit: 100 }),
+  ).databases;
   const live = records.filter((r) => ['provisioning', 'ready', 'deleting'].includes(r.state));
   const names = await providerNamesOf(run.agent.id);
   let orphans = 0;
@@ -85,7 +87,11 @@ async function judge(run: CaseRun, reconciled: Map<string, number>): Promise<Out
 
 function table(rows: Outcome[]): string {
   const head = ['op', 'step', 'fault', 'answer', 'final', 'orphans reconciled', 'orphans left', 'dups', 'leaked µ$'];
-  const body = rows.map((r) => [r.op, r.step, r.fault, r.answer, r.final, r.orphans_reconciled, r.orphans_left, r.duplicates, r.leaked_reservation_micro_usd].map(String));
+  const body = rows.map((r) =>
+    [r.op, r.step, r.fault, r.answer, r.final, r.orphans_reconciled, r.orphans_left, r.duplicates, r.leaked_reservation_micro_usd].map(
+      String,
+    ),
+  );
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('-|-'), ...body.map(line)].join('\n');

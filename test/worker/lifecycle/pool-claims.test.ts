@@ -18,7 +18,13 @@ const POOL = 'default';
 const pooled = { ...env, DBLEASE_WARM_POOL_SIZE: '1' } as unknown as Env;
 const ctx = { waitUntil: (p: Promise<unknown>) => void p.catch(() => {}) };
 const reconcileNow = () => reconcileProvider(env, { ...lifecycleConfig(env), orphanGraceMs: 0, warmPoolRegions: [POOL] });
-const exists = (projectId: string) => testClient().getProject(projectId).then(() => true, () => false);
+const exists = (projectId: string) =>
+  testClient()
+    .getProject(projectId)
+    .then(
+      () => true,
+      () => false,
+    );
 
 afterAll(async () => {
   await warmPool(env, POOL).drain(POOL);
@@ -43,7 +49,13 @@ describe('warm-pool claims', () => {
 
   it('records the claimed project on the database at once, and reconciliation keeps it', async () => {
     const agent = await newAgent();
-    const principal: AccountPrincipal = { kind: 'account', account_id: agent.id, token_id: agent.ownerTokenId, scopes: ['owner'], max_database_ttl_seconds: null };
+    const principal: AccountPrincipal = {
+      kind: 'account',
+      account_id: agent.id,
+      token_id: agent.ownerTokenId,
+      scopes: ['owner'],
+      max_database_ttl_seconds: null,
+    };
     const stub = warmPool(env, POOL);
     await stub.setTarget(POOL, 1);
     await stub.refill(POOL);

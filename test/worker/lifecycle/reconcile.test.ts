@@ -14,7 +14,7 @@ const reconcileNow = () => reconcileProvider(env, { ...lifecycleConfig(env), orp
 const nameFor = (accountId: string, dbId: string) => `dblease-${accountId}-${dbId}`;
 
 describe('reconciliation of the provider against the registry', () => {
-  it('deletes orphans and duplicates, and never what is live, kept, or not this deployment\'s', async () => {
+  it("deletes orphans and duplicates, and never what is live, kept, or not this deployment's", async () => {
     const agent = await newAgent();
     const live = await createDb(agent.token, { ttl_seconds: 3_600 });
     const kept = await createDb(agent.token, { ttl_seconds: 3_600 });
@@ -27,7 +27,10 @@ describe('reconciliation of the provider against the registry', () => {
     try {
       const report = await reconcileNow();
       expect(report.errors).toEqual([]);
-      const deleted = report.orphans_deleted.filter((o) => o.account_id === agent.id).map((o) => o.resource_id).sort();
+      const deleted = report.orphans_deleted
+        .filter((o) => o.account_id === agent.id)
+        .map((o) => o.resource_id)
+        .sort();
       expect(deleted).toEqual([orphan.project.id, duplicate.project.id].sort());
       // The duplicate went; the project the record points at stayed.
       const recorded = unwrap(await stubOf(agent).reconcileInventory()).records.find((r) => r.id === live.id)!.project_id;
@@ -54,7 +57,7 @@ describe('reconciliation of the provider against the registry', () => {
     await expect(testClient().getProject(young.project.id)).rejects.toMatchObject({ status: 404 });
   });
 
-  it('deletes orphan branches in a database\'s project, keeping the real ones', async () => {
+  it("deletes orphan branches in a database's project, keeping the real ones", async () => {
     const agent = await newAgent();
     const parent = await createDb(agent.token, { ttl_seconds: 3_600 });
     const child = await branchDb(agent.token, parent.id, { ttl_seconds: 3_600 });
@@ -82,10 +85,16 @@ describe('reconciliation of the provider against the registry', () => {
     expect((await dbState(agent.token, survivor.id)).state).toBe('ready');
     const trail = await events(agent);
     expect(eventTypes(trail, db.id).slice(-2)).toEqual(['database.deleting', 'database.deleted']);
-    expect(trail.find((e) => e.type === 'database.deleting' && e.database_id === db.id).data).toMatchObject({ reason: 'provider_resource_gone' });
+    expect(trail.find((e) => e.type === 'database.deleting' && e.database_id === db.id).data).toMatchObject({
+      reason: 'provider_resource_gone',
+    });
     expect((await usage(agent)).active_databases).toBe(1);
     // The survivor's reservation, less what reconciliation booked from it as spent (its storage so far).
-    const [held] = await accountSql(agent, 'select reserved_micro_usd as reserved, spent_micro_usd as spent from databases where id = ?', survivor.id);
+    const [held] = await accountSql(
+      agent,
+      'select reserved_micro_usd as reserved, spent_micro_usd as spent from databases where id = ?',
+      survivor.id,
+    );
     expect(Number(held!.reserved) + Number(held!.spent)).toBe(survivor.reserved_usd * 1_000_000);
     expect((await usage(agent)).reserved_micro_usd).toBe(Number(held!.reserved));
   });

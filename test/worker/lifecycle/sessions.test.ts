@@ -29,7 +29,10 @@ describe('agent sessions', () => {
     const ended = await (await endSession(agent.token, session.id)).json<any>();
     expect(ended).toMatchObject({ id: session.id, state: 'ended' });
     // The object's alarm is due at once; it deletes the session's database at the provider.
-    await eventually(() => dbState(agent.token, bound.id), (d) => d.state === 'deleted');
+    await eventually(
+      () => dbState(agent.token, bound.id),
+      (d) => d.state === 'deleted',
+    );
     expect((await dbState(agent.token, bound.id)).state).toBe('deleted');
     expect(await providerProjects(bound.id)).toHaveLength(0);
     expect((await dbState(agent.token, kept.id)).state).toBe('ready');
@@ -41,7 +44,11 @@ describe('agent sessions', () => {
     // Over is over: a heartbeat gets 410, ending again is a no-op, and nothing can join it.
     await expectError(await heartbeat(agent.token, session.id), 410, 'session_ended');
     expect((await (await endSession(agent.token, session.id)).json<any>()).state).toBe('ended');
-    const refused = await expectError(await call('/v1/databases', { token: agent.token, body: { session_id: session.id } }), 409, 'session_not_active');
+    const refused = await expectError(
+      await call('/v1/databases', { token: agent.token, body: { session_id: session.id } }),
+      409,
+      'session_not_active',
+    );
     expect(refused.details?.session_id).toBe(session.id);
   });
 
@@ -50,7 +57,11 @@ describe('agent sessions', () => {
     const session = await startSession(agent.token, { ttl_seconds: 1 });
     const bound = await createDb(agent.token, { session_id: session.id, ttl_seconds: 3_600 });
     // No heartbeat: the alarm at the session's deadline marks it lapsed and deletes the database.
-    await eventually(() => dbState(agent.token, bound.id), (d) => d.state === 'deleted', 10_000);
+    await eventually(
+      () => dbState(agent.token, bound.id),
+      (d) => d.state === 'deleted',
+      10_000,
+    );
     expect((await dbState(agent.token, bound.id)).state).toBe('deleted');
     await expectError(await heartbeat(agent.token, session.id), 410, 'session_lapsed');
     const after = await (await call(`/v1/sessions/${session.id}`, { token: agent.token })).json<any>();
@@ -66,7 +77,10 @@ describe('agent sessions', () => {
     await new Promise((r) => setTimeout(r, 1_100));
     await expectError(await heartbeat(agent.token, session.id), 410, 'session_lapsed');
     await fireAlarm(agent);
-    await eventually(() => dbState(agent.token, bound.id), (d) => d.state === 'deleted');
+    await eventually(
+      () => dbState(agent.token, bound.id),
+      (d) => d.state === 'deleted',
+    );
     expect((await dbState(agent.token, bound.id)).state).toBe('deleted');
   });
 

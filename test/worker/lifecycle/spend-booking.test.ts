@@ -42,7 +42,11 @@ describe('spend booking math', () => {
 
   it('books at delete the figures so far plus the most the time since could cost, within the reservation', () => {
     const tenMinutes = leaseMaxCostMicroUsd(600, DEFAULT_PRICES);
-    expect(bookAtDelete({ spent: 500, reserved: 100_000 }, 600, true, DEFAULT_PRICES)).toEqual({ spent: 500 + tenMinutes, reserved: 0, delta: tenMinutes });
+    expect(bookAtDelete({ spent: 500, reserved: 100_000 }, 600, true, DEFAULT_PRICES)).toEqual({
+      spent: 500 + tenMinutes,
+      reserved: 0,
+      delta: tenMinutes,
+    });
     expect(bookAtDelete({ spent: 500, reserved: 10 }, 600, true, DEFAULT_PRICES)).toEqual({ spent: 510, reserved: 0, delta: 10 });
     // Never reconciled: the old estimate, the lease's maximum for the time it lived.
     expect(bookAtDelete({ spent: 0, reserved: 100_000 }, 600, false, DEFAULT_PRICES).spent).toBe(tenMinutes);
@@ -52,15 +56,21 @@ describe('spend booking math', () => {
     expect(bookAtDelete({ spent: 0, reserved: 1e6 }, 0, false, perDb).spent).toBe(1_000);
   });
 
-  it('asks by the hour within Neon\'s 168 hours, by the day beyond, through the end of the current period', () => {
+  it("asks by the hour within Neon's 168 hours, by the day beyond, through the end of the current period", () => {
     const now = Date.UTC(2026, 0, 10, 12, 30);
     expect(granularityFor(now - 2 * HOUR, now)).toBe('hourly');
     expect(granularityFor(now - 30 * 24 * HOUR, now)).toBe('daily');
-    expect(consumptionWindow(now - 2 * HOUR - 60_000, now, 'hourly')).toEqual({ from: '2026-01-10T10:00:00.000Z', to: '2026-01-10T13:00:00.000Z' });
-    expect(consumptionWindow(now - 30 * 24 * HOUR, now, 'daily')).toEqual({ from: '2025-12-11T00:00:00.000Z', to: '2026-01-11T00:00:00.000Z' });
+    expect(consumptionWindow(now - 2 * HOUR - 60_000, now, 'hourly')).toEqual({
+      from: '2026-01-10T10:00:00.000Z',
+      to: '2026-01-10T13:00:00.000Z',
+    });
+    expect(consumptionWindow(now - 30 * 24 * HOUR, now, 'daily')).toEqual({
+      from: '2025-12-11T00:00:00.000Z',
+      to: '2026-01-11T00:00:00.000Z',
+    });
   });
 
-  it('sums a branch\'s frames from the one its record began in (a pool project\'s idle time before is not the account\'s)', () => {
+  it("sums a branch's frames from the one its record began in (a pool project's idle time before is not the account's)", () => {
     const frame = (start: string, cus: number, root: number, child: number) => ({
       timeframe_start: start,
       metrics: [
@@ -70,7 +80,11 @@ describe('spend booking math', () => {
         { metric_name: 'public_network_transfer_bytes', value: 999 },
       ],
     });
-    const frames = [frame('2026-01-10T09:00:00Z', 100, 100, 0), frame('2026-01-10T10:00:00Z', 5, 7, 1), frame('2026-01-10T11:00:00Z', 2, 3, 0)];
+    const frames = [
+      frame('2026-01-10T09:00:00Z', 100, 100, 0),
+      frame('2026-01-10T10:00:00Z', 5, 7, 1),
+      frame('2026-01-10T11:00:00Z', 2, 3, 0),
+    ];
     expect(sumTimeframes(frames, Date.UTC(2026, 0, 10, 10, 45), 'hourly')).toEqual({ computeUnitSeconds: 7, byteMonths: 11 });
   });
 });

@@ -20,7 +20,7 @@ async function holdConnection(uri: string, ms: number) {
 
 type Usage = Awaited<ReturnType<typeof usage>> & { spent_micro_usd: number };
 
-describe('spend reconciliation against the provider\'s consumption figures', () => {
+describe("spend reconciliation against the provider's consumption figures", () => {
   it('books what the database really used as spent, out of its reservation, once', async () => {
     const agent = await newAgent();
     const db = await createDb(agent.token, { ttl_seconds: 3_600 });

@@ -28,7 +28,7 @@ export async function dbState(token: string, id: string) {
 
 export async function events(acct: TestAccount) {
   const out: any[] = [];
-  for (let cursor: string | null = null; ; ) {
+  for (let cursor: string | null = null; ;) {
     const res: Response = await call(`/v1/events?limit=200${cursor ? `&cursor=${cursor}` : ''}`, { token: acct.ownerToken });
     const page = await res.json<any>();
     out.push(...page.data);

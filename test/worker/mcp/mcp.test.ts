@@ -34,8 +34,17 @@ async function connect(token: string): Promise<Client> {
 
 /** A tool's result, parsed; `error` is set for isError results. */
 async function callTool(client: Client, name: string, args: Record<string, unknown> = {}) {
-  const res = (await client.callTool({ name, arguments: args })) as { isError?: boolean; content: { type: string; text: string }[]; structuredContent?: any };
-  return { isError: res.isError === true, text: res.content[0]!.text, data: res.structuredContent, error: res.isError ? res.structuredContent.error : undefined };
+  const res = (await client.callTool({ name, arguments: args })) as {
+    isError?: boolean;
+    content: { type: string; text: string }[];
+    structuredContent?: any;
+  };
+  return {
+    isError: res.isError === true,
+    text: res.content[0]!.text,
+    data: res.structuredContent,
+    error: res.isError ? res.structuredContent.error : undefined,
+  };
 }
 
 afterEach(async () => {
@@ -61,9 +70,12 @@ describe('MCP server at /mcp', () => {
       expect(t.description!.length, t.name).toBeGreaterThan(40);
       expect(t.annotations?.openWorldHint, t.name).toBe(false);
     }
-    for (const name of ['list_databases', 'get_database', 'get_usage']) expect(byName[name]!.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
-    for (const name of ['delete_database', 'apply_migration', 'discard_migration', 'run_sql']) expect(byName[name]!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
-    for (const name of ['delete_database', 'apply_migration', 'discard_migration']) expect(byName[name]!.annotations!.idempotentHint).toBe(true);
+    for (const name of ['list_databases', 'get_database', 'get_usage'])
+      expect(byName[name]!.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
+    for (const name of ['delete_database', 'apply_migration', 'discard_migration', 'run_sql'])
+      expect(byName[name]!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    for (const name of ['delete_database', 'apply_migration', 'discard_migration'])
+      expect(byName[name]!.annotations!.idempotentHint).toBe(true);
     for (const name of ['create_database', 'branch_database', 'prepare_migration']) {
       expect(byName[name]!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false, idempotentHint: false });
     }
@@ -115,7 +127,11 @@ describe('MCP server at /mcp', () => {
     const client = await connect(token);
     const db: TestDatabase = await createDatabase(token);
     await rows(token, db.id, 'create table users (id int primary key)');
-    const prepared = await callTool(client, 'prepare_migration', { database_id: db.id, sql: 'alter table users add column email text', verify_sql: 'select true' });
+    const prepared = await callTool(client, 'prepare_migration', {
+      database_id: db.id,
+      sql: 'alter table users add column email text',
+      verify_sql: 'select true',
+    });
     expect(prepared.data).toMatchObject({ state: 'ready', verification: { passed: true } });
     expect(prepared.data.schema_diff.tables.changed[0].columns.added[0].name).toBe('email');
     const applied = await callTool(client, 'apply_migration', { migration_id: prepared.data.id });
@@ -172,7 +188,14 @@ describe('MCP server at /mcp', () => {
   it('answers 401 with WWW-Authenticate: Bearer without a valid token', async () => {
     const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
     for (const authorization of [undefined, 'Bearer nope', `Bearer ${token.slice(0, -2)}xx`]) {
-      const res = await call('/mcp', { rawBody: body, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(authorization ? { authorization } : {}) } });
+      const res = await call('/mcp', {
+        rawBody: body,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...(authorization ? { authorization } : {}),
+        },
+      });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="dblease"/);
       expect((await res.json<any>()).error.type).toBe('unauthenticated');

@@ -25,7 +25,9 @@ const sleepers = async (token: string, dbId: string) =>
   )[0].n;
 
 const columnsOf = async (token: string, dbId: string) =>
-  (await rows(token, dbId, `select column_name as c from information_schema.columns where table_name = 'users' order by 1`)).map((r) => r.c);
+  (await rows(token, dbId, `select column_name as c from information_schema.columns where table_name = 'users' order by 1`)).map(
+    (r) => r.c,
+  );
 
 describe('migrations run under the statement timeout, whatever their SQL does to it', () => {
   let token: string;
@@ -41,12 +43,19 @@ describe('migrations run under the statement timeout, whatever their SQL does to
   it('stops the migration SQL at the cap: failed with statement_timeout, promptly', async () => {
     const res = await timedPrepare(token, db.id, { sql: `alter table users add column a int; ${ESCAPE} select pg_sleep(86400);` });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    expect(res.body).toMatchObject({ state: 'failed', error: { code: 'statement_timeout', details: { limit_ms: CAP_MS } }, schema_diff: null });
+    expect(res.body).toMatchObject({
+      state: 'failed',
+      error: { code: 'statement_timeout', details: { limit_ms: CAP_MS } },
+      schema_diff: null,
+    });
     expect(res.ms).toBeLessThan(ANSWER_WITHIN_MS);
   });
 
   it('stops the verification at the cap, in PostgreSQL: the branch is no longer running it', async () => {
-    const res = await timedPrepare(token, db.id, { sql: 'alter table users add column a int', verify_sql: `${ESCAPE} select pg_sleep(86400);` });
+    const res = await timedPrepare(token, db.id, {
+      sql: 'alter table users add column a int',
+      verify_sql: `${ESCAPE} select pg_sleep(86400);`,
+    });
     expect(res.body).toMatchObject({ state: 'verify_failed', verification: { passed: false, error: { code: 'statement_timeout' } } });
     expect(res.ms).toBeLessThan(ANSWER_WITHIN_MS);
     // The branch stays for a decision; its backend was cancelled, not left sleeping.
@@ -80,7 +89,9 @@ describe('migrations run under the statement timeout, whatever their SQL does to
   });
 
   it('refuses SQL that ends its own transaction, so a migration always applies as one', async () => {
-    const res = await timedPrepare(token, db.id, { sql: 'alter table users add column a int; commit; alter table users add column b int;' });
+    const res = await timedPrepare(token, db.id, {
+      sql: 'alter table users add column a int; commit; alter table users add column b int;',
+    });
     expect(res.body).toMatchObject({ state: 'failed', error: { code: 'transaction_control' } });
     expect(await columnsOf(token, db.id)).toEqual(['id', 'name']);
   });

@@ -100,7 +100,8 @@ describe('schema snapshot and fingerprint', () => {
   it('keys objects named __proto__, constructor or toString like any other name', () => {
     const awkward = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
     const tables = ['public.users', 'public.constructor'].map((t) => ({ schema: 'public', name: t.slice(7), kind: 'r', definition: null }));
-    const columns = (names: string[], table = 'users') => names.map((name) => ({ schema: 'public', table, name, type: 'text', nullable: true, default: null }));
+    const columns = (names: string[], table = 'users') =>
+      names.map((name) => ({ schema: 'public', table, name, type: 'text', nullable: true, default: null }));
     const before = snapshotFromRow({ ...row, tables: [tables[0]!], columns: columns(['id']), indexes: [], constraints: [] });
     const after = snapshotFromRow({
       ...row,
@@ -109,7 +110,13 @@ describe('schema snapshot and fingerprint', () => {
       indexes: [{ schema: 'public', table: 'users', name: '__proto__', definition: 'CREATE INDEX "__proto__" …' }],
       constraints: [{ schema: 'public', table: 'users', name: 'constructor', type: 'u', definition: 'UNIQUE (id)' }],
     });
-    expect(Object.keys(after.tables['public.users']!.columns).sort()).toEqual(['__proto__', 'constructor', 'hasOwnProperty', 'id', 'toString']);
+    expect(Object.keys(after.tables['public.users']!.columns).sort()).toEqual([
+      '__proto__',
+      'constructor',
+      'hasOwnProperty',
+      'id',
+      'toString',
+    ]);
     const d = diffSchemas(before, after);
     expect(d.tables.added.map((t) => t.name)).toEqual(['public.constructor']);
     expect(Object.keys(d.tables.added[0]!.columns)).toEqual(['__proto__']);

@@ -3,8 +3,8 @@ import { expectError } from '../support/api';
 import { call, createAccount, createDatabase, mintToken, rows, type TestDatabase } from '../support/agent-sql';
 
 const columnsOf = (token: string, dbId: string, table: string) =>
-  rows(token, dbId, `select column_name as c from information_schema.columns where table_name = $1 order by column_name`, [table]).then((r) =>
-    r.map((x) => x.c),
+  rows(token, dbId, `select column_name as c from information_schema.columns where table_name = $1 order by column_name`, [table]).then(
+    (r) => r.map((x) => x.c),
   );
 
 async function prepare(token: string, dbId: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {
@@ -12,7 +12,8 @@ async function prepare(token: string, dbId: string, body: Record<string, unknown
   return { status: res.status, body: await res.json<any>() };
 }
 
-const decide = (token: string, migId: string, verb: 'apply' | 'discard') => call(`/v1/migrations/${migId}/${verb}`, { method: 'POST', token });
+const decide = (token: string, migId: string, verb: 'apply' | 'discard') =>
+  call(`/v1/migrations/${migId}/${verb}`, { method: 'POST', token });
 const branchState = async (token: string, id: string) => (await (await call(`/v1/databases/${id}`, { token })).json<any>()).state;
 
 describe('migrations', () => {
@@ -48,7 +49,10 @@ describe('migrations', () => {
     expect(applied.status).toBe(200);
     expect(await applied.json<any>()).toMatchObject({ id: m.id, state: 'applied', expires_at: null });
     expect(await columnsOf(token, db.id, 'users')).toEqual(['email', 'id', 'name']);
-    expect(await rows(token, db.id, 'select email from users order by id')).toEqual([{ email: 'x@example.com' }, { email: 'x@example.com' }]);
+    expect(await rows(token, db.id, 'select email from users order by id')).toEqual([
+      { email: 'x@example.com' },
+      { email: 'x@example.com' },
+    ]);
     expect(await branchState(token, m.branch_id)).toBe('deleted');
     // GET shows the same; applying again answers the same (a retry), discarding is refused.
     expect((await (await call(`/v1/migrations/${m.id}`, { token })).json<any>()).state).toBe('applied');
@@ -90,15 +94,23 @@ describe('migrations', () => {
     });
     expect(status).toBe(201);
     expect(m).toMatchObject({ state: 'verify_failed', verification: { passed: false, error: { code: 'verification_false' } } });
-    const raised = await prepare(token, db.id, { sql: 'alter table users add column x int', verify_sql: 'select missing_column from users' });
-    expect(raised.body).toMatchObject({ state: 'verify_failed', verification: { passed: false, error: { code: 'sql_error', details: { code: '42703' } } } });
+    const raised = await prepare(token, db.id, {
+      sql: 'alter table users add column x int',
+      verify_sql: 'select missing_column from users',
+    });
+    expect(raised.body).toMatchObject({
+      state: 'verify_failed',
+      verification: { passed: false, error: { code: 'sql_error', details: { code: '42703' } } },
+    });
     await expectError(await decide(token, m.id, 'apply'), 409, 'invalid_migration_state');
     expect(await columnsOf(token, db.id, 'users')).toEqual(['id', 'name']);
     expect((await (await decide(token, m.id, 'discard')).json<any>()).state).toBe('discarded');
   });
 
   it('records SQL that fails on the branch as failed, with PostgreSQL’s error, and drops the branch', async () => {
-    const { status, body: m } = await prepare(token, db.id, { sql: 'alter table users add column a int; alter table nope add column b int;' });
+    const { status, body: m } = await prepare(token, db.id, {
+      sql: 'alter table users add column a int; alter table nope add column b int;',
+    });
     expect(status).toBe(201);
     expect(m).toMatchObject({ state: 'failed', error: { code: 'sql_error', details: { code: '42P01' } }, schema_diff: null });
     expect(await branchState(token, m.branch_id)).toBe('deleted');

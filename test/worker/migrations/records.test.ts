@@ -15,8 +15,10 @@ const getMigration = async (token: string, id: string) => {
 };
 
 /** The account object's own storage, read and written as SQL. */
-const storage = <T>(acct: TestAccount, work: (sql: SqlStorage) => T) => runInDurableObject(accountStub(acct.id), (_i, state) => work(state.storage.sql));
-const migrationCount = (acct: TestAccount) => storage(acct, (sql) => sql.exec<{ n: number }>('select count(*) as n from migrations').one().n);
+const storage = <T>(acct: TestAccount, work: (sql: SqlStorage) => T) =>
+  runInDurableObject(accountStub(acct.id), (_i, state) => work(state.storage.sql));
+const migrationCount = (acct: TestAccount) =>
+  storage(acct, (sql) => sql.exec<{ n: number }>('select count(*) as n from migrations').one().n);
 const DAY_MS = 86_400_000;
 
 describe('who sees what a migration read', () => {
@@ -31,8 +33,14 @@ describe('who sees what a migration read', () => {
   });
 
   it("shows verification rows and PostgreSQL's error detail only to a token with the sql scope", async () => {
-    const { body: read } = await prepare(acct.ownerToken, db.id, { sql: 'alter table users add column a int', verify_sql: 'select name from users' });
-    const { body: raised } = await prepare(acct.ownerToken, db.id, { sql: 'alter table users add column b int', verify_sql: 'select name::int from users' });
+    const { body: read } = await prepare(acct.ownerToken, db.id, {
+      sql: 'alter table users add column a int',
+      verify_sql: 'select name from users',
+    });
+    const { body: raised } = await prepare(acct.ownerToken, db.id, {
+      sql: 'alter table users add column b int',
+      verify_sql: 'select name::int from users',
+    });
     const { body: failed } = await prepare(acct.ownerToken, db.id, { sql: 'insert into users values (1)' });
     expect(read.verification).toMatchObject({ passed: true, result: { rows: [{ name: 'ada-secret' }] } });
     expect(raised.verification.error).toMatchObject({ code: 'sql_error', details: { code: '22P02' } });
@@ -78,11 +86,19 @@ describe('a migration is recorded only once its branch is admitted', () => {
   ])('leaves no record when %s refuses the branch', async (_name, policy, status, code) => {
     await call('/v1/account/policy', { method: 'PATCH', token: acct.ownerToken, body: policy });
     const key = crypto.randomUUID();
-    const refused = await call(`/v1/databases/${db.id}/migrations`, { token: acct.ownerToken, body: { sql: 'select 1' }, headers: { 'idempotency-key': key } });
+    const refused = await call(`/v1/databases/${db.id}/migrations`, {
+      token: acct.ownerToken,
+      body: { sql: 'select 1' },
+      headers: { 'idempotency-key': key },
+    });
     await expectError(refused, status, code);
     expect(await migrationCount(acct)).toBe(0);
     // Once there is room, the same key really runs.
-    await call('/v1/account/policy', { method: 'PATCH', token: acct.ownerToken, body: { max_active_databases: 50, monthly_spend_cap_usd: 20 } });
+    await call('/v1/account/policy', {
+      method: 'PATCH',
+      token: acct.ownerToken,
+      body: { max_active_databases: 50, monthly_spend_cap_usd: 20 },
+    });
     const again = await prepare(acct.ownerToken, db.id, { sql: 'select 1' }, { 'idempotency-key': key });
     expect(again.status, JSON.stringify(again.body)).toBe(201);
     expect(await migrationCount(acct)).toBe(1);
@@ -121,7 +137,11 @@ describe('migration records are bounded', () => {
     }
     const databases = async () => (await (await call('/v1/databases?limit=100', { token: acct.ownerToken })).json<any>()).data.length;
     const before = await databases();
-    const err = await expectError(await call(`/v1/databases/${db.id}/migrations`, { token: acct.ownerToken, body: { sql: 'select 1' } }), 409, 'migration_limit_exceeded');
+    const err = await expectError(
+      await call(`/v1/databases/${db.id}/migrations`, { token: acct.ownerToken, body: { sql: 'select 1' } }),
+      409,
+      'migration_limit_exceeded',
+    );
     expect(err.details).toEqual({ max_live_migrations: MIGRATION_LIMITS.maxLive, live_migrations: MIGRATION_LIMITS.maxLive });
     expect(await databases()).toBe(before);
     expect(await migrationCount(acct)).toBe(MIGRATION_LIMITS.maxLive);
@@ -173,7 +193,9 @@ describe('migration records are bounded', () => {
       }
     });
     expect((await prepare(acct.ownerToken, db.id, { sql: 'select 1' })).status).toBe(201);
-    const kept = await storage(acct, (sql) => sql.exec<{ id: string }>(`select id from migrations where state = 'discarded' order by updated_at`).toArray());
+    const kept = await storage(acct, (sql) =>
+      sql.exec<{ id: string }>(`select id from migrations where state = 'discarded' order by updated_at`).toArray(),
+    );
     expect(kept).toHaveLength(MIGRATION_LIMITS.maxFinished);
     // The oldest went.
     expect(kept[0]!.id).toBe(`mig_old${String(extra).padStart(16, '0')}`);

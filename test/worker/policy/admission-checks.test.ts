@@ -15,7 +15,13 @@ describe('TTL check', () => {
     expect(checkTtl(600, DEFAULT_POLICY, 600).ok).toBe(true);
   });
   it('refuses 0, negatives, fractions, over the policy and over the token maximum, naming ttl_seconds', () => {
-    for (const [ttl, tokenMax] of [[0, null], [-5, null], [1.5, null], [604_801, null], [601, 600]] as const) {
+    for (const [ttl, tokenMax] of [
+      [0, null],
+      [-5, null],
+      [1.5, null],
+      [604_801, null],
+      [601, 600],
+    ] as const) {
       const r = checkTtl(ttl, DEFAULT_POLICY, tokenMax);
       expect(r.ok, String(ttl)).toBe(false);
       expect(fields(r)).toEqual(['ttl_seconds']);
@@ -52,7 +58,13 @@ describe('spend check', () => {
     expect(r.ok).toBe(false);
     if (!r.ok) {
       expect(r.error.status).toBe(402);
-      expect(r.error.details).toMatchObject({ cap_micro_usd: 100, spent_micro_usd: 40, reserved_micro_usd: 50, requested_micro_usd: 11, available_micro_usd: 10 });
+      expect(r.error.details).toMatchObject({
+        cap_micro_usd: 100,
+        spent_micro_usd: 40,
+        reserved_micro_usd: 50,
+        requested_micro_usd: 11,
+        available_micro_usd: 10,
+      });
     }
     expect(checkSpend({ capMicroUsd: 100, spentMicroUsd: 40, reservedMicroUsd: 50, requestedMicroUsd: 10 }).ok).toBe(true);
   });

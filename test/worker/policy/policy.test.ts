@@ -48,7 +48,12 @@ describe('applyPolicyPatch', () => {
     if (!r.ok) expect(r.issues.map((i) => i.path)).toEqual(['max_active_databases']);
   });
   it('refuses values below the minimum and fractions of integer knobs', () => {
-    for (const bad of [{ max_active_databases: 0 }, { creates_per_minute: -1 }, { max_ttl_seconds: 1.5 }, { monthly_spend_cap_usd: -0.01 }]) {
+    for (const bad of [
+      { max_active_databases: 0 },
+      { creates_per_minute: -1 },
+      { max_ttl_seconds: 1.5 },
+      { monthly_spend_cap_usd: -0.01 },
+    ]) {
       const r = patch(bad);
       expect(r.ok, JSON.stringify(bad)).toBe(false);
       if (!r.ok) expect(r.issues[0]!.path).toBe(Object.keys(bad)[0]);

@@ -16,7 +16,12 @@ import {
 describe('development fallbacks for secrets', () => {
   it('apply only when DBLEASE_ENV is development', () => {
     expect(operatorToken({ DBLEASE_ENV: 'development' })).toBe(DEVELOPMENT_OPERATOR_TOKEN);
-    for (const env of [{}, { DBLEASE_ENV: 'production' }, { DBLEASE_ENV: 'Development' }, { DBLEASE_ENV: 'production', DBLEASE_OPERATOR_TOKEN: '' }]) {
+    for (const env of [
+      {},
+      { DBLEASE_ENV: 'production' },
+      { DBLEASE_ENV: 'Development' },
+      { DBLEASE_ENV: 'production', DBLEASE_OPERATOR_TOKEN: '' },
+    ]) {
       expect(() => operatorToken(env), JSON.stringify(env)).toThrow(ApiError);
       expect(() => encryptionKeyMaterial(env)).toThrow(ApiError);
     }
@@ -79,7 +84,15 @@ describe('token strings', () => {
   it('reject anything else', () => {
     const { token } = generateToken(newId('acc'), tag);
     const untagged = token.replace(`_${tag}`, '');
-    for (const bad of ['', 'dbl_', token.slice(0, -1), `${token}x`, token.replace('dbl_', 'dbx_'), untagged, `dbl_acc_short_${tag}_${'a'.repeat(43)}`]) {
+    for (const bad of [
+      '',
+      'dbl_',
+      token.slice(0, -1),
+      `${token}x`,
+      token.replace('dbl_', 'dbx_'),
+      untagged,
+      `dbl_acc_short_${tag}_${'a'.repeat(43)}`,
+    ]) {
       expect(parseToken(bad), bad).toBeNull();
     }
   });

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { backoffDelay, DEFAULT_SCHEDULE, nextRetry, parseRetryAfter, pollDelay, type RetryState } from '../../../src/provider/backoff';
 
 const fixed = (x: number) => () => x;
-const state = (over: Partial<RetryState> = {}): RetryState => ({ retries: 0, serverRetries: 0, remainingMs: 60_000, idempotent: true, ...over });
+const state = (over: Partial<RetryState> = {}): RetryState => ({
+  retries: 0,
+  serverRetries: 0,
+  remainingMs: 60_000,
+  idempotent: true,
+  ...over,
+});
 
 describe('backoffDelay', () => {
   const curve = { baseMs: 100, factor: 2, capMs: 2_000 };
@@ -42,25 +48,40 @@ describe('nextRetry', () => {
   });
 
   it('waits at least as long as a 429 Retry-After says', () => {
-    expect(nextRetry({ kind: 'rate_limited', retryAfterMs: 3_000 }, state(), DEFAULT_SCHEDULE, fixed(0))).toEqual({ retry: true, delayMs: 3_000 });
+    expect(nextRetry({ kind: 'rate_limited', retryAfterMs: 3_000 }, state(), DEFAULT_SCHEDULE, fixed(0))).toEqual({
+      retry: true,
+      delayMs: 3_000,
+    });
     // Without a header the backoff floor applies.
     expect(nextRetry({ kind: 'rate_limited' }, state(), DEFAULT_SCHEDULE, fixed(0))).toEqual({ retry: true, delayMs: 250 });
   });
 
   it('gives up on a 429 whose wait exceeds the budget, passing the wait on to the agent', () => {
-    expect(nextRetry({ kind: 'rate_limited', retryAfterMs: 30_000 }, state({ remainingMs: 5_000 }))).toEqual({ retry: false, retryAfterSeconds: 30 });
+    expect(nextRetry({ kind: 'rate_limited', retryAfterMs: 30_000 }, state({ remainingMs: 5_000 }))).toEqual({
+      retry: false,
+      retryAfterSeconds: 30,
+    });
   });
 
   it('retries 503 and 5xx at most maxServerAttempts times in all', () => {
     const s = DEFAULT_SCHEDULE;
     expect(nextRetry({ kind: 'unavailable' }, state({ serverRetries: 0 }), s, fixed(1))).toEqual({ retry: true, delayMs: 200 });
     expect(nextRetry({ kind: 'ambiguous' }, state({ serverRetries: 2 }), s, fixed(1))).toEqual({ retry: true, delayMs: 800 });
-    expect(nextRetry({ kind: 'unavailable' }, state({ serverRetries: s.maxServerAttempts - 1 }), s, fixed(1))).toEqual({ retry: false, retryAfterSeconds: 5 });
+    expect(nextRetry({ kind: 'unavailable' }, state({ serverRetries: s.maxServerAttempts - 1 }), s, fixed(1))).toEqual({
+      retry: false,
+      retryAfterSeconds: 5,
+    });
   });
 
   it('honours Retry-After on 503, and passes it on when giving up', () => {
-    expect(nextRetry({ kind: 'unavailable', retryAfterMs: 2_000 }, state(), DEFAULT_SCHEDULE, fixed(0))).toEqual({ retry: true, delayMs: 2_000 });
-    expect(nextRetry({ kind: 'unavailable', retryAfterMs: 9_000 }, state({ serverRetries: 3 }))).toEqual({ retry: false, retryAfterSeconds: 9 });
+    expect(nextRetry({ kind: 'unavailable', retryAfterMs: 2_000 }, state(), DEFAULT_SCHEDULE, fixed(0))).toEqual({
+      retry: true,
+      delayMs: 2_000,
+    });
+    expect(nextRetry({ kind: 'unavailable', retryAfterMs: 9_000 }, state({ serverRetries: 3 }))).toEqual({
+      retry: false,
+      retryAfterSeconds: 9,
+    });
   });
 
   it('never repeats a non-idempotent request whose outcome is unknown', () => {

@@ -39,7 +39,8 @@ describe('provider client against the local stack', () => {
 
     expect(await waitForSql(env, uri)).toMatchObject({ attempts: expect.any(Number) });
     const http = sqlOverHttp(env, uri);
-    const [row] = await http`select current_user as who, current_database() as db, (select pg_get_userbyid(datdba) from pg_database where datname = current_database()) as owner`;
+    const [row] =
+      await http`select current_user as who, current_database() as db, (select pg_get_userbyid(datdba) from pg_database where datname = current_database()) as owner`;
     // The local stack names roles and databases per branch physically (`agent__<branch>`); Neon does not.
     expect(row.who).toMatch(/^agent(__|$)/);
     expect(row.db).toMatch(/^app(__|$)/);

@@ -16,7 +16,11 @@ describe('the request body limit', () => {
   it('answers 413 before parsing, whether the length is declared or streamed', async () => {
     const agent = await newAgent();
     const big = `{"query":"select 1","pad":"${'x'.repeat(13 * MiB)}"}`;
-    const declared = await call('/v1/databases/db_00000000000000000000/sql', { token: agent.token, rawBody: big, headers: { 'content-type': 'application/json' } });
+    const declared = await call('/v1/databases/db_00000000000000000000/sql', {
+      token: agent.token,
+      rawBody: big,
+      headers: { 'content-type': 'application/json' },
+    });
     const err = await expectError(declared, 413, 'request_too_large');
     expect(err.details).toEqual({ max_bytes: 12 * MiB });
 
@@ -64,7 +68,10 @@ describe('sessions', () => {
 describe('the event log', () => {
   it('keeps the newest events up to its cap, and none older than its retention', async () => {
     const agent = await newAgent();
-    await tune(agent.id, (o) => ((o as unknown as { store: { eventLimits: unknown } }).store.eventLimits = { max: 5, retentionMs: 3_600_000 }));
+    await tune(
+      agent.id,
+      (o) => ((o as unknown as { store: { eventLimits: unknown } }).store.eventLimits = { max: 5, retentionMs: 3_600_000 }),
+    );
     for (let i = 0; i < 8; i++) await mintToken(agent, { name: `t${i}`, scopes: ['databases:read'] });
     const { events } = unwrap(await accountStub(agent.id).listEvents(undefined, 100));
     expect(events).toHaveLength(5);
@@ -83,7 +90,11 @@ describe('keep', () => {
     const agent = await newAgent();
     const capped = await mintToken(agent, { scopes: ['databases:read', 'databases:write'], max_database_ttl_seconds: 1800 });
     const db = await createDb(capped.token, { ttl_seconds: 600 });
-    const err = await expectError(await call(`/v1/databases/${db.id}/keep`, { method: 'POST', token: capped.token }), 403, 'token_ttl_limit');
+    const err = await expectError(
+      await call(`/v1/databases/${db.id}/keep`, { method: 'POST', token: capped.token }),
+      403,
+      'token_ttl_limit',
+    );
     expect(err.details).toEqual({ max_database_ttl_seconds: 1800 });
     const after = await (await call(`/v1/databases/${db.id}`, { token: agent.token })).json<any>();
     expect(after).toMatchObject({ kept: false, expires_at: db.expires_at });

@@ -25,7 +25,11 @@ describe('the databases:credentials scope', () => {
     const agent = await newAgent();
     const writer = await mintToken(agent, { scopes: WRITER });
     const db = await createDb(agent.token, { ttl_seconds: 300 });
-    const err = await expectError(await call(`/v1/databases/${db.id}/credentials/rotate`, { method: 'POST', token: writer.token }), 403, 'insufficient_scope');
+    const err = await expectError(
+      await call(`/v1/databases/${db.id}/credentials/rotate`, { method: 'POST', token: writer.token }),
+      403,
+      'insufficient_scope',
+    );
     expect(err.details).toEqual({ required_scope: 'databases:credentials' });
     // The password did not change.
     const after = await (await call(`/v1/databases/${db.id}`, { token: agent.token })).json<any>();

@@ -40,7 +40,9 @@ describe('rotating the encryption key', () => {
     expect(premature.ok).toBe(false);
 
     await withSecrets(agent.id, { DBLEASE_ENCRYPTION_KEY: NEW_KEY, DBLEASE_ENCRYPTION_KEYS_PREVIOUS: DEVELOPMENT_ENCRYPTION_KEY });
-    expect(unwrap(await stub.getDatabase(db.id, { include_password: true })).password).toBe(decodeURIComponent(new URL(db.connection.direct).password));
+    expect(unwrap(await stub.getDatabase(db.id, { include_password: true })).password).toBe(
+      decodeURIComponent(new URL(db.connection.direct).password),
+    );
     // The operator walks every account with live databases, a page at a time.
     let resealed = 0;
     let keyId: string | null = null;
@@ -60,7 +62,9 @@ describe('rotating the encryption key', () => {
     expect(after.split('.')[1]).toBe(keyId);
 
     await withSecrets(agent.id, { DBLEASE_ENCRYPTION_KEY: NEW_KEY });
-    expect(unwrap(await stub.getDatabase(db.id, { include_password: true })).password).toBe(decodeURIComponent(new URL(db.connection.direct).password));
+    expect(unwrap(await stub.getDatabase(db.id, { include_password: true })).password).toBe(
+      decodeURIComponent(new URL(db.connection.direct).password),
+    );
     expect(unwrap(await stub.reseal()).resealed).toBe(0);
     await withSecrets(agent.id, {});
   });

@@ -13,7 +13,13 @@ import { call, expectError, fieldPaths } from '../support/api';
 import { newAgent, usage } from '../support/databases';
 import { testClient } from '../support/local-stack';
 
-const exists = (projectId: string) => testClient().getProject(projectId).then(() => true, () => false);
+const exists = (projectId: string) =>
+  testClient()
+    .getProject(projectId)
+    .then(
+      () => true,
+      () => false,
+    );
 
 describe('regions', () => {
   it('are an allow-list: anything else is a 400 naming region, before admission', async () => {

@@ -22,7 +22,9 @@ function captureConsole(): string[] {
   const lines: string[] = [];
   for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-      lines.push(args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? `${a.message}\n${a.stack}` : JSON.stringify(a))).join(' '));
+      lines.push(
+        args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? `${a.message}\n${a.stack}` : JSON.stringify(a))).join(' '),
+      );
     });
   }
   return lines;
@@ -49,11 +51,16 @@ describe('secrets', () => {
     for (const t of [agent.ownerToken, agent.token, reader.token]) secrets.push(t, parseToken(t)!.secret);
     const H = (token: string) => ({ token });
 
-    const made = await record(await call('/v1/databases', { ...H(agent.token), body: { ttl_seconds: 600 }, headers: { 'idempotency-key': 'k1' } }));
+    const made = await record(
+      await call('/v1/databases', { ...H(agent.token), body: { ttl_seconds: 600 }, headers: { 'idempotency-key': 'k1' } }),
+    );
     expect(made.status).toBe(201);
     remember(made.json);
     const id = made.json.id;
-    remember((await record(await call('/v1/databases', { ...H(agent.token), body: { ttl_seconds: 600 }, headers: { 'idempotency-key': 'k1' } }))).json);
+    remember(
+      (await record(await call('/v1/databases', { ...H(agent.token), body: { ttl_seconds: 600 }, headers: { 'idempotency-key': 'k1' } })))
+        .json,
+    );
     const branch = await record(await call(`/v1/databases/${id}/branches`, { ...H(agent.token), body: { ttl_seconds: 600 } }));
     expect(branch.status).toBe(201);
     remember(branch.json);
@@ -63,14 +70,28 @@ describe('secrets', () => {
 
     // SQL: a good query, a failing one, one that names the role, and the wrong scope.
     await record(await call(`/v1/databases/${id}/sql`, { ...H(agent.token), body: { query: 'create table t (x int primary key)' } }));
-    await record(await call(`/v1/databases/${id}/sql`, { ...H(agent.token), body: { queries: [{ query: 'insert into t values (1)' }, { query: 'insert into t values (1)' }] } }));
-    await record(await call(`/v1/databases/${id}/sql`, { ...H(agent.token), body: { query: 'select current_user, nonexistent_column from t' } }));
+    await record(
+      await call(`/v1/databases/${id}/sql`, {
+        ...H(agent.token),
+        body: { queries: [{ query: 'insert into t values (1)' }, { query: 'insert into t values (1)' }] },
+      }),
+    );
+    await record(
+      await call(`/v1/databases/${id}/sql`, { ...H(agent.token), body: { query: 'select current_user, nonexistent_column from t' } }),
+    );
     await record(await call(`/v1/databases/${id}/sql`, { ...H(reader.token), body: { query: 'select 1' } }));
 
     // A migration that fails verification, and one that applies.
-    const failing = await record(await call(`/v1/databases/${id}/migrations`, { ...H(agent.token), body: { sql: 'alter table t add column y text', verify_sql: 'select 1/0' } }));
+    const failing = await record(
+      await call(`/v1/databases/${id}/migrations`, {
+        ...H(agent.token),
+        body: { sql: 'alter table t add column y text', verify_sql: 'select 1/0' },
+      }),
+    );
     if (failing.json?.id) await record(await call(`/v1/migrations/${failing.json.id}`, H(agent.token)));
-    const good = await record(await call(`/v1/databases/${id}/migrations`, { ...H(agent.token), body: { sql: 'alter table t add column z text' } }));
+    const good = await record(
+      await call(`/v1/databases/${id}/migrations`, { ...H(agent.token), body: { sql: 'alter table t add column z text' } }),
+    );
     if (good.json?.id) await record(await call(`/v1/migrations/${good.json.id}/apply`, { method: 'POST', ...H(agent.token) }));
 
     // Faults: the provider down on create, on rotate, and a lost reply.

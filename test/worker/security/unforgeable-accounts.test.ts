@@ -6,7 +6,8 @@ import { newId } from '../../../src/ids';
 import { admitInput } from '../support/account-object';
 import { accountStub, call, createAccount, expectError } from '../support/api';
 
-const randomHex = (bytes: number) => [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
+const randomHex = (bytes: number) =>
+  [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
 
 /** A well-formed token for a random account id with a random tag: what an attacker can make. */
 const forgedToken = () => generateToken(newId('acc'), randomHex(16)).token;
@@ -39,12 +40,18 @@ describe('account ids in tokens cannot be forged', () => {
           await res.body?.cancel();
           return res.status;
         }
-        const res = await consumer().fetch('http://consumer/rpc', { method: 'POST', body: JSON.stringify({ method: 'list', args: [token, {}] }) });
+        const res = await consumer().fetch('http://consumer/rpc', {
+          method: 'POST',
+          body: JSON.stringify({ method: 'list', args: [token, {}] }),
+        });
         const body = await res.json<any>();
         return body.ok === false && body.error.type === 'unauthenticated' ? 401 : res.status;
       }),
     );
-    expect(answers.every((s) => s === 401), JSON.stringify(answers.filter((s) => s !== 401))).toBe(true);
+    expect(
+      answers.every((s) => s === 401),
+      JSON.stringify(answers.filter((s) => s !== 401)),
+    ).toBe(true);
     for (const token of tokens.slice(0, 50)) {
       expect(await storedTables(parseToken(token)!.accountId)).toEqual({ tables: [], keys: 0 });
     }

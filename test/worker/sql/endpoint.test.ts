@@ -13,11 +13,19 @@ describe('POST /v1/databases/:id/sql', () => {
     token = made.acct.ownerToken;
     accountId = made.acct.id;
     db = made.db;
-    await rows(token, db.id, 'create table items (id int primary key, name text not null, tags text[], meta jsonb, price numeric, ok bool)');
+    await rows(
+      token,
+      db.id,
+      'create table items (id int primary key, name text not null, tags text[], meta jsonb, price numeric, ok bool)',
+    );
   });
 
   it("answers in Neon's SQL-over-HTTP JSON, with parameters bound", async () => {
-    await rows(token, db.id, `insert into items values (1, 'apple', '{red,"big one"}', '{"a":[1,2]}', 1.50, true), (2, 'pear', null, null, null, false)`);
+    await rows(
+      token,
+      db.id,
+      `insert into items values (1, 'apple', '{red,"big one"}', '{"a":[1,2]}', 1.50, true), (2, 'pear', null, null, null, false)`,
+    );
     const res = await sql(token, db.id, { query: 'select id, name, tags, meta, price, ok from items where id = $1', params: [1] });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ command: 'SELECT', rowCount: 1, rowAsArray: false });
@@ -33,12 +41,21 @@ describe('POST /v1/databases/:id/sql', () => {
     expect(res.body.rows).toEqual([{ id: 1, name: 'apple', tags: ['red', 'big one'], meta: { a: [1, 2] }, price: '1.50', ok: true }]);
 
     const arrays = await sql(token, db.id, { query: 'select id, name from items order by id', array_mode: true });
-    expect(arrays.body).toMatchObject({ rowAsArray: true, rows: [[1, 'apple'], [2, 'pear']] });
+    expect(arrays.body).toMatchObject({
+      rowAsArray: true,
+      rows: [
+        [1, 'apple'],
+        [2, 'pear'],
+      ],
+    });
   });
 
   it('runs a batch in one transaction: a failing statement rolls back the ones before it', async () => {
     const ok = await sql(token, db.id, {
-      queries: [{ query: `insert into items (id, name) values (10, 'kiwi')` }, { query: 'select count(*)::int as n from items where id = $1', params: [10] }],
+      queries: [
+        { query: `insert into items (id, name) values (10, 'kiwi')` },
+        { query: 'select count(*)::int as n from items where id = $1', params: [10] },
+      ],
     });
     expect(ok.status).toBe(200);
     expect(ok.body.results).toHaveLength(2);
@@ -46,7 +63,10 @@ describe('POST /v1/databases/:id/sql', () => {
     expect(ok.body.results[1].rows).toEqual([{ n: 1 }]);
 
     const failed = await sql(token, db.id, {
-      queries: [{ query: `insert into items (id, name) values (11, 'plum')` }, { query: `insert into items (id, name) values (10, 'duplicate')` }],
+      queries: [
+        { query: `insert into items (id, name) values (11, 'plum')` },
+        { query: `insert into items (id, name) values (10, 'duplicate')` },
+      ],
     });
     expect(failed.status).toBe(422);
     expect(failed.body.error).toMatchObject({ type: 'unprocessable', code: 'sql_error' });
@@ -79,7 +99,11 @@ describe('POST /v1/databases/:id/sql', () => {
   it('needs the sql scope', async () => {
     const acct = { id: accountId, ownerToken: token, ownerTokenId: '' };
     const reader = await mintToken(acct, { scopes: ['databases:read', 'databases:write'] });
-    await expectError(await call(`/v1/databases/${db.id}/sql`, { token: reader.token, body: { query: 'select 1' } }), 403, 'insufficient_scope');
+    await expectError(
+      await call(`/v1/databases/${db.id}/sql`, { token: reader.token, body: { query: 'select 1' } }),
+      403,
+      'insufficient_scope',
+    );
     const agent = await mintToken(acct, { scopes: ['sql'] });
     expect((await sql(agent.token, db.id, { query: 'select 1 as one' })).body.rows).toEqual([{ one: 1 }]);
     await expectError(await call(`/v1/databases/${db.id}/sql`, { body: { query: 'select 1' } }), 401);
@@ -94,8 +118,10 @@ describe('POST /v1/databases/:id/sql', () => {
   it('records that the database was used', async () => {
     const fresh = await createDatabase(token);
     const usedAt = () =>
-      runInDurableObject(accountStub(accountId), (_i, state) =>
-        state.storage.sql.exec<{ at: number | null }>('select last_used_at as at from databases where id = ?', fresh.id).one().at,
+      runInDurableObject(
+        accountStub(accountId),
+        (_i, state) =>
+          state.storage.sql.exec<{ at: number | null }>('select last_used_at as at from databases where id = ?', fresh.id).one().at,
       );
     expect(await usedAt()).toBeNull();
     await rows(token, fresh.id, 'select 1');
@@ -126,7 +152,9 @@ describe('SQL caps from the account policy', () => {
     expect(res.body.error).toMatchObject({ code: 'row_limit_exceeded', details: { limit_rows: 100, rows: 101 } });
     expect(res.body.rows).toBeUndefined();
     // Counted across a batch.
-    const batch = await sql(acct.ownerToken, db.id, { queries: [{ query: 'select generate_series(1, 60)' }, { query: 'select generate_series(1, 60)' }] });
+    const batch = await sql(acct.ownerToken, db.id, {
+      queries: [{ query: 'select generate_series(1, 60)' }, { query: 'select generate_series(1, 60)' }],
+    });
     expect(batch.body.error.code).toBe('row_limit_exceeded');
   });
 
@@ -145,7 +173,9 @@ describe('SQL caps from the account policy', () => {
     await call('/v1/account/policy', { method: 'PATCH', token: acct.ownerToken, body: { sql_max_bytes: 4096 } });
     await rows(acct.ownerToken, db.id, 'create table t (x int)');
     // One 20 MB value: the driver would have to hold the whole message before any cap could look at it.
-    const res = await sql(acct.ownerToken, db.id, { queries: [{ query: 'insert into t values (1)' }, { query: `select repeat('x', 20000000) as s` }] });
+    const res = await sql(acct.ownerToken, db.id, {
+      queries: [{ query: 'insert into t values (1)' }, { query: `select repeat('x', 20000000) as s` }],
+    });
     expect(res.status, JSON.stringify(res.body).slice(0, 500)).toBe(422);
     expect(res.body.error).toMatchObject({ code: 'response_too_large', details: { limit_bytes: 4096, committed: false } });
     expect(res.body.error.message).toMatch(/nothing was committed/);
@@ -156,7 +186,13 @@ describe('SQL caps from the account policy', () => {
 describe('OpenAPI', () => {
   it('documents the SQL and migration routes from their schemas', async () => {
     const doc = await (await call('/openapi.json')).json<any>();
-    for (const path of ['/v1/databases/{id}/sql', '/v1/databases/{id}/migrations', '/v1/migrations/{id}', '/v1/migrations/{id}/apply', '/v1/migrations/{id}/discard']) {
+    for (const path of [
+      '/v1/databases/{id}/sql',
+      '/v1/databases/{id}/migrations',
+      '/v1/migrations/{id}',
+      '/v1/migrations/{id}/apply',
+      '/v1/migrations/{id}/discard',
+    ]) {
       expect(doc.paths, path).toHaveProperty([path]);
     }
     expect(doc.components.schemas).toHaveProperty('SqlBatch');

@@ -20,8 +20,22 @@ describe('SQL parameters are bounded, and a bound names the parameter', () => {
   const post = (rawBody: string) => call(`/v1/databases/${db.id}/sql`, { token, rawBody, headers: { 'content-type': 'application/json' } });
 
   it('binds nested arrays and objects within the bounds', async () => {
-    expect(await rows(token, db.id, 'select $1::int[] as a, $2::jsonb as j', [[[1, 2], [3, 4]], { a: { b: [1, { c: null }] } }])).toEqual([
-      { a: [[1, 2], [3, 4]], j: { a: { b: [1, { c: null }] } } },
+    expect(
+      await rows(token, db.id, 'select $1::int[] as a, $2::jsonb as j', [
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        { a: { b: [1, { c: null }] } },
+      ]),
+    ).toEqual([
+      {
+        a: [
+          [1, 2],
+          [3, 4],
+        ],
+        j: { a: { b: [1, { c: null }] } },
+      },
     ]);
     const deepest = JSON.parse(nestedObjects(PARAM_LIMITS.maxDepth - 1));
     expect((await rows(token, db.id, 'select $1::jsonb as j', [deepest]))[0].j).toEqual(deepest);
@@ -36,7 +50,11 @@ describe('SQL parameters are bounded, and a bound names the parameter', () => {
     const single = await expectError(await post(`{"query":"select $1::int, $2::text","params":[1,${deep}]}`), 400, 'invalid_field');
     expect(fieldPaths(single)).toEqual(['params.1']);
     expect(single.message).toMatch(/nested deeper than 32 levels/);
-    const batch = await expectError(await post(`{"queries":[{"query":"select 1"},{"query":"select $1::text","params":[${deep}]}]}`), 400, 'invalid_field');
+    const batch = await expectError(
+      await post(`{"queries":[{"query":"select 1"},{"query":"select $1::text","params":[${deep}]}]}`),
+      400,
+      'invalid_field',
+    );
     expect(fieldPaths(batch)).toEqual(['queries.1.params.0']);
   });
 
@@ -61,12 +79,20 @@ describe('SQL parameters are bounded, and a bound names the parameter', () => {
 
   it('refuses strings longer than the bound, and too many characters in all', async () => {
     const long = 'x'.repeat(PARAM_LIMITS.maxStringChars + 1);
-    const err = await expectError(await post(JSON.stringify({ query: 'select length($1) + length($2)', params: ['ok', long] })), 400, 'invalid_field');
+    const err = await expectError(
+      await post(JSON.stringify({ query: 'select length($1) + length($2)', params: ['ok', long] })),
+      400,
+      'invalid_field',
+    );
     expect(fieldPaths(err)).toEqual(['params.1']);
     const key = await expectError(await post(JSON.stringify({ query: 'select $1::jsonb', params: [{ [long]: 1 }] })), 400, 'invalid_field');
     expect(fieldPaths(key)).toEqual(['params.0']);
     const each = 'y'.repeat(PARAM_LIMITS.maxStringChars);
-    const total = await expectError(await post(JSON.stringify({ query: 'select 1', params: new Array(11).fill(each) })), 400, 'invalid_field');
+    const total = await expectError(
+      await post(JSON.stringify({ query: 'select 1', params: new Array(11).fill(each) })),
+      400,
+      'invalid_field',
+    );
     expect(fieldPaths(total)).toEqual(['params.10']);
     expect(total.message).toMatch(/more than 10000000 characters in all/);
   });

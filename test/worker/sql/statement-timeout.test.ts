@@ -71,8 +71,16 @@ describe('the statement timeout cannot be escaped', () => {
 
   it('holds for the COMMIT too: a deferred trigger that sleeps is cancelled, and nothing is committed', async () => {
     await rows(token, db.id, 'create table t (x int)');
-    await rows(token, db.id, `create function sleepy() returns trigger language plpgsql as $$ begin perform pg_sleep(86400); return null; end $$`);
-    await rows(token, db.id, 'create constraint trigger slow_commit after insert on t deferrable initially deferred for each row execute function sleepy()');
+    await rows(
+      token,
+      db.id,
+      `create function sleepy() returns trigger language plpgsql as $$ begin perform pg_sleep(86400); return null; end $$`,
+    );
+    await rows(
+      token,
+      db.id,
+      'create constraint trigger slow_commit after insert on t deferrable initially deferred for each row execute function sleepy()',
+    );
     const res = await timed(token, db.id, { queries: [{ query: 'set statement_timeout = 0' }, { query: 'insert into t values (1)' }] });
     expect(res.status, JSON.stringify(res.body)).toBe(422);
     expect(res.body.error).toMatchObject({ code: 'statement_timeout', details: { committed: false } });
@@ -95,7 +103,9 @@ describe('the answer at the cap is truthful about what was committed', () => {
   });
 
   it('says nothing was committed when the whole batch was still one open transaction', async () => {
-    const res = await sql(token, db.id, { queries: [{ query: 'insert into t values (1)' }, { query: 'set statement_timeout = 0' }, { query: SLEEP }] });
+    const res = await sql(token, db.id, {
+      queries: [{ query: 'insert into t values (1)' }, { query: 'set statement_timeout = 0' }, { query: SLEEP }],
+    });
     expect(res.body.error).toMatchObject({ code: 'statement_timeout', details: { committed: false } });
     expect(res.body.error.message).toMatch(/nothing was committed/);
     expect(await rows(token, db.id, 'select x from t')).toEqual([]);
@@ -103,7 +113,13 @@ describe('the answer at the cap is truthful about what was committed', () => {
 
   it('never says so after the SQL committed part of the batch itself', async () => {
     const res = await sql(token, db.id, {
-      queries: [{ query: 'insert into t values (1)' }, { query: 'commit' }, { query: 'insert into t values (2)' }, { query: 'set statement_timeout = 0' }, { query: SLEEP }],
+      queries: [
+        { query: 'insert into t values (1)' },
+        { query: 'commit' },
+        { query: 'insert into t values (2)' },
+        { query: 'set statement_timeout = 0' },
+        { query: SLEEP },
+      ],
     });
     expect(res.status, JSON.stringify(res.body)).toBe(422);
     expect(res.body.error).toMatchObject({ code: 'statement_timeout', details: { committed: 'unknown' } });
@@ -114,7 +130,9 @@ describe('the answer at the cap is truthful about what was committed', () => {
   });
 
   it('says the same of a PostgreSQL error after such a COMMIT', async () => {
-    const res = await sql(token, db.id, { queries: [{ query: 'insert into t values (1)' }, { query: 'commit' }, { query: 'select nope from t' }] });
+    const res = await sql(token, db.id, {
+      queries: [{ query: 'insert into t values (1)' }, { query: 'commit' }, { query: 'select nope from t' }],
+    });
     expect(res.body.error.code).toBe('sql_error');
     expect(res.body.error.message).toMatch(/may have been committed/);
     expect(await rows(token, db.id, 'select x from t')).toEqual([{ x: 1 }]);

@@ -24,7 +24,9 @@ export async function call(path: string, opts: CallOptions = {}): Promise<Respon
   } else if (opts.rawBody !== undefined) {
     body = opts.rawBody;
   }
-  return exports.default.fetch(new Request(`http://dblease.test${path}`, { method: opts.method ?? (body ? 'POST' : 'GET'), headers, body }));
+  return exports.default.fetch(
+    new Request(`http://dblease.test${path}`, { method: opts.method ?? (body ? 'POST' : 'GET'), headers, body }),
+  );
 }
 
 export interface ErrorJson {

@@ -33,7 +33,8 @@ export async function addFaults(...rules: FaultRule[]): Promise<string[]> {
 }
 
 export async function removeFaults(ids: string[]): Promise<void> {
-  for (const id of ids) await fetch(`${adminOrigin()}/_admin/faults/${id}`, { method: 'DELETE', headers: adminHeaders() }).then((r) => r.arrayBuffer());
+  for (const id of ids)
+    await fetch(`${adminOrigin()}/_admin/faults/${id}`, { method: 'DELETE', headers: adminHeaders() }).then((r) => r.arrayBuffer());
 }
 
 /** A client on the default account, with test-sized bounds and hooks. */

@@ -30,7 +30,11 @@ describe('use case: test against a branch of production data, then discard it', 
     expect((await sql(token, branch.id, { query: 'select 1' })).body.error.code).toBe('database_not_ready');
 
     // Production: same rows, same statuses, same columns.
-    expect(await rows(token, prod.id, `select count(*)::int as n, count(*) filter (where status = 'open')::int as open from orders`)).toEqual([{ n: 50, open: 50 }]);
-    expect(await rows(token, prod.id, `select count(*)::int as n from information_schema.columns where table_name = 'orders'`)).toEqual([{ n: 3 }]);
+    expect(
+      await rows(token, prod.id, `select count(*)::int as n, count(*) filter (where status = 'open')::int as open from orders`),
+    ).toEqual([{ n: 50, open: 50 }]);
+    expect(await rows(token, prod.id, `select count(*)::int as n from information_schema.columns where table_name = 'orders'`)).toEqual([
+      { n: 3 },
+    ]);
   });
 });
