@@ -9,7 +9,7 @@ import { api, benchAccount } from './provisioning-setup';
 const ACCOUNTS = 20;
 const PER_ACCOUNT = 50;
 const LIMIT = 5;
-/** Default prices: an hour's lease reserves this much (src/policy/cost.ts); the cap fits LIMIT and a half. */
+/** Default prices: an hour's lease reserves this much (src/core/policy/cost.ts); the cap fits LIMIT and a half. */
 const TTL = 3_600;
 
 export async function benchAdmission(url: string) {

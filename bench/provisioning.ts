@@ -7,8 +7,8 @@
  */
 import pg from 'pg';
 import { readSuperuserPassword } from '../local/postgres/superuser-password';
-import { buildProject } from '../src/pool/provision';
-import { DEFAULT_OPTIONS, NeonClient, providerAccount } from '../src/provider/index';
+import { buildProject } from '../src/neon/provision';
+import { DEFAULT_OPTIONS, NeonClient, providerAccount } from '../src/neon/index';
 import { benchAdmission } from './provisioning-admission';
 import { api, benchAccount, benchStack, benchWorker, selectOne, type BenchWorker } from './provisioning-setup';
 import { machine, writeResult } from './report';

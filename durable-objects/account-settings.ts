@@ -1,9 +1,9 @@
 /** The account row: creation, the owner's policy, abuse state, the summary, and the event log. */
 import { asc, desc, eq, gt } from 'drizzle-orm';
-import { ApiError, invalidFields } from '../src/errors';
-import { microToUsd, monthOf, usdToMicro } from '../src/policy/cost';
-import type { OperatorConfig } from '../src/policy/operator-config';
-import { applyPolicyPatch, resolvePolicy, type Policy, type PolicyOverrides, type PolicyPatch } from '../src/policy/policy';
+import { Failure, invalidFields } from '../src/core/errors';
+import { microToUsd, monthOf, usdToMicro } from '../src/core/policy/cost';
+import type { OperatorConfig } from '../src/core/policy/operator-config';
+import { applyPolicyPatch, resolvePolicy, type Policy, type PolicyOverrides, type PolicyPatch } from '../src/core/policy/policy';
 import { account, events, spend } from './schema';
 import type { Db, Store } from './store';
 import { eventView, type EventView } from './views';
@@ -32,7 +32,7 @@ export interface AccountView {
 
 export function accountRow(db: Db) {
   const row = db.select().from(account).get();
-  if (!row) throw new ApiError('not_found', 'account_not_found', 'no such account');
+  if (!row) throw new Failure('account_not_found', 'no such account');
   return row;
 }
 
@@ -69,7 +69,7 @@ export function accountView(store: Store, db: Db, config: OperatorConfig, now: n
 }
 
 export function insertAccount(db: Db, id: string, name: string, now: number): void {
-  if (db.select().from(account).get()) throw new ApiError('conflict', 'account_exists', `account ${id} already exists`);
+  if (db.select().from(account).get()) throw new Failure('account_exists', `account ${id} already exists`);
   db.insert(account).values({ singleton: 1, id, name, createdAt: now, policy: {}, abuseState: 'ok' }).run();
 }
 

@@ -3,10 +3,10 @@
  * 16-hex-digit `lookup` prefix and then compared in full in constant time.
  */
 import { eq, isNull, sql } from 'drizzle-orm';
-import type { AccountPrincipal } from '../src/auth/principal';
-import { constantTimeEqual, type Scope, type SecretHash } from '../src/auth/tokens';
-import { ApiError, notFound, unauthenticated } from '../src/errors';
-import { newId } from '../src/ids';
+import type { AccountPrincipal } from '../src/core/auth/principal';
+import { constantTimeEqual, type Scope, type SecretHash } from '../src/core/auth/tokens';
+import { Failure, notFound, unauthenticated } from '../src/core/errors';
+import { newId } from '../src/core/ids';
 import { tokens } from './schema';
 import type { Db, Store } from './store';
 import { tokenView, type TokenView } from './views';
@@ -58,8 +58,8 @@ export function authenticate(store: Store, accountId: string, hash: SecretHash, 
   let match: (typeof candidates)[number] | undefined;
   for (const row of candidates) if (constantTimeEqual(row.hash, hash.hash) && !match) match = row;
   if (!match) throw unauthenticated();
-  if (match.revokedAt !== null) throw new ApiError('unauthenticated', 'token_revoked', 'this token has been revoked');
-  if (match.expiresAt !== null && match.expiresAt <= now) throw new ApiError('unauthenticated', 'token_expired', 'this token has expired');
+  if (match.revokedAt !== null) throw new Failure('token_revoked', 'this token has been revoked');
+  if (match.expiresAt !== null && match.expiresAt <= now) throw new Failure('token_expired', 'this token has expired');
   if (match.lastUsedAt === null || now - match.lastUsedAt >= LAST_USED_GRANULARITY_MS) {
     const id = match.id;
     store.write('touch token', (db) => db.update(tokens).set({ lastUsedAt: now }).where(eq(tokens.id, id)).run());
@@ -94,7 +94,7 @@ export function revokeToken(store: Store, tokenId: string, now: number, by: stri
         .all()
         .filter((t) => (t.scopes as string[]).includes('owner') && (t.expiresAt === null || t.expiresAt > now));
       if (owners.length <= 1) {
-        throw new ApiError('conflict', 'last_owner_token', "this is the account's last owner token; create another owner token first");
+        throw new Failure('last_owner_token', "this is the account's last owner token; create another owner token first");
       }
     }
     db.update(tokens).set({ revokedAt: now }).where(eq(tokens.id, tokenId)).run();

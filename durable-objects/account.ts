@@ -1,24 +1,25 @@
 /**
  * The account Durable Object: the single writer for everything about one account (DESIGN §2).
  * Its typed RPC methods return `Result` values (errors as data, revived by the Worker with
- * `ApiError.from`). Every admission decision happens in here, before any provider call.
+ * `Failure.from`). Every admission decision happens in here, before any provider call.
  * Storage: durable-objects/SCHEMA.md.
  */
 import { DurableObject } from 'cloudflare:workers';
-import type { AccountPrincipal } from '../src/auth/principal';
-import { accountTag } from '../src/auth/account-tag';
-import { generateToken, hashSecret } from '../src/auth/tokens';
-import { Sealer } from '../src/crypto/sealed';
-import { ApiError } from '../src/errors';
-import { operatorConfig } from '../src/policy/operator-config';
-import { providerActionRate } from '../src/policy/provider-action-rate';
-import type { BucketRate } from '../src/policy/token-bucket';
-import type { PolicyPatch } from '../src/policy/policy';
-import { fail, ok, type Result } from '../src/rpc';
+import type { AccountPrincipal } from '../src/core/auth/principal';
+import { accountTag } from '../src/core/auth/account-tag';
+import { generateToken, hashSecret } from '../src/core/auth/tokens';
+import { Sealer } from '../src/core/crypto/sealed';
+import { Failure } from '../src/core/errors';
+import { operatorConfig } from '../src/core/policy/operator-config';
+import { providerActionRate } from '../src/core/policy/provider-action-rate';
+import type { BucketRate } from '../src/core/policy/token-bucket';
+import type { PolicyPatch } from '../src/core/policy/policy';
+import { fail, ok, type Result } from '../src/core/result';
 import * as settings from './account-settings';
 import * as tokenStore from './account-tokens';
 import * as migrationStore from './migration-store';
-import { admit, type AdmitCreateInput, type ProviderNames } from './admission';
+import { admit, type AdmitCreateInput } from './admission';
+import type { ProviderNames } from '../src/core/naming';
 import { chargeDelete, startRotation } from './provider-actions';
 import { keepDatabase, updateDatabase, type DatabasePatch } from './lease';
 import * as registry from './registry';
@@ -29,7 +30,7 @@ import * as reconcileStore from './reconcile-store';
 import { reseal } from './reseal';
 import * as sessionStore from './sessions';
 import { bookSpend } from './spend-book';
-import type { SpendFigure } from '../src/lifecycle/spend-figures';
+import type { SpendFigure } from '../src/neon/spend-figures';
 import { databaseRecord, type DatabaseRecord, type TokenView } from './views';
 
 export type { AdmitCreateInput, ProviderNames, DatabasePatch, ListDatabasesFilter, DatabasePage, DatabaseRecord, TokenView };
@@ -137,7 +138,7 @@ export class AccountDurableObject extends DurableObject<Env> {
     return this.rpc('authenticate', async () => {
       const hash = await hashSecret(secret);
       const row = this.store.read('account', (db) => db.query.account.findFirst().sync());
-      if (!row) throw new ApiError('unauthenticated', 'invalid_token', 'missing or invalid bearer token');
+      if (!row) throw new Failure('invalid_token', 'missing or invalid bearer token');
       return tokenStore.authenticate(this.store, row.id, hash, Date.now());
     });
   }
@@ -150,20 +151,15 @@ export class AccountDurableObject extends DurableObject<Env> {
       const now = Date.now();
       return this.store.write('create token', (db) => {
         if (tokenStore.activeTokenCount(db) >= tokenStore.MAX_ACTIVE_TOKENS) {
-          throw new ApiError('conflict', 'token_limit', `an account may have at most ${tokenStore.MAX_ACTIVE_TOKENS} active tokens`);
+          throw new Failure('token_limit', `an account may have at most ${tokenStore.MAX_ACTIVE_TOKENS} active tokens`);
         }
         const policy = settings.effectivePolicy(db, this.config());
         if (input.max_database_ttl_seconds != null && input.max_database_ttl_seconds > policy.max_ttl_seconds) {
-          throw new ApiError(
-            'invalid_request',
-            'invalid_field',
-            `max_database_ttl_seconds exceeds the account's maximum TTL of ${policy.max_ttl_seconds}`,
-            {
-              fields: [
-                { path: 'max_database_ttl_seconds', message: `exceeds the account's maximum TTL of ${policy.max_ttl_seconds} seconds` },
-              ],
-            },
-          );
+          throw new Failure('invalid_field', `max_database_ttl_seconds exceeds the account's maximum TTL of ${policy.max_ttl_seconds}`, {
+            fields: [
+              { path: 'max_database_ttl_seconds', message: `exceeds the account's maximum TTL of ${policy.max_ttl_seconds} seconds` },
+            ],
+          });
         }
         const view = tokenStore.insertToken(db, hash, input, now, createdBy);
         this.store.appendEvent(db, now, 'token.created', {
@@ -203,8 +199,7 @@ export class AccountDurableObject extends DurableObject<Env> {
           return { outcome: 'replayed', database: admission.database, response_json: responseJson } satisfies AdmitResult;
         }
         if (now >= deadline) {
-          throw new ApiError(
-            'conflict',
+          throw new Failure(
             'idempotency_in_progress',
             'a request with this Idempotency-Key is still in progress',
             { database_id: admission.database_id },
@@ -294,7 +289,7 @@ export class AccountDurableObject extends DurableObject<Env> {
     return this.rpc('keep', () => keepDatabase(this.store, dbId, this.leaseContext(token)));
   }
 
-  // ── SQL use and migrations (src/sql/endpoint.ts, src/migrations/) ─────────────────────────
+  // ── SQL use and migrations (src/app/sql/endpoint.ts, src/migrations/) ─────────────────────────
 
   /** SQL ran on the database through dblease: feeds the churn signal ("never used"). */
   async markUsed(dbId: string) {
@@ -401,17 +396,17 @@ export class AccountDurableObject extends DurableObject<Env> {
     return this.sealer;
   }
 
-  /** Runs one RPC: ApiErrors become data; anything else is logged and answered as a bare 500. */
+  /** Runs one RPC: failures become data; a bug is logged and answered as a bare 500. */
   private async rpc<T>(method: string, fn: () => T | Promise<T>): Promise<Result<T>> {
     try {
       if (this.startupError) throw new StorageError('startup', this.startupError);
       if (!this.hasAccount && method !== 'createAccount') return fail(noAccount(method));
       return ok(await fn());
     } catch (err) {
-      if (err instanceof ApiError && err.status < 500) return fail(err);
+      if (err instanceof Failure && !err.isBug) return fail(err);
       console.error(JSON.stringify({ at: 'account-object', method, error: describe(err) }));
-      if (err instanceof ApiError) return fail(err);
-      return fail(new ApiError('internal', err instanceof StorageError ? 'storage_error' : 'internal', 'internal error'));
+      if (err instanceof Failure) return fail(err);
+      return fail(new Failure(err instanceof StorageError ? 'storage_error' : 'internal', 'internal error'));
     } finally {
       // Any call may move a deadline (a create, a keep, a failed delete, a session): keep the
       // one alarm and the deadline index on the earliest. Cheap when nothing moved.
@@ -427,8 +422,8 @@ export class AccountDurableObject extends DurableObject<Env> {
 /** What an object without an account answers: 401 to authentication, 404 to everything else. */
 const noAccount = (method: string) =>
   method === 'authenticate'
-    ? new ApiError('unauthenticated', 'invalid_token', 'missing or invalid bearer token')
-    : new ApiError('not_found', 'account_not_found', 'no such account');
+    ? new Failure('invalid_token', 'missing or invalid bearer token')
+    : new Failure('account_not_found', 'no such account');
 
 const describe = (err: unknown) =>
   err instanceof Error

@@ -6,17 +6,19 @@
  * buckets (creates, and provider actions) and the event are written together.
  */
 import { eq, lt } from 'drizzle-orm';
-import { ApiError, notFound } from '../src/errors';
-import { newId } from '../src/ids';
-import { checkDepth, checkQuota, checkSpend, checkTtl, rateLimited } from '../src/policy/admission';
-import { leaseMaxCostMicroUsd, usdToMicro, type PriceTable } from '../src/policy/cost';
-import { createRateFor, type Policy } from '../src/policy/policy';
-import { fullBucket, take, type BucketRate } from '../src/policy/token-bucket';
+import { Failure, notFound } from '../src/core/errors';
+import { newId } from '../src/core/ids';
+import { checkDepth, checkQuota, checkSpend, checkTtl, rateLimited } from '../src/core/policy/admission';
+import { leaseMaxCostMicroUsd, usdToMicro, type PriceTable } from '../src/core/policy/cost';
+import { createRateFor, type Policy } from '../src/core/policy/policy';
+import { fullBucket, take, type BucketRate } from '../src/core/policy/token-bucket';
 import { takeProviderAction } from './provider-actions';
 import { account, databases, idempotencyKeys, rateBucket } from './schema';
 import { requireActiveSession } from './sessions';
 import type { Store } from './store';
 import { databaseRecord, type DatabaseRecord } from './views';
+import { FRESH_DATABASE_NAME, providerNames, type ProviderNames } from '../src/core/naming';
+import { enterProvisioning } from './transitions';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600 * 1_000;
 /** Longest a quota refusal tells an agent to wait before trying again. */
@@ -37,30 +39,11 @@ export interface AdmitCreateInput {
 }
 
 /** Names the provider resources must carry, so the reconciler can tie them to this record. */
-export interface ProviderNames {
-  /** Neon project name (fresh) or branch name (branch). */
-  resource: string;
-  role: string;
-  database: string;
-}
 
 export type Admission =
   | { outcome: 'admitted'; database: DatabaseRecord; provider_names: ProviderNames; parent: DatabaseRecord | null }
   | { outcome: 'replay'; database_id: string; response_sealed: string | null; database: DatabaseRecord }
   | { outcome: 'in_flight'; database_id: string };
-
-/**
- * `dblease-<accountId>-<dbId>` (56 characters; Neon allows 256 for project and branch names):
- * the reconciler can tie any provider resource to its account object and record.
- */
-export const providerNames = (accountId: string, dbId: string, databaseName: string): ProviderNames => ({
-  resource: `dblease-${accountId}-${dbId}`,
-  role: `dblease_${dbId}`,
-  database: databaseName,
-});
-
-/** The database name inside a fresh database; branches inherit their parent's. */
-export const FRESH_DATABASE_NAME = 'dblease';
 
 /**
  * Keys are scoped to the token that sent them: another token sending the same key and body
@@ -83,7 +66,7 @@ export function admit(
       const seen = db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, storedKey)).get();
       if (seen) {
         if (seen.requestHash !== input.request_hash) {
-          throw new ApiError('conflict', 'idempotency_key_reused', 'this Idempotency-Key was used with a different request', {
+          throw new Failure('idempotency_key_reused', 'this Idempotency-Key was used with a different request', {
             idempotency_key: input.idempotency_key,
           });
         }
@@ -97,7 +80,7 @@ export function admit(
     const acct = db.select().from(account).get();
     if (!acct) throw notFound('account', 'for this token');
     if (acct.abuseState === 'suspended') {
-      throw new ApiError('forbidden', 'account_suspended', 'this account is suspended: it cannot create databases', {
+      throw new Failure('account_suspended', 'this account is suspended: it cannot create databases', {
         reason: acct.abuseReason,
       });
     }
@@ -132,7 +115,7 @@ export function admit(
       parent = db.select().from(databases).where(eq(databases.id, input.parent_id)).get();
       if (!parent || parent.state === 'deleted') throw notFound('database', input.parent_id);
       if (parent.state !== 'ready') {
-        throw new ApiError('conflict', 'parent_not_ready', `database ${parent.id} is ${parent.state}, not ready`, { state: parent.state });
+        throw new Failure('parent_not_ready', `database ${parent.id} is ${parent.state}, not ready`, { state: parent.state });
       }
       const d = checkDepth(parent.depth, policy);
       if (!d.ok) throw d.error;
@@ -174,7 +157,10 @@ export function admit(
       createdAt: now,
       deleteAttempts: 0,
     };
-    db.insert(databases).values(row).run();
+    enterProvisioning(store, db, { ...row, state: 'provisioning' }, now, {
+      tokenId: input.token.id,
+      data: { kind: input.kind, parent_id: parent?.id ?? null, ttl_seconds: ttl.value, reserved_micro_usd: cost },
+    });
     store.adjustSpend(db, now, { reserved: cost });
     if (bucketRow) db.update(rateBucket).set(taken.state).where(eq(rateBucket.singleton, 1)).run();
     else
@@ -193,11 +179,6 @@ export function admit(
         })
         .run();
     }
-    store.appendEvent(db, now, 'database.provisioning', {
-      databaseId: id,
-      tokenId: input.token.id,
-      data: { kind: input.kind, parent_id: parent?.id ?? null, ttl_seconds: ttl.value, reserved_micro_usd: cost },
-    });
     const created = db.select().from(databases).where(eq(databases.id, id)).get()!;
     return {
       outcome: 'admitted',

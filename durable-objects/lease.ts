@@ -3,10 +3,10 @@
  * the extra reservation goes through the spend cap exactly like a create.
  */
 import { eq } from 'drizzle-orm';
-import { ApiError } from '../src/errors';
-import { checkSpend, checkTtl } from '../src/policy/admission';
-import { endOfMonth, leaseMaxCostMicroUsd, usdToMicro, type PriceTable } from '../src/policy/cost';
-import type { Policy } from '../src/policy/policy';
+import { Failure } from '../src/core/errors';
+import { checkSpend, checkTtl } from '../src/core/policy/admission';
+import { endOfMonth, leaseMaxCostMicroUsd, usdToMicro, type PriceTable } from '../src/core/policy/cost';
+import type { Policy } from '../src/core/policy/policy';
 import { getRow } from './registry';
 import { databases } from './schema';
 import type { Db, Store } from './store';
@@ -30,7 +30,7 @@ interface LeaseContext {
 
 function requireLive(row: Row) {
   if (row.state !== 'provisioning' && row.state !== 'ready') {
-    throw new ApiError('conflict', 'invalid_state', `database ${row.id} is ${row.state}`, { state: row.state });
+    throw new Failure('invalid_state', `database ${row.id} is ${row.state}`, { state: row.state });
   }
 }
 
@@ -85,7 +85,7 @@ export function keepDatabase(store: Store, id: string, ctx: LeaseContext): Datab
     // A token whose databases may live only so long cannot make one live for ever.
     const cap = ctx.token.max_database_ttl_seconds;
     if (cap !== null) {
-      throw new ApiError('forbidden', 'token_ttl_limit', `this token's databases live at most ${cap} seconds, so it cannot keep one`, {
+      throw new Failure('token_ttl_limit', `this token's databases live at most ${cap} seconds, so it cannot keep one`, {
         max_database_ttl_seconds: cap,
       });
     }

@@ -11,11 +11,12 @@
  * - a `deleting` record whose attempt failed (or went silent) is retried at `next_attempt_at`.
  */
 import { and, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
-import { IN_FLIGHT_LEASE_MS } from '../src/lifecycle/schedule';
+import { IN_FLIGHT_LEASE_MS } from '../src/core/schedule';
 import { databases } from './schema';
 import { lapseDueSessions } from './sessions';
 import type { Db, Store } from './store';
 import { databaseRecord, type DatabaseRecord } from './views';
+import { transition } from './transitions';
 
 export type SweepReason = 'expired' | 'session_ended' | 'retry' | 'provisioning_abandoned';
 
@@ -54,12 +55,9 @@ export function planSweep(store: Store, now: number, opts: { provisioningGraceMs
     take(pick(stale, left()), 'provisioning_abandoned');
 
     return items.map(({ row, reason }) => {
-      const update = { state: 'deleting' as const, deleteAttempts: row.deleteAttempts + 1, nextAttemptAt: now + IN_FLIGHT_LEASE_MS };
-      db.update(databases).set(update).where(eq(databases.id, row.id)).run();
-      if (row.state !== 'deleting') {
-        store.appendEvent(db, now, 'database.deleting', { databaseId: row.id, data: { from: row.state, reason } });
-      }
-      return { record: databaseRecord({ ...row, ...update }), reason };
+      const lease = { deleteAttempts: row.deleteAttempts + 1, nextAttemptAt: now + IN_FLIGHT_LEASE_MS };
+      const moved = transition(store, db, row, 'deleting', lease, now, { data: { from: row.state, reason } });
+      return { record: databaseRecord(moved), reason };
     });
   });
 }

@@ -10,18 +10,19 @@
  * call takes a background token from the shared budget, which is what paces a large sweep.
  */
 import { eq } from 'drizzle-orm';
-import { backgroundProviderOptions } from '../src/lifecycle/budget-gate';
-import { lifecycleConfig } from '../src/lifecycle/config';
-import { removeAtProvider } from '../src/lifecycle/provider-delete';
-import { mapLimit, shardOf } from '../src/lifecycle/schedule';
-import type { PriceTable } from '../src/policy/cost';
-import { DEFAULT_ACCOUNT_ID, neonClient } from '../src/provider/index';
-import { fetchSpendFigures, type SpendSubject } from '../src/lifecycle/spend-figures';
+import { backgroundProviderOptions } from '../src/neon/budget-gate';
+import { lifecycleConfig } from '../src/core/policy/lifecycle-config';
+import { remove } from '../src/neon/remove';
+import { mapLimit, shardOf } from '../src/core/schedule';
+import type { PriceTable } from '../src/core/policy/cost';
+import { DEFAULT_ACCOUNT_ID, neonClient } from '../src/neon/index';
+import { fetchSpendFigures, type SpendSubject } from '../src/neon/spend-figures';
 import { bookSpend } from './spend-book';
 import { hasLive, nextDeadline, planSweep, type SweepItem } from './lifecycle-plan';
 import * as registry from './registry';
 import { account, databases, idempotencyKeys } from './schema';
 import type { Store } from './store';
+import { transition } from './transitions';
 
 /** Records per planning round, and provider deletes in flight at once per account. */
 const ROUND_SIZE = 100;
@@ -168,7 +169,7 @@ export class Lifecycle {
     const { record } = item;
     const providerAccount = record.provider.account ?? DEFAULT_ACCOUNT_ID;
     try {
-      await removeAtProvider(this.env, accountId, record, backgroundProviderOptions(this.env, providerAccount));
+      await remove(this.env, accountId, record, backgroundProviderOptions(this.env, providerAccount));
     } catch (err) {
       registry.failDelete(this.store, record.id, err instanceof Error ? err.message : String(err), Date.now());
       report.failed += 1;
@@ -192,15 +193,9 @@ function abandonCreate(store: Store, id: string, reason: string, now: number): v
   store.write('abandon create', (db) => {
     const row = registry.getRow(db, id);
     if (row.state !== 'deleting') return;
-    db.update(databases)
-      .set({ state: 'failed', reservedMicroUsd: 0, nextAttemptAt: null, passwordSealed: null, lastError: `abandoned: ${reason}` })
-      .where(eq(databases.id, id))
-      .run();
+    const fields = { reservedMicroUsd: 0, nextAttemptAt: null, passwordSealed: null, lastError: `abandoned: ${reason}` };
+    transition(store, db, row, 'failed', fields, now, { data: { reason: `create abandoned (${reason}); provider resource removed` } });
     store.adjustSpend(db, now, { reserved: -row.reservedMicroUsd });
     db.delete(idempotencyKeys).where(eq(idempotencyKeys.databaseId, id)).run();
-    store.appendEvent(db, now, 'database.failed', {
-      databaseId: id,
-      data: { reason: `create abandoned (${reason}); provider resource removed` },
-    });
   });
 }

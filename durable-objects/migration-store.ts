@@ -1,5 +1,5 @@
 /**
- * Migrations as the account object keeps them (the orchestration is src/migrations/), and the
+ * Migrations as the account object keeps them (the orchestration is src/app/migrations/), and the
  * "database was used" mark the SQL endpoint leaves. Each change is one transaction with its
  * event, and every state change is a guarded transition, so two concurrent applies of the same
  * migration cannot both start.
@@ -10,10 +10,11 @@
  * `retentionMs` after they ended, and beyond the newest `maxFinished`, at each new record.
  */
 import { and, desc, eq, inArray, lt } from 'drizzle-orm';
-import { ApiError, notFound } from '../src/errors';
+import { Failure, notFound } from '../src/core/errors';
 import { IDEMPOTENCY_TTL_MS } from './admission';
 import { databases, migrations, type MigrationState } from './schema';
 import { LIVE_STATES, type Db, type Store } from './store';
+import { MIGRATION_LIMITS } from '../src/core/policy/storage-limits';
 
 type Row = typeof migrations.$inferSelect;
 
@@ -22,14 +23,7 @@ const USED_GRANULARITY_MS = 60_000;
 /** An `applying` claim older than this is presumed abandoned (a Worker died mid-apply). */
 export const APPLY_CLAIM_MS = 5 * 60_000;
 
-export const MIGRATION_LIMITS = Object.freeze({
-  /** Undecided migrations (each holds a live branch) an account may have at once. */
-  maxLive: 10,
-  /** How long a decided migration (applied, discarded, failed, expired) stays readable. */
-  retentionMs: 30 * 24 * 3_600_000,
-  /** Decided migrations kept at most, newest first: each may hold a megabyte of SQL. */
-  maxFinished: 500,
-});
+export { MIGRATION_LIMITS };
 
 /** Undecided: still waiting for a result, a decision, or an apply to finish. */
 const UNDECIDED: MigrationState[] = ['preparing', 'ready', 'verify_failed', 'applying'];
@@ -135,8 +129,7 @@ const liveCount = (db: Db) =>
     .all().length;
 
 const tooManyLive = (live: number) =>
-  new ApiError(
-    'conflict',
+  new Failure(
     'migration_limit_exceeded',
     `the account already has ${live} undecided migrations (maximum ${MIGRATION_LIMITS.maxLive}); apply or discard one first`,
     { max_live_migrations: MIGRATION_LIMITS.maxLive, live_migrations: live },
@@ -156,7 +149,7 @@ function priorFor(db: Db, input: MigrationAdmission, now: number): Row | undefin
   const prior = db.select().from(migrations).where(eq(migrations.idempotencyKey, key)).get();
   if (!prior || now - prior.createdAt >= IDEMPOTENCY_TTL_MS) return undefined;
   if (prior.requestHash !== input.request_hash) {
-    throw new ApiError('conflict', 'idempotency_mismatch', 'this Idempotency-Key was used with a different request', {
+    throw new Failure('idempotency_key_reused', 'this Idempotency-Key was used with a different request', {
       migration_id: prior.id,
     });
   }
@@ -251,7 +244,7 @@ export function getMigration(store: Store, id: string): MigrationRecord {
 }
 
 const refuse = (row: Row, wanted: string) =>
-  new ApiError('conflict', 'invalid_migration_state', `migration ${row.id} is ${row.state}; it must be ${wanted}`, { state: row.state });
+  new Failure('invalid_migration_state', `migration ${row.id} is ${row.state}; it must be ${wanted}`, { state: row.state });
 
 export function stepMigration(store: Store, id: string, step: MigrationStep, tokenId: string | null, now: number): MigrationRecord {
   return store.write(`migration ${step.kind}`, (db) => {

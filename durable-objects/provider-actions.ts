@@ -1,5 +1,5 @@
 /**
- * The account's provider-action bucket (src/policy/provider-action-rate.ts): one token per
+ * The account's provider-action bucket (src/core/policy/provider-action-rate.ts): one token per
  * action that makes dblease call the provider for this account. It is taken inside the
  * storage transaction of the call each action already makes to this object (the admission of
  * a create or branch, the read that starts a rotation, `beginDelete`), so it costs no extra
@@ -8,8 +8,8 @@
  * no token.
  */
 import { eq } from 'drizzle-orm';
-import { providerActionLimited } from '../src/policy/provider-action-rate';
-import { fullBucket, take, type BucketRate } from '../src/policy/token-bucket';
+import { providerActionLimited } from '../src/core/policy/provider-action-rate';
+import { fullBucket, take, type BucketRate } from '../src/core/policy/token-bucket';
 import { getRow } from './registry';
 import { databases, providerActionBucket } from './schema';
 import type { Db, Store } from './store';

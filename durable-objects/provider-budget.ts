@@ -7,8 +7,8 @@
  * account id, or `background`), so a contended budget is shared fairly (budget-math.ts).
  */
 import { DurableObject } from 'cloudflare:workers';
-import { lifecycleConfig } from '../src/lifecycle/config';
-import { grant, release, type BudgetLimits, type GrantRecord, type Priority } from '../src/lifecycle/budget-math';
+import { lifecycleConfig } from '../src/core/policy/lifecycle-config';
+import { grant, release, type BudgetLimits, type GrantRecord, type Priority } from '../src/core/policy/budget-math';
 
 export interface BudgetGrant {
   granted: number;

@@ -1,14 +1,15 @@
 /**
- * The account object's side of reconciliation (src/lifecycle/reconcile.ts walks the provider):
+ * The account object's side of reconciliation (src/app/lifecycle/reconcile.ts walks the provider):
  * the object alone decides whether a provider resource named as one of its databases may go,
  * and marks records whose resource has vanished. Nothing here calls the provider.
  */
 import { and, eq, inArray, isNotNull } from 'drizzle-orm';
-import { pastGrace } from '../src/lifecycle/schedule';
-import type { PriceTable } from '../src/policy/cost';
+import { pastGrace } from '../src/core/schedule';
+import type { PriceTable } from '../src/core/policy/cost';
 import * as registry from './registry';
 import { account, databases } from './schema';
 import type { Store } from './store';
+import { transition } from './transitions';
 
 export interface InventoryRecord {
   id: string;
@@ -100,8 +101,7 @@ export function markGone(store: Store, ids: string[], listedAfter: number, price
     const moved = store.write('reconcile gone', (db) => {
       const row = db.select().from(databases).where(eq(databases.id, id)).get();
       if (!row || row.state !== 'ready' || row.readyAt === null || row.readyAt >= listedAfter) return false;
-      db.update(databases).set({ state: 'deleting', nextAttemptAt: null }).where(eq(databases.id, id)).run();
-      store.appendEvent(db, now, 'database.deleting', { databaseId: id, data: { from: 'ready', reason: 'provider_resource_gone' } });
+      transition(store, db, row, 'deleting', { nextAttemptAt: null }, now, { data: { from: 'ready', reason: 'provider_resource_gone' } });
       return true;
     });
     if (moved) {

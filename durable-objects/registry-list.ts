@@ -1,7 +1,7 @@
 /** Listing the registry: newest first, filtered by state, labels and session, cursor-paginated. */
 import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import { invalidFields } from '../src/errors';
-import { base64url, fromBase64url } from '../src/ids';
+import { invalidFields } from '../src/core/errors';
+import { base64url, fromBase64url } from '../src/core/ids';
 import { databases, type DatabaseState } from './schema';
 import type { Store } from './store';
 import { databaseRecord, type DatabaseRecord } from './views';

@@ -5,13 +5,14 @@
  * stops being able to cost money (failed, deleted).
  */
 import { and, eq, ne } from 'drizzle-orm';
-import { ApiError, notFound } from '../src/errors';
-import { IN_FLIGHT_LEASE_MS } from '../src/lifecycle/schedule';
-import type { PriceTable } from '../src/policy/cost';
-import { bookAtDelete } from '../src/policy/spend-booking';
+import { Failure, notFound } from '../src/core/errors';
+import { IN_FLIGHT_LEASE_MS } from '../src/core/schedule';
+import type { PriceTable } from '../src/core/policy/cost';
+import { bookAtDelete } from '../src/core/policy/spend-booking';
 import { databases, idempotencyKeys } from './schema';
 import type { Db, Store } from './store';
 import { databaseRecord, type DatabaseRecord } from './views';
+import { transition } from './transitions';
 
 type Row = typeof databases.$inferSelect;
 
@@ -37,7 +38,7 @@ export function getRow(db: Db, id: string): Row {
 }
 
 const notInState = (row: Row, wanted: string) =>
-  new ApiError('conflict', 'invalid_state', `database ${row.id} is ${row.state}, not ${wanted}`, { state: row.state });
+  new Failure('invalid_state', `database ${row.id} is ${row.state}, not ${wanted}`, { state: row.state });
 
 export function completeCreate(
   store: Store,
@@ -51,7 +52,6 @@ export function completeCreate(
     if (row.state === 'ready') return databaseRecord(row); // a retried completion
     if (row.state !== 'provisioning') throw notInState(row, 'provisioning');
     const update = {
-      state: 'ready' as const,
       providerAccount: facts.provider_account,
       providerProjectId: facts.project_id,
       providerBranchId: facts.branch_id,
@@ -62,12 +62,11 @@ export function completeCreate(
       passwordSealed: sealed.password,
       readyAt: now,
     };
-    db.update(databases).set(update).where(eq(databases.id, id)).run();
+    const ready = transition(store, db, row, 'ready', update, now, { data: { provisioning_ms: now - row.createdAt } });
     if (sealed.response !== null) {
       db.update(idempotencyKeys).set({ responseSealed: sealed.response }).where(eq(idempotencyKeys.databaseId, id)).run();
     }
-    store.appendEvent(db, now, 'database.ready', { databaseId: id, data: { provisioning_ms: now - row.createdAt } });
-    return databaseRecord({ ...row, ...update });
+    return databaseRecord(ready);
   });
 }
 
@@ -109,12 +108,11 @@ export function failCreate(store: Store, id: string, reason: string, now: number
     const row = getRow(db, id);
     if (row.state === 'failed') return databaseRecord(row);
     if (row.state !== 'provisioning') throw notInState(row, 'provisioning');
-    const update = { state: 'failed' as const, lastError: reason.slice(0, 2_000), reservedMicroUsd: 0 };
-    db.update(databases).set(update).where(eq(databases.id, id)).run();
+    const lastError = reason.slice(0, 2_000);
+    const failed = transition(store, db, row, 'failed', { lastError, reservedMicroUsd: 0 }, now, { data: { reason: lastError } });
     store.adjustSpend(db, now, { reserved: -row.reservedMicroUsd });
     db.delete(idempotencyKeys).where(eq(idempotencyKeys.databaseId, id)).run();
-    store.appendEvent(db, now, 'database.failed', { databaseId: id, data: { reason: update.lastError } });
-    return databaseRecord({ ...row, ...update });
+    return databaseRecord(failed);
   });
 }
 
@@ -134,8 +132,7 @@ export function beginDelete(store: Store, id: string, opts: { cascade: boolean; 
         .all();
     const children = childrenOf(id);
     if (children.length > 0 && !opts.cascade) {
-      throw new ApiError(
-        'conflict',
+      throw new Failure(
         'has_children',
         `database ${id} has ${children.length} ${children.length === 1 ? 'branch' : 'branches'}; delete with cascade=true`,
         {
@@ -148,19 +145,15 @@ export function beginDelete(store: Store, id: string, opts: { cascade: boolean; 
     // DESIGN §5: a kept database is only deleted when it is the one asked for by name.
     const kept = ordered.slice(1).filter((r) => r.kept);
     if (kept.length > 0) {
-      throw new ApiError('conflict', 'has_kept_children', `database ${id} has kept branches; delete them by name first`, {
+      throw new Failure('has_kept_children', `database ${id} has kept branches; delete them by name first`, {
         children: kept.map((c) => c.id),
       });
     }
     const out: DatabaseRecord[] = [];
     for (const row of ordered.reverse()) {
       // Leased: if this attempt never reports (the Worker died), the sweeper takes over then.
-      const update = { state: 'deleting' as const, deleteAttempts: row.deleteAttempts + 1, nextAttemptAt: now + IN_FLIGHT_LEASE_MS };
-      db.update(databases).set(update).where(eq(databases.id, row.id)).run();
-      if (row.state !== 'deleting') {
-        store.appendEvent(db, now, 'database.deleting', { databaseId: row.id, tokenId: opts.tokenId, data: { from: row.state } });
-      }
-      out.push(databaseRecord({ ...row, ...update }));
+      const lease = { deleteAttempts: row.deleteAttempts + 1, nextAttemptAt: now + IN_FLIGHT_LEASE_MS };
+      out.push(databaseRecord(transition(store, db, row, 'deleting', lease, now, { tokenId: opts.tokenId, data: { from: row.state } })));
     }
     return out;
   });
@@ -197,16 +190,14 @@ export function completeDelete(store: Store, id: string, prices: PriceTable, now
         ? { spent: row.spentMicroUsd, reserved: 0, delta: 0 }
         : bookAtDelete(holding, Math.max(0, now - (row.spentAsOf ?? row.createdAt)) / 1000, row.spentAsOf !== null, prices);
     const update = {
-      state: 'deleted' as const,
       deletedAt: now,
       passwordSealed: null,
       reservedMicroUsd: 0,
       spentMicroUsd: booking.spent,
       nextAttemptAt: null,
     };
-    db.update(databases).set(update).where(eq(databases.id, id)).run();
+    const deleted = transition(store, db, row, 'deleted', update, now, { data: { spent_micro_usd: booking.spent } });
     store.adjustSpend(db, now, { reserved: -row.reservedMicroUsd, spent: booking.delta });
-    store.appendEvent(db, now, 'database.deleted', { databaseId: id, data: { spent_micro_usd: booking.spent } });
-    return databaseRecord({ ...row, ...update });
+    return databaseRecord(deleted);
   });
 }

@@ -5,7 +5,7 @@
  * its new, current seal: each row is rewritten only if it still holds what was read.
  */
 import { and, eq, isNotNull, lt } from 'drizzle-orm';
-import type { Sealer } from '../src/crypto/sealed';
+import type { Sealer } from '../src/core/crypto/sealed';
 import { databases, idempotencyKeys } from './schema';
 import type { Store } from './store';
 

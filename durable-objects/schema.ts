@@ -41,8 +41,8 @@ export const tokens = sqliteTable(
   (t) => [index('tokens_lookup').on(t.lookup)],
 );
 
-export const DATABASE_STATES = ['provisioning', 'ready', 'deleting', 'deleted', 'failed'] as const;
-export type DatabaseState = (typeof DATABASE_STATES)[number];
+export { DATABASE_STATES, type DatabaseState } from '../src/core/state-machine';
+import { DATABASE_STATES } from '../src/core/state-machine';
 
 export const databases = sqliteTable(
   'databases',
@@ -62,7 +62,7 @@ export const databases = sqliteTable(
     roleName: text('role_name').notNull(),
     databaseName: text('database_name').notNull(),
     host: text('host'),
-    /** AES-GCM sealed (see src/crypto/sealed.ts); cleared when the database is deleted. */
+    /** AES-GCM sealed (see src/core/crypto/sealed.ts); cleared when the database is deleted. */
     passwordSealed: text('password_sealed'),
     labels: text('labels', { mode: 'json' }).$type<Record<string, string>>().notNull(),
     sessionId: text('session_id'),
@@ -156,7 +156,7 @@ export const events = sqliteTable(
 export const MIGRATION_STATES = ['preparing', 'ready', 'verify_failed', 'failed', 'applying', 'applied', 'discarded'] as const;
 export type MigrationState = (typeof MIGRATION_STATES)[number];
 
-/** Schema migrations prepared on a branch (src/migrations/): applied to the parent, or discarded. */
+/** Schema migrations prepared on a branch (src/app/migrations/): applied to the parent, or discarded. */
 export const migrations = sqliteTable(
   'migrations',
   {
@@ -171,7 +171,7 @@ export const migrations = sqliteTable(
     /** SHA-256 of the parent's schema when the branch was taken; apply refuses if it changed. */
     parentFingerprint: text('parent_fingerprint'),
     // The next three are JSON text, kept opaque here: they cross RPC as strings because their
-    // nesting is deeper than RPC's type mapping handles (see JsonData in src/rpc.ts).
+    // nesting is deeper than RPC's type mapping handles (see JsonData in src/core/result.ts).
     /** The schema diff (branch after the SQL against the parent), as returned to the agent. */
     diff: text('diff'),
     /** The verification's outcome, or null without verify_sql. */
@@ -193,7 +193,7 @@ export const SESSION_STATES = ['active', 'ended', 'lapsed'] as const;
 export type SessionState = (typeof SESSION_STATES)[number];
 
 /**
- * Agent sessions (src/lifecycle/): a lease the agent renews by heartbeat. Databases created with
+ * Agent sessions (durable-objects/sessions.ts): a lease the agent renews by heartbeat. Databases created with
  * its id go when it is ended or lapses (unless kept). `ended`/`lapsed` are final.
  */
 export const sessions = sqliteTable(

@@ -5,21 +5,16 @@
  * `ended` and `lapsed` are final: a late heartbeat gets 410 and revives nothing.
  */
 import { and, count, eq, gt, lt, lte } from 'drizzle-orm';
-import { ApiError, invalidFields, notFound } from '../src/errors';
-import { newId } from '../src/ids';
-import type { Policy } from '../src/policy/policy';
+import { Failure, invalidFields, notFound } from '../src/core/errors';
+import { newId } from '../src/core/ids';
+import type { Policy } from '../src/core/policy/policy';
+import { SESSION_LIMITS, type SessionLimits } from '../src/core/policy/storage-limits';
 import { sessions } from './schema';
 import type { Db, Store } from './store';
 
 type Row = typeof sessions.$inferSelect;
 
-/**
- * Bounds on an account's sessions (durable-objects/SCHEMA.md): at most `maxActive` live at
- * once, and a finished one is forgotten `retentionMs` after it ended (its databases were swept
- * long before).
- */
-export const SESSION_LIMITS = { maxActive: 1_000, retentionMs: 30 * 24 * 3_600_000 };
-export type SessionLimits = typeof SESSION_LIMITS;
+export { SESSION_LIMITS, type SessionLimits };
 
 /** A session's lease when the agent does not say: long enough for a few missed heartbeats. */
 export const DEFAULT_SESSION_TTL_SECONDS = 600;
@@ -81,7 +76,7 @@ export function createSession(
         .where(and(eq(sessions.state, 'active'), gt(sessions.expiresAt, ctx.now)))
         .get()?.n ?? 0;
     if (live >= limits.maxActive) {
-      throw new ApiError('conflict', 'session_limit', `an account may have at most ${limits.maxActive} active sessions; end one first`, {
+      throw new Failure('session_limit', `an account may have at most ${limits.maxActive} active sessions; end one first`, {
         max_active_sessions: limits.maxActive,
       });
     }
@@ -102,8 +97,8 @@ export function createSession(
   });
 }
 
-const gone = (row: Row, state: Row['state']) =>
-  new ApiError('gone', `session_${state}`, `session ${row.id} has ${state}; start a new session`, { session_id: row.id, state });
+const gone = (row: Row, state: 'ended' | 'lapsed') =>
+  new Failure(`session_${state}`, `session ${row.id} has ${state}; start a new session`, { session_id: row.id, state });
 
 /** Marks an active session past its deadline `lapsed` (with its event); true when it did. */
 function lapseIfDue(store: Store, db: Db, row: Row, now: number): boolean {
@@ -167,7 +162,7 @@ export function requireActiveSession(db: Db, id: string, now: number): void {
   if (!row) throw invalidFields([{ path: 'session_id', message: `no session ${id} in this account` }]);
   const state = row.state === 'active' && row.expiresAt <= now ? 'lapsed' : row.state;
   if (state !== 'active') {
-    throw new ApiError('conflict', 'session_not_active', `session ${id} has ${state}; databases cannot join it`, {
+    throw new Failure('session_not_active', `session ${id} has ${state}; databases cannot join it`, {
       session_id: id,
       state,
       fields: [{ path: 'session_id', message: `session has ${state}` }],

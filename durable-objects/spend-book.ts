@@ -1,12 +1,12 @@
 /**
  * The account object's side of spend reconciliation: the provider's figures (fetched by
- * src/lifecycle/spend-figures.ts) priced and booked against each record's reservation, in one
- * transaction per call. See src/policy/spend-booking.ts for why this keeps the cap exact.
+ * src/neon/spend-figures.ts) priced and booked against each record's reservation, in one
+ * transaction per call. See src/core/policy/spend-booking.ts for why this keeps the cap exact.
  */
 import { eq } from 'drizzle-orm';
-import type { SpendFigure } from '../src/lifecycle/spend-figures';
-import type { PriceTable } from '../src/policy/cost';
-import { bookActual, consumptionCostMicroUsd } from '../src/policy/spend-booking';
+import type { SpendFigure } from '../src/neon/spend-figures';
+import type { PriceTable } from '../src/core/policy/cost';
+import { bookActual, consumptionCostMicroUsd } from '../src/core/policy/spend-booking';
 import { databases } from './schema';
 import type { Store } from './store';
 

@@ -7,10 +7,11 @@
 import { and, eq, inArray, lt, lte, sql } from 'drizzle-orm';
 import { drizzle, type DrizzleSqliteDODatabase } from 'drizzle-orm/durable-sqlite';
 import { migrate } from 'drizzle-orm/durable-sqlite/migrator';
-import { ApiError } from '../src/errors';
-import { monthOf } from '../src/policy/cost';
+import { Failure } from '../src/core/errors';
+import { monthOf } from '../src/core/policy/cost';
 import bundle from './migrations/migrations.js';
 import * as tables from './schema';
+import { EVENT_LIMITS } from '../src/core/policy/storage-limits';
 
 export class StorageError extends Error {
   constructor(
@@ -24,8 +25,6 @@ export class StorageError extends Error {
 
 export type Db = DrizzleSqliteDODatabase<typeof tables.schema>;
 
-/** The event log keeps the newest 100,000 events of an account, for at most 90 days (SCHEMA.md). */
-export const EVENT_LIMITS = { max: 100_000, retentionMs: 90 * 24 * 3_600_000 };
 /** Events pruned by age per append: more than are ever appended at once. */
 const PRUNE_BATCH = 100;
 /** States whose records hold a reservation and count against the active-database quota. */
@@ -57,17 +56,17 @@ export class Store {
       return fn(this.db);
     } catch (err) {
       // A refusal thrown by `fn` (404 for an unknown id) is an answer, not a storage failure.
-      if (err instanceof ApiError) throw err;
+      if (err instanceof Failure) throw err;
       throw new StorageError(operation, err);
     }
   }
 
-  /** One transaction: all of `fn`'s writes happen, or none (also when `fn` throws an ApiError). */
+  /** One transaction: all of `fn`'s writes happen, or none (also when `fn` throws an Failure). */
   write<T>(operation: string, fn: (db: Db) => T): T {
     try {
       return this.storage.transactionSync(() => fn(this.db));
     } catch (err) {
-      if (err instanceof ApiError) throw err;
+      if (err instanceof Failure) throw err;
       throw new StorageError(operation, err);
     }
   }

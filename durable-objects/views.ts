@@ -1,24 +1,16 @@
 /**
  * What the account object hands back over RPC: plain data, snake_case like the wire, times as
- * ISO strings. Hashes and sealed values never leave the object.
+ * ISO strings (the types are the contract in src/core/contract.ts). Hashes and sealed values
+ * never leave the object.
  */
-import type { Scope } from '../src/auth/tokens';
-import type { JsonData } from '../src/rpc';
-import { microToUsd } from '../src/policy/cost';
+export type { DatabaseRecord, EventView, TokenView };
+import type { Scope } from '../src/core/auth/tokens';
+import type { JsonData } from '../src/core/result';
+import type { DatabaseRecord, EventView, TokenView } from '../src/core/contract';
+import { microToUsd } from '../src/core/policy/cost';
 import type { databases, events, tokens } from './schema';
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
-
-export interface TokenView {
-  id: string;
-  name: string;
-  scopes: Scope[];
-  expires_at: string | null;
-  max_database_ttl_seconds: number | null;
-  created_at: string;
-  revoked_at: string | null;
-  last_used_at: string | null;
-}
 
 export const tokenView = (t: typeof tokens.$inferSelect): TokenView => ({
   id: t.id,
@@ -31,15 +23,6 @@ export const tokenView = (t: typeof tokens.$inferSelect): TokenView => ({
   last_used_at: iso(t.lastUsedAt),
 });
 
-export interface EventView {
-  id: string;
-  at: string;
-  type: string;
-  database_id: string | null;
-  token_id: string | null;
-  data: JsonData | null;
-}
-
 export const eventView = (e: typeof events.$inferSelect): EventView => ({
   id: String(e.id),
   at: iso(e.at)!,
@@ -48,39 +31,6 @@ export const eventView = (e: typeof events.$inferSelect): EventView => ({
   token_id: e.tokenId,
   data: (e.data as JsonData | null) ?? null,
 });
-
-/** A registry record. Provider ids are included for the Worker's orchestration; routes choose what agents see. */
-export interface DatabaseRecord {
-  id: string;
-  state: (typeof databases.$inferSelect)['state'];
-  kind: 'fresh' | 'branch';
-  parent_id: string | null;
-  depth: number;
-  region: string;
-  labels: Record<string, string>;
-  session_id: string | null;
-  token_id: string | null;
-  ttl_seconds: number;
-  expires_at: string | null;
-  kept: boolean;
-  reserved_usd: number;
-  reserved_micro_usd: number;
-  created_at: string;
-  ready_at: string | null;
-  deleted_at: string | null;
-  last_error: string | null;
-  delete_attempts: number;
-  next_attempt_at: string | null;
-  role_name: string;
-  database_name: string;
-  host: string | null;
-  provider: {
-    account: string | null;
-    project_id: string | null;
-    branch_id: string | null;
-    endpoint_id: string | null;
-  };
-}
 
 export const databaseRecord = (d: typeof databases.$inferSelect): DatabaseRecord => ({
   id: d.id,

@@ -1,4 +1,4 @@
-import type { PoolEntry } from '../src/pool/entry';
+import type { PoolEntry } from '../src/neon/pool-entry';
 
 /**
  * The warm pool's SQLite tables. Plain SQL: two small tables, and every statement here is

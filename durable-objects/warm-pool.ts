@@ -1,10 +1,10 @@
 import { DurableObject } from 'cloudflare:workers';
-import { ApiError } from '../src/errors';
-import { fillPoolEntry, type PoolEntry } from '../src/pool/entry';
-import { regionOfPool, shortId } from '../src/pool/names';
-import { neonClient } from '../src/provider/index';
-import { BACKGROUND, backgroundProviderOptions } from '../src/lifecycle/budget-gate';
-import { lifecycleConfig } from '../src/lifecycle/config';
+import { Failure } from '../src/core/errors';
+import { fillPoolEntry, type PoolEntry } from '../src/neon/pool-entry';
+import { regionOfPool, shortId } from '../src/core/naming';
+import { neonClient } from '../src/neon/index';
+import { BACKGROUND, backgroundProviderOptions } from '../src/neon/budget-gate';
+import { lifecycleConfig } from '../src/core/policy/lifecycle-config';
 import { PoolStore, type PoolClaim } from './warm-pool-store';
 
 export interface WarmPoolStatus {
@@ -75,7 +75,7 @@ export class WarmPool extends DurableObject<Env> {
   /** Sets this pool's size, overriding DBLEASE_WARM_POOL_SIZE; null goes back to the variable. */
   setTarget(pool: string, target: number | null): WarmPoolStatus {
     if (target !== null && (!Number.isInteger(target) || target < 0 || target > MAX_TARGET)) {
-      throw new ApiError('invalid_request', 'invalid_field', `target must be an integer from 0 to ${MAX_TARGET}`);
+      throw new Failure('invalid_field', `target must be an integer from 0 to ${MAX_TARGET}`);
     }
     this.name(pool);
     this.store.setMeta('target', target === null ? null : String(target));

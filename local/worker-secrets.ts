@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { decodeKey } from '../src/crypto/key-material';
+import { decodeKey } from '../src/core/crypto/key-material';
 
 export interface WorkerSecrets {
   DBLEASE_OPERATOR_TOKEN: string;

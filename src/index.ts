@@ -1,10 +1,10 @@
-import { app } from './app';
-import { runCron } from './lifecycle/cron';
+import { app } from './app/app';
+import { runCron } from './app/lifecycle/cron';
 
 export { AccountDurableObject } from '../durable-objects/account';
 export { WarmPool } from '../durable-objects/warm-pool';
-// The service binding for other Workers (src/binding.ts): `entrypoint = "DbleaseBinding"`.
-export { DbleaseBinding } from './binding';
+// The service binding for other Workers (src/app/binding.ts): `entrypoint = "DbleaseBinding"`.
+export { DbleaseBinding } from './app/binding';
 export { DeadlineIndex } from '../durable-objects/deadline-index';
 export { ProviderBudget } from '../durable-objects/provider-budget';
 

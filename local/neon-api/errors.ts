@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { generalError } from '../neon-error';
 
 /** A failure the client caused or can act on, sent as Neon's `GeneralError`. */
-export class ApiError extends Error {
+export class Failure extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
     message: string,
@@ -14,13 +14,13 @@ export class ApiError extends Error {
   }
 }
 
-export const badRequest = (message: string) => new ApiError(400, message, 'BAD_REQUEST');
-export const notFound = (message: string) => new ApiError(404, message, 'NOT_FOUND');
-export const unprocessable = (message: string) => new ApiError(422, message, 'UNPROCESSABLE_ENTITY');
-export const conflict = (message: string) => new ApiError(409, message, 'CONFLICT');
+export const badRequest = (message: string) => new Failure(400, message, 'BAD_REQUEST');
+export const notFound = (message: string) => new Failure(404, message, 'NOT_FOUND');
+export const unprocessable = (message: string) => new Failure(422, message, 'UNPROCESSABLE_ENTITY');
+export const conflict = (message: string) => new Failure(409, message, 'CONFLICT');
 /** Neon's wording for a mutation that overlaps another on the same project. */
 export const locked = () =>
-  new ApiError(423, 'project already has running conflicting operations, scheduling of new ones is prohibited', 'LOCKED');
+  new Failure(423, 'project already has running conflicting operations, scheduling of new ones is prohibited', 'LOCKED');
 
 /** `branch.name: Too big: expected string to have <=256 characters` — always names the field. */
 export function describeZodError(err: z.ZodError, prefix = ''): string {
@@ -34,7 +34,7 @@ export function describeZodError(err: z.ZodError, prefix = ''): string {
 
 export function errorHandler(log: (line: string) => void) {
   return (err: Error, c: Context) => {
-    if (err instanceof ApiError) return generalError(c, err.status, err.message, err.code);
+    if (err instanceof Failure) return generalError(c, err.status, err.message, err.code);
     log(`neon-api: ${c.req.method} ${c.req.path} failed: ${err.stack ?? err.message}`);
     return generalError(c, 500, `internal error: ${err.message}`, 'INTERNAL_ERROR');
   };

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { ConnectRefused, type ComputeGate } from '../hooks.js';
 import { awaitAwake } from './endpoint-proxy.js';
 // One conversion for both SQL-over-HTTP implementations (this emulator and the Worker's endpoint).
-import { pgTextToJson } from '../../src/sql/neon-json';
+import { pgTextToJson } from '../../src/core/neon-json';
 import type { UpstreamPool } from './upstream-pool.js';
 import { takeEndpointOption } from './wire.js';
 

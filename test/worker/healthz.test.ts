@@ -1,6 +1,6 @@
 import { env, exports } from 'cloudflare:workers';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { forgetProviderProbe } from '../../src/routes/health';
+import { forgetProviderProbe } from '../../src/app/routes/health';
 import { OPERATOR_TOKEN } from './support/api';
 import { addFaults, adminOrigin, removeFaults } from './support/local-stack';
 

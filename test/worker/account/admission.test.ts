@@ -1,10 +1,11 @@
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { AdmitResult } from '../../../durable-objects/account';
-import { DEFAULT_PRICES, leaseMaxCostMicroUsd } from '../../../src/policy/cost';
-import type { Result } from '../../../src/rpc';
-import { unwrap } from '../../../src/rpc';
+import { DEFAULT_PRICES, leaseMaxCostMicroUsd } from '../../../src/core/policy/cost';
+import type { Result } from '../../../src/core/result';
+import { unwrap } from '../../../src/core/result';
 import { admitInput, errorOf, newAccountObject, providerFacts } from '../support/account-object';
+import { wire } from '../support/wire';
 
 const codes = (results: Result<AdmitResult>[]) => {
   const out: Record<string, number> = {};
@@ -134,7 +135,7 @@ describe('admitCreate', () => {
     expect(codes(results)).toEqual({ admitted: 7, spend_cap_exceeded: 23 });
     const refused = results.find((r) => !r.ok)!;
     if (refused.ok) throw new Error('expected a refusal');
-    expect(refused.error.type).toBe('spend_cap_exceeded');
+    expect(wire(refused.error).type).toBe('spend_cap_exceeded');
     expect(refused.error.details).toMatchObject({ reserved_micro_usd: perLease * 7, requested_micro_usd: perLease, spent_micro_usd: 0 });
     const usage = unwrap(await stub.getAccount()).usage;
     expect(usage.reserved_micro_usd).toBeLessThanOrEqual(usage.cap_micro_usd);
@@ -164,7 +165,7 @@ describe('admitCreate', () => {
     const { stub } = await newAccountObject();
     unwrap(await stub.setAbuseState('suspended', 'churn'));
     const r = await stub.admitCreate(admitInput());
-    expect([errorOf(r).type, errorOf(r).code]).toEqual(['forbidden', 'account_suspended']);
+    expect([wire(errorOf(r)).type, errorOf(r).code]).toEqual(['forbidden', 'account_suspended']);
     expect(unwrap(await stub.listEvents(undefined, 50)).events.map((e) => e.type)).toContain('account.abuse_state');
   });
 

@@ -1,7 +1,7 @@
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import bundle from '../../../durable-objects/migrations/migrations.js';
-import { unwrap } from '../../../src/rpc';
+import { unwrap } from '../../../src/core/result';
 import { admitInput, newAccountObject } from '../support/account-object';
 
 const tables = (state: DurableObjectState) =>

@@ -1,8 +1,9 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PRICES, leaseMaxCostMicroUsd } from '../../../src/policy/cost';
-import { unwrap } from '../../../src/rpc';
+import { DEFAULT_PRICES, leaseMaxCostMicroUsd } from '../../../src/core/policy/cost';
+import { unwrap } from '../../../src/core/result';
 import { admitInput, errorOf, newAccountObject, providerFacts } from '../support/account-object';
+import { wire } from '../support/wire';
 
 async function readyDatabase(stub: Awaited<ReturnType<typeof newAccountObject>>['stub'], over = {}) {
   const a = unwrap(await stub.admitCreate(admitInput(over)));
@@ -87,7 +88,7 @@ describe('registry', () => {
     const r = await stub.keep(db.id, token);
     // A month of 0.25 CU costs far more than $0.50 unless the month is nearly over.
     if (!r.ok) {
-      expect(r.error.type).toBe('spend_cap_exceeded');
+      expect(wire(r.error).type).toBe('spend_cap_exceeded');
       expect(unwrap(await stub.getDatabase(db.id)).database.kept).toBe(false);
     } else {
       expect(r.value).toMatchObject({ kept: true, expires_at: null });

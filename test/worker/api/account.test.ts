@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY } from '../../../src/policy/policy';
+import { DEFAULT_POLICY } from '../../../src/core/policy/policy';
 import { OPERATOR_TOKEN, call, createAccount, expectError, fieldPaths, mintToken } from '../support/api';
 
 describe('POST /v1/accounts', () => {

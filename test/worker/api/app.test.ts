@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OPERATOR_TOKEN, call, createAccount, expectError, fieldPaths } from '../support/api';
-import { app } from '../../../src/app';
+import { app } from '../../../src/app/app';
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -1,7 +1,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { parseToken } from '../../../src/auth/tokens';
-import { sha256Hex } from '../../../src/ids';
+import { parseToken } from '../../../src/core/auth/tokens';
+import { sha256Hex } from '../../../src/core/ids';
 import { accountStub, call, createAccount, expectError, fieldPaths, mintToken } from '../support/api';
 
 describe('tokens', () => {

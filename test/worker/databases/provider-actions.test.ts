@@ -6,9 +6,9 @@
  */
 import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../../src/errors';
-import { providerActionRate } from '../../../src/policy/provider-action-rate';
-import type { BucketRate } from '../../../src/policy/token-bucket';
+import { Failure } from '../../../src/core/errors';
+import { providerActionRate } from '../../../src/core/policy/provider-action-rate';
+import type { BucketRate } from '../../../src/core/policy/token-bucket';
 import { accountStub, call, expectError } from '../support/api';
 import { branchDb, createDb, deleteDb, newAgent, query, usage, type Agent } from '../support/databases';
 
@@ -115,7 +115,7 @@ describe('the provider-action rate from the operator vars', () => {
   it('fails loudly, naming the var, on a value that is not a whole number of at least 1', () => {
     for (const bad of ['0', '-1', '1.5', 'many']) {
       expect(() => providerActionRate({ DBLEASE_PROVIDER_ACTION_BURST: bad })).toThrowError(/DBLEASE_PROVIDER_ACTION_BURST/);
-      expect(() => providerActionRate({ DBLEASE_PROVIDER_ACTIONS_PER_MINUTE: bad })).toThrowError(ApiError);
+      expect(() => providerActionRate({ DBLEASE_PROVIDER_ACTIONS_PER_MINUTE: bad })).toThrowError(Failure);
     }
   });
 });

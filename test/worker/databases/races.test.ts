@@ -1,8 +1,8 @@
 /** Admission under concurrency, through HTTP: quota, spend cap and create rate are never exceeded. */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { leaseMaxCostMicroUsd } from '../../../src/policy/cost';
-import { operatorConfig } from '../../../src/policy/operator-config';
+import { leaseMaxCostMicroUsd } from '../../../src/core/policy/cost';
+import { operatorConfig } from '../../../src/core/policy/operator-config';
 import { call } from '../support/api';
 import { newAgent, providerProjects, usage } from '../support/databases';
 

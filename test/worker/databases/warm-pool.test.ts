@@ -4,10 +4,10 @@
  */
 import { env } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDatabase, deleteDatabase, getDatabase } from '../../../src/databases/service';
-import { warmPool } from '../../../src/pool/claim';
-import { POOL_PROJECT_PREFIX } from '../../../src/pool/names';
-import type { AccountPrincipal } from '../../../src/auth/principal';
+import { createDatabase, deleteDatabase, getDatabase } from '../../../src/app/databases/service';
+import { warmPool } from '../../../src/app/pool/claim';
+import { POOL_PROJECT_PREFIX } from '../../../src/core/naming';
+import type { AccountPrincipal } from '../../../src/core/auth/principal';
 import { ALL_AGENT_SCOPES, newAgent, query } from '../support/databases';
 import { testClient } from '../support/local-stack';
 

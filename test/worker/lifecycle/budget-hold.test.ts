@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { grant, release, type BudgetLimits, type GrantRecord } from '../../../src/lifecycle/budget-math';
+import { grant, release, type BudgetLimits, type GrantRecord } from '../../../src/core/policy/budget-math';
 
 const LIMITS: BudgetLimits = { perMinute: 100_000, perSecond: 10, backgroundShare: 1 };
 

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { inject } from 'vitest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { unwrap } from '../../../src/rpc';
+import { unwrap } from '../../../src/core/result';
 import { call, expectError } from '../support/api';
 import { createDb, newAgent, providerProjects, usage } from '../support/databases';
 import { adminOrigin } from '../support/local-stack';
@@ -33,7 +33,7 @@ describe('the provider request budget', () => {
   });
 
   it('costs about one Durable Object round trip per provider call (measured)', async () => {
-    const { budgetGate, FOREGROUND } = await import('../../../src/lifecycle/budget-gate');
+    const { budgetGate, FOREGROUND } = await import('../../../src/neon/budget-gate');
     const gate = budgetGate(env, 'default', FOREGROUND)!;
     const times: number[] = [];
     for (let i = 0; i < 200; i++) {

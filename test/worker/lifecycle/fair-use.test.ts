@@ -8,8 +8,8 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { heavyCap } from '../../../src/lifecycle/budget-math';
-import type { BucketRate } from '../../../src/policy/token-bucket';
+import { heavyCap } from '../../../src/core/policy/budget-math';
+import type { BucketRate } from '../../../src/core/policy/token-bucket';
 import { accountStub, call, type ErrorJson } from '../support/api';
 import { createDb, newAgent, query } from '../support/databases';
 

@@ -7,7 +7,7 @@
  * case reads its id and arms the fault ("arm after project").
  */
 import { evictDurableObject } from 'cloudflare:test';
-import { unwrap } from '../../../src/rpc';
+import { unwrap } from '../../../src/core/result';
 import { call } from '../support/api';
 import { branchDb, createDb, newAgent, providerProjects, type Agent } from '../support/databases';
 import { addFaults, removeFaults, type FaultRule } from '../support/local-stack';

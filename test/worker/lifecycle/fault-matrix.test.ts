@@ -9,10 +9,10 @@
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { lifecycleConfig } from '../../../src/lifecycle/config';
-import { reconcileProvider } from '../../../src/lifecycle/reconcile';
-import { mapLimit } from '../../../src/lifecycle/schedule';
-import { unwrap } from '../../../src/rpc';
+import { lifecycleConfig } from '../../../src/core/policy/lifecycle-config';
+import { reconcileProvider } from '../../../src/app/lifecycle/reconcile';
+import { mapLimit } from '../../../src/core/schedule';
+import { unwrap } from '../../../src/core/result';
 import { usage } from '../support/databases';
 import { testClient } from '../support/local-stack';
 import { FAULTS, runCase, STEPS, type CaseRun } from './fault-cases';

@@ -4,12 +4,12 @@
  */
 import { env } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AccountPrincipal } from '../../../src/auth/principal';
-import { createDatabase } from '../../../src/databases/service';
-import { newId } from '../../../src/ids';
-import { lifecycleConfig } from '../../../src/lifecycle/config';
-import { reconcileProvider } from '../../../src/lifecycle/reconcile';
-import { warmPool } from '../../../src/pool/claim';
+import type { AccountPrincipal } from '../../../src/core/auth/principal';
+import { createDatabase } from '../../../src/app/databases/service';
+import { newId } from '../../../src/core/ids';
+import { lifecycleConfig } from '../../../src/core/policy/lifecycle-config';
+import { reconcileProvider } from '../../../src/app/lifecycle/reconcile';
+import { warmPool } from '../../../src/app/pool/claim';
 import { newAgent } from '../support/databases';
 import { testClient } from '../support/local-stack';
 import { dbState } from './support';

@@ -1,12 +1,12 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { lifecycleConfig } from '../../../src/lifecycle/config';
-import { reconcileProvider } from '../../../src/lifecycle/reconcile';
-import { newId } from '../../../src/ids';
+import { lifecycleConfig } from '../../../src/core/policy/lifecycle-config';
+import { reconcileProvider } from '../../../src/app/lifecycle/reconcile';
+import { newId } from '../../../src/core/ids';
 import { call } from '../support/api';
 import { branchDb, createDb, newAgent, providerProjects, usage } from '../support/databases';
 import { testClient } from '../support/local-stack';
-import { unwrap } from '../../../src/rpc';
+import { unwrap } from '../../../src/core/result';
 import { accountSql, dbState, eventTypes, events, stubOf } from './support';
 
 /** One pass with no grace period, so resources made a moment ago can be judged. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PRICES, leaseMaxCostMicroUsd } from '../../../src/policy/cost';
+import { DEFAULT_PRICES, leaseMaxCostMicroUsd } from '../../../src/core/policy/cost';
 import {
   bookActual,
   bookAtDelete,
@@ -7,7 +7,7 @@ import {
   consumptionWindow,
   granularityFor,
   sumTimeframes,
-} from '../../../src/policy/spend-booking';
+} from '../../../src/core/policy/spend-booking';
 
 const HOUR = 3_600_000;
 

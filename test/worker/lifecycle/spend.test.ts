@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { lifecycleConfig } from '../../../src/lifecycle/config';
-import { reconcileProvider } from '../../../src/lifecycle/reconcile';
-import { sqlPool } from '../../../src/sql/driver';
+import { lifecycleConfig } from '../../../src/core/policy/lifecycle-config';
+import { reconcileProvider } from '../../../src/app/lifecycle/reconcile';
+import { sqlPool } from '../../../src/app/sql/driver';
 import { createDb, newAgent, usage } from '../support/databases';
 import { events, expireNow, fireAlarm } from './support';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diffKeyed, diffSchemas } from '../../../src/migrations/diff';
-import { canonicalJson, fingerprint, snapshotFromRow, type SchemaSnapshot, type TableShape } from '../../../src/migrations/snapshot';
+import { diffKeyed, diffSchemas } from '../../../src/app/migrations/diff';
+import { canonicalJson, fingerprint, snapshotFromRow, type SchemaSnapshot, type TableShape } from '../../../src/app/migrations/snapshot';
 
 const users = (): TableShape => ({
   kind: 'table',

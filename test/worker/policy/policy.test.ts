@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../../src/errors';
-import { operatorConfig, parsePolicyMaxima, parsePrices } from '../../../src/policy/operator-config';
-import { DEFAULT_POLICY, applyPolicyPatch, createRateFor, resolvePolicy } from '../../../src/policy/policy';
-import { DEFAULT_PRICES } from '../../../src/policy/cost';
+import { Failure } from '../../../src/core/errors';
+import { operatorConfig, parsePolicyMaxima, parsePrices } from '../../../src/core/policy/operator-config';
+import { DEFAULT_POLICY, applyPolicyPatch, createRateFor, resolvePolicy } from '../../../src/core/policy/policy';
+import { DEFAULT_PRICES } from '../../../src/core/policy/cost';
+import { wire } from '../support/wire';
 
 describe('policy defaults (DESIGN §4)', () => {
   it('are the documented values', () => {
@@ -99,15 +100,15 @@ describe('operator configuration vars', () => {
   });
   it('fail loudly (500 misconfigured) on a bad var rather than fall back', () => {
     for (const raw of ['{', '[]', '{"max_active_databases":"many"}', '{"unknown_knob":1}', '{"max_ttl_seconds":0}']) {
-      expect(() => parsePolicyMaxima(raw), raw).toThrow(ApiError);
+      expect(() => parsePolicyMaxima(raw), raw).toThrow(Failure);
       try {
         parsePolicyMaxima(raw);
       } catch (e) {
-        expect((e as ApiError).status).toBe(500);
-        expect((e as ApiError).code).toBe('misconfigured');
+        expect(wire(e).status).toBe(500);
+        expect((e as Failure).code).toBe('misconfigured');
       }
     }
-    expect(() => parsePrices('{"compute_unit_hour_usd":-1}')).toThrow(ApiError);
+    expect(() => parsePrices('{"compute_unit_hour_usd":-1}')).toThrow(Failure);
   });
   it('caches per distinct var values', () => {
     const a = operatorConfig({ DBLEASE_POLICY_MAX: '{"max_branch_depth":3}' });

@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { constantTimeEqual, generateToken, hasScope, parseToken } from '../../../src/auth/tokens';
-import { Sealer } from '../../../src/crypto/sealed';
-import { ApiError } from '../../../src/errors';
-import { base64url, newId } from '../../../src/ids';
-import { decodeKey } from '../../../src/crypto/key-material';
-import { accountTag, verifyAccountTag } from '../../../src/auth/account-tag';
+import { constantTimeEqual, generateToken, hasScope, parseToken } from '../../../src/core/auth/tokens';
+import { Sealer } from '../../../src/core/crypto/sealed';
+import { Failure } from '../../../src/core/errors';
+import { base64url, newId } from '../../../src/core/ids';
+import { decodeKey } from '../../../src/core/crypto/key-material';
+import { accountTag, verifyAccountTag } from '../../../src/core/auth/account-tag';
 import {
   DEVELOPMENT_ENCRYPTION_KEY,
   DEVELOPMENT_OPERATOR_TOKEN,
   DEVELOPMENT_SIGNING_KEY,
   encryptionKeyMaterial,
   operatorToken,
-} from '../../../src/secrets';
+} from '../../../src/core/secrets';
 
 describe('development fallbacks for secrets', () => {
   it('apply only when DBLEASE_ENV is development', () => {
@@ -22,8 +22,8 @@ describe('development fallbacks for secrets', () => {
       { DBLEASE_ENV: 'Development' },
       { DBLEASE_ENV: 'production', DBLEASE_OPERATOR_TOKEN: '' },
     ]) {
-      expect(() => operatorToken(env), JSON.stringify(env)).toThrow(ApiError);
-      expect(() => encryptionKeyMaterial(env)).toThrow(ApiError);
+      expect(() => operatorToken(env), JSON.stringify(env)).toThrow(Failure);
+      expect(() => encryptionKeyMaterial(env)).toThrow(Failure);
     }
   });
   it('never replace a secret that is set', () => {
@@ -62,8 +62,8 @@ describe('key material', () => {
       } catch (err) {
         thrown = err;
       }
-      expect(thrown, text).toBeInstanceOf(ApiError);
-      const err = thrown as ApiError;
+      expect(thrown, text).toBeInstanceOf(Failure);
+      const err = thrown as Failure;
       expect(err.code).toBe('misconfigured');
       expect(err.message).toMatch(/DBLEASE_ENCRYPTION_KEY/);
       expect(err.message).toMatch(why);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../../src/errors';
-import { placeProject, providerAccount, providerAccounts } from '../../../src/provider/accounts';
+import { Failure } from '../../../src/core/errors';
+import { placeProject, providerAccount, providerAccounts } from '../../../src/neon/accounts';
 
 const base = { NEON_API_URL: 'http://127.0.0.1:1/api/v2/', NEON_API_KEY: 'k-default' };
 
@@ -43,9 +43,9 @@ describe('providerAccounts', () => {
       } catch (err) {
         caught = err;
       }
-      expect(caught).toBeInstanceOf(ApiError);
-      expect((caught as ApiError).code).toBe('provider_misconfigured');
-      expect((caught as ApiError).message).not.toMatch(/secret/);
+      expect(caught).toBeInstanceOf(Failure);
+      expect((caught as Failure).code).toBe('provider_misconfigured');
+      expect((caught as Failure).message).not.toMatch(/secret/);
     }
   });
 });

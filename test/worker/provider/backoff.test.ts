@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, DEFAULT_SCHEDULE, nextRetry, parseRetryAfter, pollDelay, type RetryState } from '../../../src/provider/backoff';
+import { backoffDelay, DEFAULT_SCHEDULE, nextRetry, parseRetryAfter, pollDelay, type RetryState } from '../../../src/neon/backoff';
 
 const fixed = (x: number) => () => x;
 const state = (over: Partial<RetryState> = {}): RetryState => ({

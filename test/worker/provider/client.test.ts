@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { NeonClient } from '../../../src/provider/client';
-import { sqlOverHttp, sqlPool } from '../../../src/sql/driver';
-import { waitForSql } from '../../../src/sql/ready';
+import type { NeonClient } from '../../../src/neon/client';
+import { sqlOverHttp, sqlPool } from '../../../src/app/sql/driver';
+import { waitForSql } from '../../../src/app/sql/ready';
 import { testClient, testName } from '../support/local-stack';
 
 const created: string[] = [];

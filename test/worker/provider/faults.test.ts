@@ -1,8 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError } from '../../../src/errors';
-import type { ProviderOptions } from '../../../src/provider/http';
+import { Failure } from '../../../src/core/errors';
+import type { ProviderOptions } from '../../../src/neon/http';
 import { addFaults, removeFaults, testClient, testName, type FaultRule } from '../support/local-stack';
+import { wire, wireResponse } from '../support/wire';
+import { ProviderUnavailable } from '../../../src/neon/errors';
 
 /*
  * Fault rules are global to the local stack and other test files run alongside, so each rule
@@ -102,15 +104,15 @@ describe('provider client under injected faults', () => {
     await fault({ route: START, status: 503, times: 50 });
     const { client, retries } = observed();
     const err = await rejection(client.startEndpoint(project.id, project.endpointId));
-    expect(err).toBeInstanceOf(ApiError);
-    const api = err as ApiError;
-    expect(api.type).toBe('provider_unavailable');
-    expect(api.status).toBe(503);
-    expect(api.retryAfter).toBeGreaterThanOrEqual(1);
+    expect(err).toBeInstanceOf(ProviderUnavailable);
+    const api = err as ProviderUnavailable;
+    expect(wire(api).type).toBe('provider_unavailable');
+    expect(wire(api).status).toBe(503);
+    expect(wire(api).retryAfter).toBeGreaterThanOrEqual(1);
     expect(api.message).toMatch(/answered 503.*gave up after 4 attempts/);
     expect(api.message).not.toContain(env.NEON_API_KEY);
     expect(retries.map((r) => r.status)).toEqual([503, 503, 503]);
-    const res = api.toResponse('req-1');
+    const res = wireResponse(api, 'req-1');
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
   });
@@ -139,7 +141,7 @@ describe('provider client under injected faults', () => {
     await fault({ route: REVEAL, hang: true, times: 1 });
     const { client, retries, exchanges } = observed({ requestTimeoutMs: 300, retryUnanswered: false });
     const err = await rejection(client.revealRolePassword(project.id, project.branchId, 'neondb_owner'));
-    expect((err as ApiError).type).toBe('provider_unavailable');
+    expect(wire(err).type).toBe('provider_unavailable');
     expect(retries).toEqual([]);
     expect(exchanges.filter((e) => e.phase === 'start')).toHaveLength(1);
     // A 503 means nothing happened at the provider, so even background work retries that at once.
@@ -153,9 +155,9 @@ describe('provider client under injected faults', () => {
     const started = Date.now();
     const err = await rejection(client.revealRolePassword(project.id, project.branchId, 'neondb_owner'));
     expect(Date.now() - started).toBeLessThan(3_000);
-    expect(err).toBeInstanceOf(ApiError);
-    expect((err as ApiError).type).toBe('provider_unavailable');
-    expect((err as ApiError).message).toMatch(/did not answer within \d+ ms/);
+    expect(err).toBeInstanceOf(ProviderUnavailable);
+    expect(wire(err).type).toBe('provider_unavailable');
+    expect((err as Error).message).toMatch(/did not answer within \d+ ms/);
   });
 
   it('surfaces a refusal it cannot fix as ProviderRequestError, without retrying', async () => {

@@ -1,9 +1,9 @@
 import { env } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireFreshDatabase, claimWarmDatabase, warmPool } from '../../../src/pool/claim';
-import { POOL_PROJECT_PREFIX } from '../../../src/pool/names';
-import { createFreshDatabase, type ProvisionedDatabase } from '../../../src/pool/provision';
-import { sqlOverHttp, sqlPool } from '../../../src/sql/driver';
+import { acquireFreshDatabase, claimWarmDatabase, warmPool } from '../../../src/app/pool/claim';
+import { POOL_PROJECT_PREFIX } from '../../../src/core/naming';
+import { createFreshDatabase, type ProvisionedDatabase } from '../../../src/neon/provision';
+import { sqlOverHttp, sqlPool } from '../../../src/app/sql/driver';
 import { testClient, testName } from '../support/local-stack';
 
 /** A pool of this test's own: same region as the local stack (`local`), separate object. */

@@ -1,8 +1,9 @@
 import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configureSqlDriver } from '../../../src/sql/driver';
-import { isTransientSqlError, waitForSql } from '../../../src/sql/ready';
+import { configureSqlDriver } from '../../../src/app/sql/driver';
+import { isTransientSqlError, waitForSql } from '../../../src/app/sql/ready';
 import { testClient, testName } from '../support/local-stack';
+import { wire } from '../support/wire';
 
 let project: { id: string; endpointId: string; uri: string };
 
@@ -40,7 +41,11 @@ describe('waitForSql', () => {
     const dead = { NEON_LOCAL_PROXY: '127.0.0.1:9' };
     const started = Date.now();
     try {
-      await expect(waitForSql(dead, project.uri, { timeoutMs: 800, attemptTimeoutMs: 200 })).rejects.toMatchObject({
+      const err = await waitForSql(dead, project.uri, { timeoutMs: 800, attemptTimeoutMs: 200 }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(wire(err)).toMatchObject({
         type: 'provider_unavailable',
         retryAfter: 5,
       });

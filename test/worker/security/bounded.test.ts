@@ -2,7 +2,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { AccountDurableObject } from '../../../durable-objects/account';
-import { unwrap } from '../../../src/rpc';
+import { unwrap } from '../../../src/core/result';
 import { accountStub, call, expectError, mintToken } from '../support/api';
 import { createDb, newAgent } from '../support/databases';
 

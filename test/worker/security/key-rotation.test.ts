@@ -7,8 +7,8 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { AccountDurableObject } from '../../../durable-objects/account';
-import { unwrap } from '../../../src/rpc';
-import { DEVELOPMENT_ENCRYPTION_KEY } from '../../../src/secrets';
+import { unwrap } from '../../../src/core/result';
+import { DEVELOPMENT_ENCRYPTION_KEY } from '../../../src/core/secrets';
 import { accountStub, call, expectError, OPERATOR_TOKEN } from '../support/api';
 import { createDb, newAgent } from '../support/databases';
 

@@ -4,11 +4,11 @@
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { lifecycleConfig } from '../../../src/lifecycle/config';
-import { reconcileProvider } from '../../../src/lifecycle/reconcile';
-import { warmPool } from '../../../src/pool/claim';
-import { parsePoolProjectName } from '../../../src/pool/names';
-import { chooseRegion, regionConfig } from '../../../src/policy/regions';
+import { lifecycleConfig } from '../../../src/core/policy/lifecycle-config';
+import { reconcileProvider } from '../../../src/app/lifecycle/reconcile';
+import { warmPool } from '../../../src/app/pool/claim';
+import { parsePoolProjectName } from '../../../src/core/naming';
+import { chooseRegion, regionConfig } from '../../../src/core/policy/regions';
 import { call, expectError, fieldPaths } from '../support/api';
 import { newAgent, usage } from '../support/databases';
 import { testClient } from '../support/local-stack';

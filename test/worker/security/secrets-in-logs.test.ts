@@ -4,9 +4,9 @@
  * they print or answer holds a password, a token secret, the provider key or a connection string.
  */
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
-import { parseToken } from '../../../src/auth/tokens';
-import { DEVELOPMENT_ENCRYPTION_KEY, DEVELOPMENT_SIGNING_KEY } from '../../../src/secrets';
-import { unwrap } from '../../../src/rpc';
+import { parseToken } from '../../../src/core/auth/tokens';
+import { DEVELOPMENT_ENCRYPTION_KEY, DEVELOPMENT_SIGNING_KEY } from '../../../src/core/secrets';
+import { unwrap } from '../../../src/core/result';
 import { accountStub, call, mintToken, OPERATOR_TOKEN } from '../support/api';
 import { newAgent } from '../support/databases';
 import { addFaults, removeFaults } from '../support/local-stack';

@@ -1,8 +1,8 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { generateToken, parseToken } from '../../../src/auth/tokens';
-import { newId } from '../../../src/ids';
+import { generateToken, parseToken } from '../../../src/core/auth/tokens';
+import { newId } from '../../../src/core/ids';
 import { admitInput } from '../support/account-object';
 import { accountStub, call, createAccount, expectError } from '../support/api';
 
@@ -70,7 +70,7 @@ describe('an account object without an account', () => {
   it('answers every call without writing storage, until createAccount', async () => {
     const id = newId('acc');
     const stub = accountStub(id);
-    expect(await stub.authenticate('x'.repeat(43))).toMatchObject({ ok: false, error: { type: 'unauthenticated' } });
+    expect(await stub.authenticate('x'.repeat(43))).toMatchObject({ ok: false, error: { code: 'invalid_token' } });
     for (const result of [
       await stub.getAccount(),
       await stub.listDatabases({}),
@@ -79,7 +79,7 @@ describe('an account object without an account', () => {
       await stub.listEvents(),
       await stub.sweepNow(),
     ]) {
-      expect(result).toMatchObject({ ok: false, error: { type: 'not_found', code: 'account_not_found' } });
+      expect(result).toMatchObject({ ok: false, error: { code: 'account_not_found' } });
     }
     expect(await stub.reconcileInventory()).toEqual({ ok: true, value: { exists: false, records: [], branch_projects: [] } });
     expect(await storedTables(id)).toEqual({ tables: [], keys: 0 });

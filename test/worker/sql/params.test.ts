@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PARAM_LIMITS } from '../../../src/sql/params';
+import { PARAM_LIMITS } from '../../../src/app/sql/params';
 import { call, expectError, fieldPaths } from '../support/api';
 import { accountWithDatabase, rows, type TestDatabase } from '../support/agent-sql';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePgArray, pgTextToJson } from '../../../src/sql/values';
+import { parsePgArray, pgTextToJson } from '../../../src/app/sql/values';
 
 describe("result values as Neon's JSON", () => {
   it('turns booleans, exact numbers and json into JSON, and keeps other types as text', () => {

@@ -1,8 +1,8 @@
 /** Helpers for RPC tests of the account Durable Object through real `env.ACCOUNT` stubs. */
 import type { AdmitCreateInput } from '../../../durable-objects/account';
-import { newId } from '../../../src/ids';
-import type { PolicyPatch } from '../../../src/policy/policy';
-import { unwrap, type RpcError } from '../../../src/rpc';
+import { newId } from '../../../src/core/ids';
+import type { PolicyPatch } from '../../../src/core/policy/policy';
+import { unwrap, type RpcError } from '../../../src/core/result';
 import { accountStub } from './api';
 
 export async function newAccountObject(policy?: PolicyPatch) {

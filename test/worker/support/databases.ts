@@ -1,7 +1,7 @@
 /** Helpers for the database tests: agents with tokens, creates over HTTP, SQL, provider look-ups. */
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
-import { sqlOverHttp, sqlPool } from '../../../src/sql/driver';
+import { sqlOverHttp, sqlPool } from '../../../src/app/sql/driver';
 import { call, createAccount, mintToken, type TestAccount } from './api';
 import { testClient } from './local-stack';
 

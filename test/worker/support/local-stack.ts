@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { inject } from 'vitest';
-import { NeonClient } from '../../../src/provider/client';
-import { DEFAULT_OPTIONS, type ProviderOptions } from '../../../src/provider/http';
-import { providerAccount } from '../../../src/provider/accounts';
+import { NeonClient } from '../../../src/neon/client';
+import { DEFAULT_OPTIONS, type ProviderOptions } from '../../../src/neon/http';
+import { providerAccount } from '../../../src/neon/accounts';
 
 /** The local stack's admin API: the Neon API origin without `/api/v2`. */
 export const adminOrigin = () => inject('neonApiUrl').replace(/\/api\/v2\/?$/, '');

@@ -1,0 +1,157 @@
+/**
+ * The create saga, for fresh databases and branches alike (ARCHITECTURE.md, "The path of a
+ * create"). It reads top to bottom:
+ *   1. admit: ONE round trip to the account object (idempotency, TTL, quota, rate, depth, spend,
+ *      and the `provisioning` record with its reservation);
+ *   2. provision: the provider resource (src/app/databases/provision.ts);
+ *   3. wait ready: `select 1` with the new credentials, so a 201 means the database answers;
+ *   4. complete: ONE round trip that marks the record ready and seals the response for replays.
+ * Undo, on any failure: the admission is rolled back (the reservation released, the idempotency
+ * key freed), and whatever the provider holds is removed in the background by the one removal
+ * path (src/neon/remove.ts), by id when known, else by the name the record gave it. A crash at
+ * any point leaves a `provisioning` record the sweeper finishes the same way.
+ */
+import type { AdmitResult } from '../../../durable-objects/account';
+import type { AccountPrincipal } from '../../core/auth/principal';
+import { hasScope } from '../../core/auth/tokens';
+import type { DatabaseRecord } from '../../core/contract';
+import { Failure, invalidFields } from '../../core/errors';
+import { sha256Hex } from '../../core/ids';
+import { unwrap } from '../../core/result';
+import { ProviderRequestError } from '../../neon/index';
+import { remove } from '../../neon/remove';
+import { toFailure } from '../http/error-mapping';
+import type { CreateBranch, CreateDatabase } from '../schemas/databases';
+import { waitForSql } from '../sql/ready';
+import { accountOf, needScope, tokenCaller } from './access';
+import { provisionBranch, provisionFresh, type Provisioned } from './provision';
+import type { CreateOptions, Created, WaitUntil } from './types';
+import { connection, serverTiming, toDatabase } from './view';
+
+/** What is asked for: a fresh database in a region, or a branch of a parent. */
+export type CreateRequest =
+  { kind: 'fresh'; region: string; body: CreateDatabase } | { kind: 'branch'; parentId: string; body: CreateBranch };
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export async function runCreate(
+  env: Env,
+  ctx: WaitUntil,
+  principal: AccountPrincipal,
+  request: CreateRequest,
+  opts: CreateOptions = {},
+): Promise<Created> {
+  needScope(principal, 'databases:write');
+  if (opts.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(opts.idempotencyKey)) {
+    throw invalidFields([{ path: 'Idempotency-Key', message: 'must be 1-255 printable ASCII characters' }]);
+  }
+  const started = Date.now();
+  const stub = accountOf(env, principal);
+  const tenant = principal.account_id;
+
+  // 1. Admit.
+  const admission = unwrap(
+    await stub.admitCreate({
+      token: tokenCaller(principal),
+      kind: request.kind,
+      parent_id: request.kind === 'branch' ? request.parentId : undefined,
+      region: request.kind === 'fresh' ? request.region : undefined,
+      ttl_seconds: request.body.ttl_seconds,
+      labels: request.body.labels,
+      session_id: request.body.session_id ?? null,
+      idempotency_key: opts.idempotencyKey,
+      request_hash: await requestHash(request),
+    }),
+  );
+  const admittedAt = Date.now();
+  if (admission.outcome === 'replayed') return replay(admission, admittedAt - started);
+  const id = admission.database.id;
+
+  let made: Provisioned | undefined;
+  try {
+    // 2. Provision.
+    made =
+      request.kind === 'fresh' ? await provisionFresh(env, tenant, admission) : await provisionBranch(env, tenant, admission, request.body);
+    const provisionedAt = Date.now();
+
+    // 3. Wait until it answers, with the credentials the agent gets.
+    const { host, role_name: role, database_name: name } = made.facts;
+    const conn = connection({ host, role, password: made.password, database: name });
+    await waitForSql(env, conn.direct).catch((err: unknown) => {
+      throw err instanceof Failure
+        ? err
+        : new Failure('provider_unavailable', `the new database did not accept its credentials: ${(err as Error).message}`, undefined, 5);
+    });
+    const readyAt = Date.now();
+
+    // 4. Complete. Only a token that may see credentials gets them; any other fetches them later, if granted.
+    const timings = {
+      admit: admittedAt - started,
+      provider: provisionedAt - admittedAt,
+      ready: readyAt - provisionedAt,
+      total: readyAt - started,
+    };
+    const record = { ...admission.database, state: 'ready' as const, ready_at: new Date(readyAt).toISOString() };
+    const database = toDatabase(record, { connection: hasScope(principal.scopes, 'databases:credentials') ? conn : undefined, timings });
+    const facts = { ...made.facts, password: made.password };
+    const json = JSON.stringify(database);
+    // completeCreate is idempotent, so a lost reply is safely asked again once.
+    const complete = async () => unwrap(await stub.completeCreate(id, facts, json));
+    await complete().catch((err) => (err instanceof Failure ? Promise.reject(err) : complete()));
+    return { database, status: 201, serverTiming: serverTiming({ ...timings, complete: Date.now() - readyAt }) };
+  } catch (err) {
+    // Undo. If even the roll-back fails, the record stays `provisioning`: the sweeper's case.
+    const failure = createFailure(err, request);
+    const rolledBack = await stub.failCreate(id, failure.message).catch(() => null);
+    const completed = rolledBack && !rolledBack.ok && rolledBack.error.details?.state === 'ready';
+    if (!completed) ctx.waitUntil(remove(env, tenant, withFacts(admission.database, made), { tenant }).catch(() => {}));
+    // A bug travels on as itself, so the one error handler logs where it came from.
+    throw failure.isBug ? err : failure;
+  }
+}
+
+/** The same Idempotency-Key and body were admitted before: the original response, byte for byte. */
+function replay(admission: Extract<AdmitResult, { outcome: 'replayed' }>, admitMs: number): Created {
+  const database = admission.response_json ? JSON.parse(admission.response_json) : toDatabase(admission.database);
+  return { database, status: 200, serverTiming: serverTiming({ admit: admitMs }) };
+}
+
+/** The record with what the provider step made, for the undo to find it by id. */
+const withFacts = (record: DatabaseRecord, made: Provisioned | undefined): DatabaseRecord =>
+  made
+    ? {
+        ...record,
+        provider: {
+          account: made.facts.provider_account,
+          project_id: made.facts.project_id,
+          branch_id: made.facts.branch_id,
+          endpoint_id: made.facts.endpoint_id,
+        },
+      }
+    : record;
+
+/**
+ * What a failed create tells the agent. A point in time the provider refuses is the caller's to
+ * fix: it is the one input a branch request passes on to the provider as it is.
+ */
+function createFailure(err: unknown, request: CreateRequest): Failure {
+  if (request.kind === 'branch' && request.body.point_in_time !== undefined && err instanceof ProviderRequestError && err.status === 400) {
+    return invalidFields([{ path: 'point_in_time', message: err.providerMessage }]);
+  }
+  return toFailure(err);
+}
+
+/** JSON with object keys sorted at every level, so equal bodies hash equally whatever their key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export const requestHash = (request: CreateRequest) =>
+  sha256Hex(`${request.kind} ${request.kind === 'branch' ? request.parentId : ''} ${canonicalJson(request.body)}`);

@@ -1,0 +1,143 @@
+import { z } from '@hono/zod-openapi';
+import { REGION_PATTERN } from '../../core/policy/regions';
+
+/**
+ * The wire contract of databases and sessions: the routes validate with these, the OpenAPI
+ * document is generated from them, and the CLI, MCP tools and service binding speak them.
+ */
+
+const LABEL_KEY = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
+export const MAX_LABELS = 16;
+
+export const labelsSchema = z
+  .record(
+    z.string().regex(LABEL_KEY, 'label keys are 1-63 chars of a-z, 0-9, ".", "_", "-"'),
+    z.string().max(256, 'label values are at most 256 characters'),
+  )
+  .refine((labels) => Object.keys(labels).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`)
+  .openapi({ example: { task: 'fix-1234', agent: 'claude' } });
+
+export const ttlSecondsSchema = z
+  .number()
+  .int('ttl_seconds must be a whole number of seconds')
+  .positive('ttl_seconds must be positive')
+  .openapi({ description: 'Lease length from now, within the policy maximum.', example: 3600 });
+
+const idSchema = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[A-Za-z0-9]{8,40}$`), `not a ${prefix}_ id`);
+export const databaseIdSchema = idSchema('db').openapi({ example: 'db_4f9c2a1b7e3d5c6a' });
+export const sessionIdSchema = idSchema('ses').openapi({ example: 'ses_8a7b6c5d4e3f2a1b' });
+
+export const createDatabaseSchema = z
+  .object({
+    ttl_seconds: ttlSecondsSchema.optional(),
+    labels: labelsSchema.optional(),
+    session_id: sessionIdSchema.optional().openapi({ description: 'Bind the lease to an agent session.' }),
+    region: z.string().regex(REGION_PATTERN, 'a region id: lower-case letters, digits and dashes').optional(),
+  })
+  .strict()
+  .openapi('CreateDatabase');
+
+export const createBranchSchema = z
+  .object({
+    ttl_seconds: ttlSecondsSchema.optional(),
+    labels: labelsSchema.optional(),
+    session_id: sessionIdSchema.optional(),
+    point_in_time: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Branch from the parent as of this instant.' }),
+  })
+  .strict()
+  .openapi('CreateBranch');
+
+export const updateDatabaseSchema = z
+  .object({
+    ttl_seconds: ttlSecondsSchema.optional().openapi({ description: 'New lease length, counted from now.' }),
+    labels: labelsSchema.optional().openapi({ description: 'Replaces all labels.' }),
+  })
+  .strict()
+  .refine((b) => b.ttl_seconds !== undefined || b.labels !== undefined, 'give ttl_seconds or labels')
+  .openapi('UpdateDatabase');
+
+export const databaseStateSchema = z.enum(['provisioning', 'ready', 'deleting', 'deleted', 'failed']);
+
+export const connectionSchema = z
+  .object({
+    direct: z.string().openapi({ description: 'postgresql:// URI for long sessions and migrations.' }),
+    pooled: z.string().openapi({ description: 'postgresql:// URI through the connection pooler.' }),
+    host: z.string(),
+    database: z.string(),
+    role: z.string(),
+  })
+  .openapi('Connection');
+
+export const timingsSchema = z.record(z.string(), z.number()).openapi({
+  description: 'Milliseconds spent per step (admit, provider, ready, total).',
+  example: { admit: 2, provider: 61, ready: 9, total: 74 },
+});
+
+export const databaseSchema = z
+  .object({
+    id: databaseIdSchema,
+    object: z.literal('database'),
+    state: databaseStateSchema,
+    kind: z.enum(['fresh', 'branch']),
+    parent_id: databaseIdSchema.nullable(),
+    depth: z.number().int(),
+    region: z.string(),
+    labels: z.record(z.string(), z.string()),
+    session_id: sessionIdSchema.nullable(),
+    kept: z.boolean(),
+    created_at: z.string(),
+    ready_at: z.string().nullable(),
+    expires_at: z.string().nullable(),
+    deleted_at: z.string().nullable(),
+    reserved_usd: z.number(),
+    /** Present on create, rotate, and GET with the `databases:credentials` scope. */
+    connection: connectionSchema.optional(),
+    /** Present on create. */
+    timings: timingsSchema.optional(),
+    last_error: z.string().nullable().optional(),
+  })
+  .openapi('Database');
+
+export const databaseListSchema = z.object({ data: z.array(databaseSchema), next_cursor: z.string().nullable() }).openapi('DatabaseList');
+
+export const listDatabasesQuerySchema = z.object({
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  label: z
+    .string()
+    .regex(/^[^:]+:.*$/, 'label filter is key:value')
+    .optional()
+    .openapi({ description: 'key:value' }),
+  state: databaseStateSchema.optional(),
+  session_id: sessionIdSchema.optional(),
+});
+
+export const deleteDatabaseQuerySchema = z.object({
+  cascade: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+});
+
+export const createSessionSchema = z
+  .object({ ttl_seconds: ttlSecondsSchema.optional(), labels: labelsSchema.optional() })
+  .strict()
+  .openapi('CreateSession');
+
+export const sessionSchema = z
+  .object({
+    id: sessionIdSchema,
+    object: z.literal('session'),
+    state: z.enum(['active', 'ended', 'lapsed']),
+    ttl_seconds: z.number().int(),
+    created_at: z.string(),
+    expires_at: z.string(),
+    ended_at: z.string().nullable(),
+    labels: z.record(z.string(), z.string()),
+  })
+  .openapi('Session');
+
+export type CreateDatabase = z.infer<typeof createDatabaseSchema>;
+export type CreateBranch = z.infer<typeof createBranchSchema>;
+export type Database = z.infer<typeof databaseSchema>;
+export type Session = z.infer<typeof sessionSchema>;

@@ -1,0 +1,218 @@
+/**
+ * dblease's domain errors: ONE catalogue of codes, and errors as plain data (ARCHITECTURE.md,
+ * "Errors"). A `DomainError` is tagged by its `code`; it crosses Durable Object RPC as it is,
+ * inside a `Result` (src/core/result.ts). Inside a layer it travels thrown, as a `Failure`.
+ * The app maps it to HTTP once (src/app/http/errors.ts), from the status the catalogue gives;
+ * the OpenAPI document and the README list the same catalogue.
+ */
+
+interface CatalogueEntry {
+  /** The HTTP status the app answers with. */
+  status: 400 | 401 | 402 | 403 | 404 | 409 | 410 | 413 | 422 | 429 | 500 | 503;
+  /** What happened. */
+  meaning: string;
+  /** What an agent should do about it. */
+  action: string;
+}
+
+const FIX_INPUT = 'Fix the fields named in details.fields and send it again.';
+const REAUTH = 'Get a valid token (ask the account owner); do not retry with this one.';
+const WAIT = 'Wait Retry-After seconds, then send the same request again (with the same Idempotency-Key).';
+const BUG = 'Nothing to fix on your side: report the request_id to the operator.';
+
+export const ERRORS = {
+  invalid_field: { status: 400, meaning: 'A field of the request is missing, malformed or out of range.', action: FIX_INPUT },
+  method_not_allowed: {
+    status: 400,
+    meaning: 'The route does not take this HTTP method.',
+    action: 'Use the method the API document gives.',
+  },
+  invalid_token: { status: 401, meaning: 'The bearer token is missing, malformed or unknown.', action: REAUTH },
+  token_expired: { status: 401, meaning: 'The token is past its expiry.', action: REAUTH },
+  token_revoked: { status: 401, meaning: 'The token was revoked.', action: REAUTH },
+  invalid_operator_token: { status: 401, meaning: 'The route needs the operator token.', action: 'Operators only.' },
+  spend_cap_exceeded: {
+    status: 402,
+    meaning: "The lease's maximum cost would take the month past the account's spend cap.",
+    action: 'Ask for a shorter TTL, delete unused databases, or ask the owner to raise the cap.',
+  },
+  insufficient_scope: {
+    status: 403,
+    meaning: 'The token lacks the scope this needs (details.required_scope).',
+    action: 'Use a token with that scope.',
+  },
+  account_suspended: {
+    status: 403,
+    meaning: 'The account may not create databases now (details.reason).',
+    action: 'Ask the account owner.',
+  },
+  token_ttl_limit: {
+    status: 403,
+    meaning: "The token's maximum database TTL forbids this (for example keeping a database).",
+    action: 'Use a token without a TTL cap, or work within it.',
+  },
+  account_not_found: { status: 404, meaning: 'No such account.', action: 'Check the id.' },
+  database_not_found: { status: 404, meaning: 'No such database in this account.', action: 'Check the id; list databases to find it.' },
+  migration_not_found: { status: 404, meaning: 'No such migration in this account.', action: 'Check the id.' },
+  session_not_found: { status: 404, meaning: 'No such session in this account.', action: 'Start a new session.' },
+  token_not_found: { status: 404, meaning: 'No such token in this account.', action: 'Check the id.' },
+  tool_not_found: { status: 404, meaning: 'No such MCP tool.', action: 'List the tools.' },
+  route_not_found: { status: 404, meaning: 'No such route.', action: 'See /openapi.json.' },
+  account_exists: { status: 409, meaning: 'The account exists already.', action: 'Use it.' },
+  branch_depth_exceeded: {
+    status: 409,
+    meaning: "The branch would be deeper than the account's maximum depth.",
+    action: 'Branch a shallower database.',
+  },
+  database_not_ready: {
+    status: 409,
+    meaning: 'The database is not ready (details.state).',
+    action: 'Wait until it is ready, or use another.',
+  },
+  parent_not_ready: { status: 409, meaning: 'The parent is not ready, so it cannot be branched.', action: 'Wait until it is ready.' },
+  invalid_state: {
+    status: 409,
+    meaning: 'The database is in a state that does not allow this (details.state).',
+    action: 'Read its state first.',
+  },
+  has_children: {
+    status: 409,
+    meaning: 'The database has branches (details.children).',
+    action: 'Delete with cascade=true, or delete the branches first.',
+  },
+  has_kept_children: {
+    status: 409,
+    meaning: 'Some branches are kept (details.children); cascade never deletes those.',
+    action: 'Delete the kept branches by name first.',
+  },
+  idempotency_key_reused: {
+    status: 409,
+    meaning: 'This Idempotency-Key was used with a different request.',
+    action: 'Use a new key for a new request.',
+  },
+  idempotency_in_progress: { status: 409, meaning: 'The request with this Idempotency-Key is still running.', action: WAIT },
+  invalid_migration_state: {
+    status: 409,
+    meaning: 'The migration is in a state that does not allow this (details.state).',
+    action: 'Read the migration first.',
+  },
+  parent_schema_changed: {
+    status: 409,
+    meaning: "The parent's schema moved since the migration was prepared.",
+    action: 'Prepare the migration again.',
+  },
+  migration_limit_exceeded: {
+    status: 409,
+    meaning: 'The account has as many undecided migrations as it may.',
+    action: 'Apply or discard one first.',
+  },
+  session_limit: { status: 409, meaning: 'The account has as many active sessions as it may.', action: 'End a session first.' },
+  session_not_active: { status: 409, meaning: 'The session is not active, so nothing may join it.', action: 'Start a new session.' },
+  token_limit: { status: 409, meaning: 'The account has as many active tokens as it may.', action: 'Revoke a token first.' },
+  last_owner_token: { status: 409, meaning: 'The last owner token cannot be revoked.', action: 'Mint another owner token first.' },
+  migration_expired: { status: 410, meaning: "The migration's branch lease ended before it was applied.", action: 'Prepare it again.' },
+  session_ended: { status: 410, meaning: 'The session was ended.', action: 'Start a new session.' },
+  session_lapsed: {
+    status: 410,
+    meaning: 'The session missed its heartbeat deadline.',
+    action: 'Start a new session; heartbeat more often.',
+  },
+  request_too_large: {
+    status: 413,
+    meaning: 'The request body is over the limit (details.max_bytes).',
+    action: 'Send less, e.g. split a batch.',
+  },
+  sql_error: { status: 422, meaning: 'PostgreSQL refused the SQL (details carry its error fields).', action: 'Fix the SQL.' },
+  statement_timeout: {
+    status: 422,
+    meaning: 'The SQL ran past the statement timeout and was cancelled in PostgreSQL (details.committed says what may have been).',
+    action: 'Make the query cheaper, or split it.',
+  },
+  row_limit_exceeded: { status: 422, meaning: 'The answer has more rows than the SQL endpoint returns.', action: 'Add a LIMIT, or page.' },
+  response_too_large: { status: 422, meaning: 'The answer is larger than the SQL endpoint returns.', action: 'Select less.' },
+  transaction_control: {
+    status: 422,
+    meaning: 'A migration may not end its own transaction (COMMIT, ROLLBACK).',
+    action: 'Remove the transaction control.',
+  },
+  create_rate_limited: { status: 429, meaning: "The account's create rate is spent for now.", action: WAIT },
+  provider_action_rate_limited: { status: 429, meaning: "The account's rate of provider actions is spent for now.", action: WAIT },
+  quota_exceeded: { status: 429, meaning: 'The account has as many active databases as it may.', action: 'Delete a database, then retry.' },
+  internal: { status: 500, meaning: 'A bug in dblease (logged).', action: BUG },
+  storage_error: { status: 500, meaning: 'The account storage failed (logged).', action: BUG },
+  misconfigured: { status: 500, meaning: 'The deployment is misconfigured (logged, naming what).', action: BUG },
+  provider_misconfigured: { status: 500, meaning: "The provider accounts' configuration is invalid.", action: BUG },
+  provider_account_unknown: { status: 500, meaning: 'A record names a provider account that is not configured.', action: BUG },
+  provider_unavailable: {
+    status: 503,
+    meaning: "The database provider is unavailable or dblease's budget at it is spent; nothing was left behind.",
+    action: WAIT,
+  },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface FieldIssue {
+  /** Dotted path of the field at fault, e.g. `ttl_seconds` or `labels.team`. */
+  path: string;
+  message: string;
+}
+
+/** JSON data as RPC types see it (recursive JSON types defeat them): two levels, as details need. */
+export type JsonLeaf = string | number | boolean | null;
+export type ErrorDetails = Record<string, JsonLeaf | JsonLeaf[] | FieldIssue[] | Record<string, JsonLeaf | JsonLeaf[]>>;
+
+/** A domain failure as data, tagged by its code. */
+export interface DomainError {
+  code: ErrorCode;
+  message: string;
+  details?: ErrorDetails;
+  /** Seconds, with 429 and 503. */
+  retry_after?: number;
+}
+
+/** A domain failure on its way up a layer (thrown), carrying its `DomainError`. */
+export class Failure extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: ErrorDetails | Record<string, unknown>,
+    /** Seconds, for 429 and 503. */
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+    this.name = 'Failure';
+  }
+
+  toJSON(): DomainError {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.details ? { details: this.details as ErrorDetails } : {}),
+      ...(this.retryAfter !== undefined ? { retry_after: this.retryAfter } : {}),
+    };
+  }
+
+  static from(error: DomainError): Failure {
+    return new Failure(error.code, error.message, error.details, error.retry_after);
+  }
+
+  /** Whether this is dblease's fault (a logged 5xx), not an answer to the caller. */
+  get isBug(): boolean {
+    return ERRORS[this.code].status === 500;
+  }
+}
+
+export const invalidFields = (issues: FieldIssue[], message?: string) =>
+  new Failure('invalid_field', message ?? issues.map((i) => `${i.path}: ${i.message}`).join('; '), { fields: issues });
+
+type NotFoundKind = 'account' | 'database' | 'migration' | 'session' | 'token';
+export const notFound = (what: NotFoundKind, id: string) => new Failure(`${what}_not_found`, `no ${what} ${id}`);
+
+export const unauthenticated = (message = 'missing or invalid bearer token') => new Failure('invalid_token', message);
+
+export const forbidden = (scope: string) =>
+  new Failure('insufficient_scope', `this token lacks the "${scope}" scope`, { required_scope: scope });
+
+export const providerUnavailable = (message: string, retryAfterSeconds = 5) =>
+  new Failure('provider_unavailable', message, undefined, retryAfterSeconds);
