@@ -1,5 +1,6 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig, type Plugin } from 'vitest/config';
+import { DEVELOPMENT_ENCRYPTION_KEY, DEVELOPMENT_SIGNING_KEY } from './src/core/development-keys.ts';
 
 /**
  * drizzle's Durable Object migrations import `.sql` files. wrangler reads them as text through
@@ -14,9 +15,26 @@ const sqlAsText = (): Plugin => ({
   },
 });
 
+/**
+ * The secrets wrangler.toml requires, as the Worker under test gets them: wrangler reads them
+ * from the environment while it loads the config (and warns about any missing). The keys are the
+ * documented development values; the provider key is the test stack's, bound below.
+ */
+const TEST_SECRETS = {
+  NEON_API_KEY: 'bound-from-the-test-stack',
+  DBLEASE_OPERATOR_TOKEN: 'test-operator-token',
+  DBLEASE_ENCRYPTION_KEY: DEVELOPMENT_ENCRYPTION_KEY,
+  DBLEASE_SIGNING_KEY: DEVELOPMENT_SIGNING_KEY,
+};
+Object.assign(process.env, TEST_SECRETS);
+// wrangler's own notes ("Using secrets defined in process.env") are not the suite's business.
+process.env.WRANGLER_LOG ??= 'error';
+
 export default defineConfig({
   test: {
     reporters: ['default', './test/support/summary-reporter.ts'],
+    // Passing tests print nothing; a failing test shows what it logged.
+    silent: 'passed-only',
     projects: [
       {
         // The local stack and the CLI, as Node programs against real processes.
@@ -30,6 +48,8 @@ export default defineConfig({
       },
       {
         // The Worker inside workerd, against one real local stack started by the global setup.
+        // Vite's warnings about third-party source maps are not the suite's business either.
+        logLevel: 'error',
         plugins: [
           sqlAsText(),
           cloudflareTest(async ({ inject }) => ({
@@ -42,7 +62,7 @@ export default defineConfig({
                 // Development fallbacks on (the encryption key uses its documented development value);
                 // the operator token is set explicitly so tests know it.
                 DBLEASE_ENV: 'development',
-                DBLEASE_OPERATOR_TOKEN: 'test-operator-token',
+                DBLEASE_OPERATOR_TOKEN: TEST_SECRETS.DBLEASE_OPERATOR_TOKEN,
                 // Operator maxima high enough for the suites' bursts of creates; tests of the rate limit
                 // lower their own account's rate, as an owner would.
                 DBLEASE_POLICY_MAX: JSON.stringify({ creates_per_minute: 1_000_000, create_burst: 1_000_000 }),

@@ -14,8 +14,8 @@ import { misconfigured } from './crypto/key-material';
 
 /** Documented development values (README, "Security"). Never valid in production. */
 export const DEVELOPMENT_OPERATOR_TOKEN = 'dblease-dev-operator-token';
-export const DEVELOPMENT_ENCRYPTION_KEY = 'kOPM10ckQmUXD4zsMiIUU2iHW6VREYOMIHdKKCUV5Aw=';
-export const DEVELOPMENT_SIGNING_KEY = 'G6V9IdYLbHlo6kZVLd0oirg0WZ+q9Ou8Z0fFtq7B6UQ=';
+export { DEVELOPMENT_ENCRYPTION_KEY, DEVELOPMENT_SIGNING_KEY } from './development-keys';
+import { DEVELOPMENT_ENCRYPTION_KEY, DEVELOPMENT_SIGNING_KEY } from './development-keys';
 
 type SecretName = 'DBLEASE_OPERATOR_TOKEN' | 'DBLEASE_ENCRYPTION_KEY' | 'DBLEASE_SIGNING_KEY';
 type SecretEnv = { DBLEASE_ENV?: string; DBLEASE_ENCRYPTION_KEYS_PREVIOUS?: string } & { [K in SecretName]?: string };

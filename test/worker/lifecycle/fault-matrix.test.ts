@@ -85,17 +85,6 @@ async function judge(run: CaseRun, reconciled: Map<string, number>): Promise<Out
   };
 }
 
-function table(rows: Outcome[]): string {
-  const head = ['op', 'step', 'fault', 'answer', 'final', 'orphans reconciled', 'orphans left', 'dups', 'leaked µ$'];
-  const body = rows.map((r) =>
-    [r.op, r.step, r.fault, r.answer, r.final, r.orphans_reconciled, r.orphans_left, r.duplicates, r.leaked_reservation_micro_usd].map(
-      String,
-    ),
-  );
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('-|-'), ...body.map(line)].join('\n');
-}
 
 describe('fault matrix: faults at every provider step leave nothing behind after one reconcile pass', () => {
   it('holds for every step × fault', async () => {
@@ -114,8 +103,6 @@ describe('fault matrix: faults at every provider step leave nothing behind after
     for (const o of report.orphans_deleted) reconciled.set(o.account_id, (reconciled.get(o.account_id) ?? 0) + 1);
 
     const outcomes = await mapLimit(runs, 8, (run) => judge(run, reconciled));
-    console.log(`FAULT_MATRIX ${JSON.stringify(outcomes)}`);
-    console.log(table(outcomes));
     for (const o of outcomes) {
       const label = `${o.op} ${o.step} × ${o.fault}`;
       expect(o.orphans_left, label).toBe(0);
