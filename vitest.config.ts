@@ -37,6 +37,10 @@ export default defineConfig({
     silent: 'passed-only',
     projects: [
       {
+        // The pure core (src/core): plain Node, no workerd, no PostgreSQL.
+        test: { name: 'core', include: ['test/core/**/*.test.ts'], environment: 'node' },
+      },
+      {
         // The local stack and the CLI, as Node programs against real processes.
         test: {
           name: 'local',

@@ -2,6 +2,7 @@
  * The Worker's HTTP app: one OpenAPIHono root, request ids, ONE error handler, a JSON 404, and
  * one sub-app per resource. `GET /openapi.json` is generated from the routes' own zod schemas.
  */
+import { ERRORS } from '../core/errors';
 import { notFoundRoute, onError } from './http/errors';
 import { newApp } from './http/openapi';
 import { requestBodyLimit } from './http/body-limit';
@@ -30,6 +31,16 @@ app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
   description:
     'An account token (`dbl_<account>_<tag>_<secret>`; the tag proves dblease issued the account id), or the operator token for the operator routes.',
 });
+
+// The one catalogue of error codes (src/core/errors.ts), as the README lists it too.
+app.openAPIRegistry.registerComponent('schemas', 'ErrorCode', {
+  type: 'string',
+  description: 'Every code dblease answers with. Each has one HTTP status; `x-dblease-codes` says what it means and what to do.',
+  enum: Object.keys(ERRORS),
+  'x-dblease-codes': Object.fromEntries(
+    Object.entries(ERRORS).map(([code, e]) => [code, { status: e.status, meaning: e.meaning, action: e.action }]),
+  ),
+} as never);
 
 app.route('/healthz', health);
 app.route('/v1', account);

@@ -5,7 +5,7 @@ export const errorSchema = z
   .object({
     error: z.object({
       type: z.string().openapi({ example: 'invalid_request' }),
-      code: z.string().openapi({ example: 'invalid_field' }),
+      code: z.string().openapi({ example: 'invalid_field', description: 'One of components.schemas.ErrorCode.' }),
       message: z.string(),
       details: z.record(z.string(), z.unknown()).optional(),
       request_id: z.string(),

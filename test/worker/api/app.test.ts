@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OPERATOR_TOKEN, call, createAccount, expectError, fieldPaths } from '../support/api';
+import { ERRORS } from '../../../src/core/errors';
 import { app } from '../../../src/app/app';
 
 afterEach(() => vi.restoreAllMocks());
@@ -101,5 +102,18 @@ describe('authentication', () => {
     const acct = await createAccount();
     await expectError(await call('/v1/accounts', { token: acct.ownerToken, body: { name: 'x' } }), 401, 'invalid_operator_token');
     await expectError(await call('/v1/accounts', { token: `${OPERATOR_TOKEN}x`, body: { name: 'x' } }), 401);
+  });
+});
+
+describe('the error catalogue in /openapi.json', () => {
+  it('lists every code with its status, meaning and what to do', async () => {
+    const doc = await (await call('/openapi.json')).json<any>();
+    const schema = doc.components.schemas.ErrorCode;
+    expect(schema.enum).toEqual(Object.keys(ERRORS));
+    expect(schema['x-dblease-codes'].quota_exceeded).toEqual({
+      status: 429,
+      meaning: ERRORS.quota_exceeded.meaning,
+      action: ERRORS.quota_exceeded.action,
+    });
   });
 });

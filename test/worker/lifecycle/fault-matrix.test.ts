@@ -85,7 +85,6 @@ async function judge(run: CaseRun, reconciled: Map<string, number>): Promise<Out
   };
 }
 
-
 describe('fault matrix: faults at every provider step leave nothing behind after one reconcile pass', () => {
   it('holds for every step × fault', async () => {
     const cases = STEPS.flatMap((step) => FAULTS.map((fault) => ({ step, fault })));

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { grant, limitsFromVars, type BudgetLimits, type GrantRecord } from '../../../src/core/policy/budget-math';
-import { lifecycleConfig } from '../../../src/core/policy/lifecycle-config';
-import { parseResourceName } from '../../../src/core/naming';
-import { earliest, isReconcileMinute, mapLimit, pastGrace, retryBackoffMs, shardOf } from '../../../src/core/schedule';
+import { grant, limitsFromVars, type BudgetLimits, type GrantRecord } from '../../src/core/policy/budget-math';
+import { lifecycleConfig } from '../../src/core/policy/lifecycle-config';
+import { parseResourceName } from '../../src/core/naming';
+import { earliest, isReconcileMinute, mapLimit, pastGrace, retryBackoffMs, shardOf } from '../../src/core/schedule';
 
 const LIMITS: BudgetLimits = { perMinute: 10, perSecond: 4, backgroundShare: 0.5 };
 

@@ -8,7 +8,7 @@ import {
   type BudgetLimits,
   type GrantRecord,
   type Priority,
-} from '../../../src/core/policy/budget-math';
+} from '../../src/core/policy/budget-math';
 
 /** Asks one token at a time for `tenant` until refused; the tokens granted and the refusal. */
 function drain(history: GrantRecord[], now: number, limits: BudgetLimits, tenant: string | undefined, priority: Priority = 'foreground') {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fullBucket, refill, take, type BucketState } from '../../../src/core/policy/token-bucket';
+import { fullBucket, refill, take, type BucketState } from '../../src/core/policy/token-bucket';
 
 const rate = { perMinute: 60, burst: 20 };
 

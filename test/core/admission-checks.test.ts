@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkDepth, checkQuota, checkSpend, checkTtl } from '../../../src/core/policy/admission';
-import { DEFAULT_POLICY } from '../../../src/core/policy/policy';
-import { wire } from '../support/wire';
+import { checkDepth, checkQuota, checkSpend, checkTtl } from '../../src/core/policy/admission';
+import { DEFAULT_POLICY } from '../../src/core/policy/policy';
+import { statusOf } from './support';
 
 const fields = (r: { ok: boolean; error?: any }) => (r.ok ? [] : r.error.details.fields.map((f: any) => f.path));
 
@@ -26,7 +26,7 @@ describe('TTL check', () => {
       const r = checkTtl(ttl, DEFAULT_POLICY, tokenMax);
       expect(r.ok, String(ttl)).toBe(false);
       expect(fields(r)).toEqual(['ttl_seconds']);
-      if (!r.ok) expect(wire(r.error).status).toBe(400);
+      if (!r.ok) expect(statusOf(r.error)).toBe(400);
     }
   });
 });
@@ -37,7 +37,7 @@ describe('quota check', () => {
     const r = checkQuota(50, DEFAULT_POLICY, 10);
     expect(r.ok).toBe(false);
     if (!r.ok) {
-      expect(wire(r.error).status).toBe(429);
+      expect(statusOf(r.error)).toBe(429);
       expect(r.error.code).toBe('quota_exceeded');
       expect(r.error.retryAfter).toBe(10);
     }
@@ -49,7 +49,7 @@ describe('branch depth check', () => {
     expect(checkDepth(63, DEFAULT_POLICY)).toEqual({ ok: true, value: 64 });
     const r = checkDepth(64, DEFAULT_POLICY);
     expect(r.ok).toBe(false);
-    if (!r.ok) expect([wire(r.error).status, r.error.code]).toEqual([409, 'branch_depth_exceeded']);
+    if (!r.ok) expect([statusOf(r.error), r.error.code]).toEqual([409, 'branch_depth_exceeded']);
   });
 });
 
@@ -58,7 +58,7 @@ describe('spend check', () => {
     const r = checkSpend({ capMicroUsd: 100, spentMicroUsd: 40, reservedMicroUsd: 50, requestedMicroUsd: 11 });
     expect(r.ok).toBe(false);
     if (!r.ok) {
-      expect(wire(r.error).status).toBe(402);
+      expect(statusOf(r.error)).toBe(402);
       expect(r.error.details).toMatchObject({
         cap_micro_usd: 100,
         spent_micro_usd: 40,

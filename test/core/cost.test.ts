@@ -7,7 +7,7 @@ import {
   monthOf,
   usdToMicro,
   withinSpendCap,
-} from '../../../src/core/policy/cost';
+} from '../../src/core/policy/cost';
 
 /** The exact (real-valued) cost in µ$, for comparison with the rounded reservation. */
 const exactMicro = (seconds: number, p = DEFAULT_PRICES) =>

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Failure } from '../../../src/core/errors';
-import { operatorConfig, parsePolicyMaxima, parsePrices } from '../../../src/core/policy/operator-config';
-import { DEFAULT_POLICY, applyPolicyPatch, createRateFor, resolvePolicy } from '../../../src/core/policy/policy';
-import { DEFAULT_PRICES } from '../../../src/core/policy/cost';
-import { wire } from '../support/wire';
+import { Failure } from '../../src/core/errors';
+import { operatorConfig, parsePolicyMaxima, parsePrices } from '../../src/core/policy/operator-config';
+import { DEFAULT_POLICY, applyPolicyPatch, createRateFor, resolvePolicy } from '../../src/core/policy/policy';
+import { DEFAULT_PRICES } from '../../src/core/policy/cost';
+import { statusOf } from './support';
 
 describe('policy defaults (DESIGN §4)', () => {
   it('are the documented values', () => {
@@ -104,7 +104,7 @@ describe('operator configuration vars', () => {
       try {
         parsePolicyMaxima(raw);
       } catch (e) {
-        expect(wire(e).status).toBe(500);
+        expect(statusOf(e)).toBe(500);
         expect((e as Failure).code).toBe('misconfigured');
       }
     }
