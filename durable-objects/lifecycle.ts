@@ -20,7 +20,7 @@ import { fetchSpendFigures, type SpendSubject } from '../src/neon/spend-figures'
 import { bookSpend } from './spend-book';
 import { hasLive, nextDeadline, planSweep, type SweepItem } from './lifecycle-plan';
 import * as registry from './registry';
-import { account, databases, idempotencyKeys } from './schema';
+import { account, idempotencyKeys } from './schema';
 import type { Store } from './store';
 import { transition } from './transitions';
 

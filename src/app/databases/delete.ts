@@ -12,7 +12,7 @@ import type { DatabaseRecord } from '../../../durable-objects/account';
 import type { AccountPrincipal } from '../../core/auth/principal';
 import { remove } from '../../neon/remove';
 import { unwrap } from '../../core/result';
-import { accountOf, needScope } from './access';
+import { ownAccount, needScope } from '../access';
 import type { Deleted, WaitUntil } from './types';
 import { toDatabase } from './view';
 
@@ -26,7 +26,7 @@ export async function deleteDatabase(
   opts: { cascade?: boolean } = {},
 ): Promise<Deleted> {
   needScope(principal, 'databases:write');
-  const stub = accountOf(env, principal);
+  const stub = ownAccount(env, principal);
   // The account's provider-action bucket is charged in the same call (durable-objects/provider-actions.ts).
   const records = unwrap(
     await stub.beginDelete(id, { cascade: opts.cascade ?? false, token_id: principal.token_id, provider_action: true }),

@@ -6,7 +6,7 @@ import { Failure, invalidFields } from '../../core/errors';
 import { neonClient } from '../../neon/index';
 import { unwrap } from '../../core/result';
 import type { Database } from '../schemas/databases';
-import { accountOf, needScope, tokenCaller } from './access';
+import { ownAccount, needScope, tokenCaller } from '../access';
 import type { DatabaseList, DatabasePatch, ListQuery } from './types';
 import { connection, toDatabase, type Connection } from './view';
 
@@ -25,7 +25,7 @@ export async function getDatabase(
 ): Promise<Database> {
   needScope(principal, 'databases:read');
   if (opts.credentials) needScope(principal, 'databases:credentials');
-  const { database, password } = unwrap(await accountOf(env, principal).getDatabase(id, { include_password: opts.credentials === true }));
+  const { database, password } = unwrap(await ownAccount(env, principal).getDatabase(id, { include_password: opts.credentials === true }));
   return toDatabase(database, { connection: connectionOf(database, password) });
 }
 
@@ -38,7 +38,7 @@ export async function listDatabases(env: Env, principal: AccountPrincipal, query
     labels = { [query.label.slice(0, at)]: query.label.slice(at + 1) };
   }
   const page = unwrap(
-    await accountOf(env, principal).listDatabases({
+    await ownAccount(env, principal).listDatabases({
       cursor: query.cursor,
       limit: query.limit,
       labels,
@@ -51,12 +51,12 @@ export async function listDatabases(env: Env, principal: AccountPrincipal, query
 
 export async function updateDatabase(env: Env, principal: AccountPrincipal, id: string, patch: DatabasePatch): Promise<Database> {
   needScope(principal, 'databases:write');
-  return toDatabase(unwrap(await accountOf(env, principal).updateDatabase(id, patch, tokenCaller(principal))));
+  return toDatabase(unwrap(await ownAccount(env, principal).updateDatabase(id, patch, tokenCaller(principal))));
 }
 
 export async function keepDatabase(env: Env, principal: AccountPrincipal, id: string): Promise<Database> {
   needScope(principal, 'databases:write');
-  return toDatabase(unwrap(await accountOf(env, principal).keep(id, tokenCaller(principal))));
+  return toDatabase(unwrap(await ownAccount(env, principal).keep(id, tokenCaller(principal))));
 }
 
 /**
@@ -68,7 +68,7 @@ export async function keepDatabase(env: Env, principal: AccountPrincipal, id: st
 export async function rotateCredentials(env: Env, principal: AccountPrincipal, id: string): Promise<Database> {
   needScope(principal, 'databases:write');
   needScope(principal, 'databases:credentials');
-  const stub = accountOf(env, principal);
+  const stub = ownAccount(env, principal);
   const { database } = unwrap(await stub.getDatabase(id, { provider_action: true }));
   const { account, project_id: projectId, branch_id: branchId } = database.provider;
   if (database.state !== 'ready' || !account || !projectId || !branchId) throw notReady(database);
@@ -93,7 +93,7 @@ export async function connectionFor(
   opts: { scope?: Scope } = {},
 ): Promise<{ uri: string; pooledUri: string; database: Database }> {
   needScope(principal, opts.scope ?? 'sql');
-  const { database, password } = unwrap(await accountOf(env, principal).getDatabase(id, { include_password: true }));
+  const { database, password } = unwrap(await ownAccount(env, principal).getDatabase(id, { include_password: true }));
   const conn = connectionOf(database, password);
   if (!conn) throw notReady(database);
   return { uri: conn.direct, pooledUri: conn.pooled, database: toDatabase(database) };

@@ -23,7 +23,7 @@ import { remove } from '../../neon/remove';
 import { toFailure } from '../http/error-mapping';
 import type { CreateBranch, CreateDatabase } from '../schemas/databases';
 import { waitForSql } from '../sql/ready';
-import { accountOf, needScope, tokenCaller } from './access';
+import { ownAccount, needScope, tokenCaller } from '../access';
 import { provisionBranch, provisionFresh, type Provisioned } from './provision';
 import type { CreateOptions, Created, WaitUntil } from './types';
 import { connection, serverTiming, toDatabase } from './view';
@@ -46,7 +46,7 @@ export async function runCreate(
     throw invalidFields([{ path: 'Idempotency-Key', message: 'must be 1-255 printable ASCII characters' }]);
   }
   const started = Date.now();
-  const stub = accountOf(env, principal);
+  const stub = ownAccount(env, principal);
   const tenant = principal.account_id;
 
   // 1. Admit.

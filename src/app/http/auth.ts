@@ -7,12 +7,12 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { accountObject } from '../account-client';
 import { verifyAccountTag } from '../../core/auth/account-tag';
 import type { AccountPrincipal } from '../../core/auth/principal';
-import { Failure, forbidden, unauthenticated } from '../../core/errors';
+import { Failure, unauthenticated } from '../../core/errors';
 import type { AppEnv } from './context';
 import { sha256Hex } from '../../core/ids';
 import { unwrap } from '../../core/result';
 import { operatorToken } from '../../core/secrets';
-import { constantTimeEqual, hasScope, parseToken, type Scope } from '../../core/auth/tokens';
+import { constantTimeEqual, parseToken } from '../../core/auth/tokens';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -54,8 +54,3 @@ export const operatorAuth = (): MiddlewareHandler<AppEnv> => async (c, next) => 
   }
   await next();
 };
-
-/** Throws 403 unless the caller's token has `scope` (or `owner`). */
-export function requireScope(c: Context<AppEnv>, scope: Scope): void {
-  if (!hasScope(c.get('principal').scopes, scope)) throw forbidden(scope);
-}

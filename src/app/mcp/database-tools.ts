@@ -1,9 +1,8 @@
 /** MCP tools for database leases and usage: each one is a call into the databases service layer. */
 import { z } from 'zod';
-import { accountObject } from '../account-client';
+import { getAccount } from '../accounts/service';
 import * as service from '../databases/service';
 import { invalidFields } from '../../core/errors';
-import { unwrap } from '../../core/result';
 import {
   createBranchSchema,
   createDatabaseSchema,
@@ -113,7 +112,7 @@ const getUsage = defineTool({
   annotations: READ_ONLY,
   input: z.object({}).strict(),
   async run({ env, principal }) {
-    return { ...unwrap(await accountObject(env, principal.account_id).getAccount()) };
+    return { ...(await getAccount(env, principal)) };
   },
 });
 

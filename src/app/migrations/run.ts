@@ -4,7 +4,7 @@
  * verification never changes what would be applied), and applying it to the parent after
  * checking, inside the same transaction, that the parent's schema is the one the branch copied.
  */
-import { toFailure, wireJson } from '../http/error-mapping';
+import { wireJson } from '../http/error-mapping';
 import { Failure } from '../../core/errors';
 import type { SqlEnv } from '../sql/driver';
 import { sqlFailure, type SqlLimits } from '../sql/failures';

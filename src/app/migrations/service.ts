@@ -8,7 +8,7 @@ import { toFailure, wireJson } from '../http/error-mapping';
 import { accountObject } from '../account-client';
 import type { AccountPrincipal } from '../../core/auth/principal';
 import { hasScope } from '../../core/auth/tokens';
-import { needScope } from '../databases/access';
+import { needScope } from '../access';
 import { branchDatabase, connectionFor, deleteDatabase, type WaitUntil } from '../databases/service';
 import { Failure } from '../../core/errors';
 import { newId, sha256Hex } from '../../core/ids';

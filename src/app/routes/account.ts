@@ -1,10 +1,8 @@
 /** The account resource: created by the operator, read by any token, its policy set by the owner. */
 import { createRoute } from '@hono/zod-openapi';
-import { accountObject } from '../account-client';
-import { accountAuth, operatorAuth, requireScope } from '../http/auth';
-import { newId } from '../../core/ids';
+import * as service from '../accounts/service';
+import { accountAuth, operatorAuth } from '../http/auth';
 import { jsonBody, newApp } from '../http/openapi';
-import { unwrap } from '../../core/result';
 import { accountSchema, createAccountSchema, createdAccountSchema, policyPatchSchema } from '../schemas/account';
 import { bearerSecurity, commonErrors, conflictError } from '../schemas/common';
 
@@ -43,19 +41,6 @@ const patchPolicy = createRoute({
 });
 
 export const account = newApp()
-  .openapi(createAccount, async (c) => {
-    const { name } = c.req.valid('json');
-    const id = newId('acc');
-    const created = unwrap(await accountObject(c.env, id).createAccount({ id, name }));
-    return c.json(created, 201);
-  })
-  .openapi(getAccount, async (c) => {
-    const principal = c.get('principal');
-    return c.json(unwrap(await accountObject(c.env, principal.account_id).getAccount()), 200);
-  })
-  .openapi(patchPolicy, async (c) => {
-    requireScope(c, 'owner');
-    const principal = c.get('principal');
-    const patch = c.req.valid('json');
-    return c.json(unwrap(await accountObject(c.env, principal.account_id).updatePolicy(patch, principal.token_id)), 200);
-  });
+  .openapi(createAccount, async (c) => c.json(await service.createAccount(c.env, c.req.valid('json').name), 201))
+  .openapi(getAccount, async (c) => c.json(await service.getAccount(c.env, c.get('principal')), 200))
+  .openapi(patchPolicy, async (c) => c.json(await service.updatePolicy(c.env, c.get('principal'), c.req.valid('json')), 200));

@@ -5,10 +5,9 @@
  * lives in the account object (durable-objects/sessions.ts); its alarm does the deleting.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { accountObject } from '../account-client';
-import { accountAuth, requireScope } from '../http/auth';
+import * as service from '../sessions/service';
+import { accountAuth } from '../http/auth';
 import { jsonBody, newApp } from '../http/openapi';
-import { unwrap } from '../../core/result';
 import { bearerSecurity, commonErrors, errorSchema } from '../schemas/common';
 import { createSessionSchema, sessionIdSchema, sessionSchema } from '../schemas/databases';
 
@@ -61,23 +60,7 @@ const endSession = createRoute({
 });
 
 export const sessions = newApp()
-  .openapi(createSession, async (c) => {
-    requireScope(c, 'databases:write');
-    const p = c.get('principal');
-    return c.json(unwrap(await accountObject(c.env, p.account_id).createSession(c.req.valid('json'), p.token_id)), 201);
-  })
-  .openapi(heartbeat, async (c) => {
-    requireScope(c, 'databases:write');
-    const p = c.get('principal');
-    return c.json(unwrap(await accountObject(c.env, p.account_id).heartbeatSession(c.req.valid('param').id)), 200);
-  })
-  .openapi(getSession, async (c) => {
-    requireScope(c, 'databases:read');
-    const p = c.get('principal');
-    return c.json(unwrap(await accountObject(c.env, p.account_id).getSession(c.req.valid('param').id)), 200);
-  })
-  .openapi(endSession, async (c) => {
-    requireScope(c, 'databases:write');
-    const p = c.get('principal');
-    return c.json(unwrap(await accountObject(c.env, p.account_id).endSession(c.req.valid('param').id, p.token_id)), 200);
-  });
+  .openapi(createSession, async (c) => c.json(await service.createSession(c.env, c.get('principal'), c.req.valid('json')), 201))
+  .openapi(heartbeat, async (c) => c.json(await service.heartbeatSession(c.env, c.get('principal'), c.req.valid('param').id), 200))
+  .openapi(getSession, async (c) => c.json(await service.getSession(c.env, c.get('principal'), c.req.valid('param').id), 200))
+  .openapi(endSession, async (c) => c.json(await service.endSession(c.env, c.get('principal'), c.req.valid('param').id), 200));

@@ -1,11 +1,8 @@
 /** Account tokens (owner): minted with scopes and optional limits, shown once, revocable. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { accountObject } from '../account-client';
-import { accountAuth, requireScope } from '../http/auth';
-import { hasScope } from '../../core/auth/tokens';
-import { invalidFields } from '../../core/errors';
+import * as service from '../tokens/service';
+import { accountAuth } from '../http/auth';
 import { jsonBody, newApp } from '../http/openapi';
-import { unwrap } from '../../core/result';
 import { createTokenSchema, newTokenSchema, tokenIdParamSchema, tokenSchema } from '../schemas/account';
 import { bearerSecurity, commonErrors, conflictError } from '../schemas/common';
 
@@ -44,27 +41,6 @@ const revokeToken = createRoute({
 });
 
 export const tokens = newApp()
-  .openapi(createToken, async (c) => {
-    requireScope(c, 'owner');
-    const body = c.req.valid('json');
-    let expiresAt: number | null = null;
-    if (body.expires_at !== undefined) {
-      expiresAt = Date.parse(body.expires_at);
-      if (expiresAt <= Date.now()) throw invalidFields([{ path: 'expires_at', message: 'must be in the future' }]);
-    }
-    const principal = c.get('principal');
-    const input = { ...body, expires_at: expiresAt };
-    return c.json(unwrap(await accountObject(c.env, principal.account_id).createToken(input, principal.token_id)), 201);
-  })
-  .openapi(listTokens, async (c) => {
-    requireScope(c, 'owner');
-    const principal = c.get('principal');
-    return c.json({ data: unwrap(await accountObject(c.env, principal.account_id).listTokens()) }, 200);
-  })
-  .openapi(revokeToken, async (c) => {
-    const principal = c.get('principal');
-    const { id } = c.req.valid('param');
-    // A token may always revoke itself (an agent dropping its own credentials); others need owner.
-    if (id !== principal.token_id && !hasScope(principal.scopes, 'owner')) requireScope(c, 'owner');
-    return c.json(unwrap(await accountObject(c.env, principal.account_id).revokeToken(id, principal.token_id)), 200);
-  });
+  .openapi(createToken, async (c) => c.json(await service.createToken(c.env, c.get('principal'), c.req.valid('json')), 201))
+  .openapi(listTokens, async (c) => c.json(await service.listTokens(c.env, c.get('principal')), 200))
+  .openapi(revokeToken, async (c) => c.json(await service.revokeToken(c.env, c.get('principal'), c.req.valid('param').id), 200));

@@ -100,3 +100,4 @@ export const eventSchema = z
   .openapi('Event');
 
 export const eventListSchema = z.object({ data: z.array(eventSchema), next_cursor: z.string().nullable() }).openapi('EventList');
+export type CreateToken = z.infer<typeof createTokenSchema>;

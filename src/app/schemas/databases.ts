@@ -141,3 +141,4 @@ export type CreateDatabase = z.infer<typeof createDatabaseSchema>;
 export type CreateBranch = z.infer<typeof createBranchSchema>;
 export type Database = z.infer<typeof databaseSchema>;
 export type Session = z.infer<typeof sessionSchema>;
+export type CreateSession = z.infer<typeof createSessionSchema>;
