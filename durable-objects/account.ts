@@ -6,8 +6,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { AccountPrincipal } from '../src/core/auth/principal';
-import { accountTag } from '../src/core/auth/account-tag';
-import { generateToken, hashSecret } from '../src/core/auth/tokens';
+import { hashSecret } from '../src/core/auth/tokens';
 import { Sealer } from '../src/core/crypto/sealed';
 import { Failure } from '../src/core/errors';
 import { operatorConfig } from '../src/core/policy/operator-config';
@@ -18,7 +17,9 @@ import { fail, ok, type Result } from '../src/core/result';
 import * as settings from './account-settings';
 import * as tokenStore from './account-tokens';
 import * as migrationStore from './migration-store';
-import { admit, type AdmitCreateInput } from './admission';
+import { admitOrReplay, IDEMPOTENCY_WAIT_MS, type AdmitCreateInput, type AdmitResult } from './admission';
+import { mintToken, openAccount } from './account-opening';
+import * as sealed from './sealed-records';
 import type { ProviderNames } from '../src/core/naming';
 import { chargeDelete, startRotation } from './provider-actions';
 import { keepDatabase, updateDatabase, type DatabasePatch } from './lease';
@@ -31,29 +32,17 @@ import { reseal } from './reseal';
 import * as sessionStore from './sessions';
 import { bookSpend } from './spend-book';
 import type { SpendFigure } from '../src/neon/spend-figures';
-import { databaseRecord, type DatabaseRecord, type TokenView } from './views';
+import type { DatabaseRecord, TokenView } from './views';
 
-export type { AdmitCreateInput, ProviderNames, DatabasePatch, ListDatabasesFilter, DatabasePage, DatabaseRecord, TokenView };
+export type { AdmitCreateInput, AdmitResult, ProviderNames, DatabasePatch, ListDatabasesFilter, DatabasePage, DatabaseRecord, TokenView };
 export type { AccountView, AbuseState, EventPage } from './account-settings';
 export type { ProviderFacts } from './registry';
 export type { MigrationRecord, MigrationStep, NewMigration } from './migration-store';
-
-export type AdmitResult =
-  | { outcome: 'admitted'; database: DatabaseRecord; provider_names: ProviderNames; parent: DatabaseRecord | null }
-  /**
-   * The same Idempotency-Key and request were admitted before: its record, and the response the
-   * original create returned (JSON text, as given to `completeCreate`), replayed byte for byte.
-   */
-  | { outcome: 'replayed'; database: DatabaseRecord; response_json: string | null };
 
 export interface TokenCaller {
   id: string;
   max_database_ttl_seconds: number | null;
 }
-
-/** How long a retried create waits for the original (same Idempotency-Key) to finish. */
-const IDEMPOTENCY_WAIT_MS = 10_000;
-const IDEMPOTENCY_POLL_MS = 20;
 
 export class AccountDurableObject extends DurableObject<Env> {
   private readonly store: Store;
@@ -93,21 +82,11 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   async createAccount(input: { id: string; name: string }) {
     return this.rpc('createAccount', async () => {
-      const tag = await accountTag(this.env, input.id);
       if (!this.hasAccount) {
         await this.store.migrate();
         this.hasAccount = true;
       }
-      const { token, secret } = generateToken(input.id, tag);
-      const hash = await hashSecret(secret);
-      const now = Date.now();
-      const created = this.store.write('create account', (db) => {
-        settings.insertAccount(db, input.id, input.name, now);
-        const view = tokenStore.insertToken(db, hash, { name: 'owner', scopes: ['owner'] }, now, null);
-        this.store.appendEvent(db, now, 'account.created', { tokenId: view.id, data: { name: input.name } });
-        return { account: settings.accountView(this.store, db, this.config(), now), owner_token: { ...view, token } };
-      });
-      return created;
+      return openAccount(this.store, this.env, this.config(), input, Date.now());
     });
   }
 
@@ -144,31 +123,7 @@ export class AccountDurableObject extends DurableObject<Env> {
   }
 
   async createToken(input: tokenStore.NewToken, createdBy: string) {
-    return this.rpc('createToken', async () => {
-      const accountId = this.requireAccount().id;
-      const { token, secret } = generateToken(accountId, await accountTag(this.env, accountId));
-      const hash = await hashSecret(secret);
-      const now = Date.now();
-      return this.store.write('create token', (db) => {
-        if (tokenStore.activeTokenCount(db) >= tokenStore.MAX_ACTIVE_TOKENS) {
-          throw new Failure('token_limit', `an account may have at most ${tokenStore.MAX_ACTIVE_TOKENS} active tokens`);
-        }
-        const policy = settings.effectivePolicy(db, this.config());
-        if (input.max_database_ttl_seconds != null && input.max_database_ttl_seconds > policy.max_ttl_seconds) {
-          throw new Failure('invalid_field', `max_database_ttl_seconds exceeds the account's maximum TTL of ${policy.max_ttl_seconds}`, {
-            fields: [
-              { path: 'max_database_ttl_seconds', message: `exceeds the account's maximum TTL of ${policy.max_ttl_seconds} seconds` },
-            ],
-          });
-        }
-        const view = tokenStore.insertToken(db, hash, input, now, createdBy);
-        this.store.appendEvent(db, now, 'token.created', {
-          tokenId: createdBy,
-          data: { created_token_id: view.id, name: view.name, scopes: view.scopes },
-        });
-        return { ...view, token };
-      });
-    });
+    return this.rpc('createToken', () => mintToken(this.store, this.env, this.config(), input, createdBy, Date.now()));
   }
 
   async listTokens(): Promise<Result<TokenView[]>> {
@@ -186,29 +141,15 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   /** Step 1 of the saga. Order of checks: idempotency, TTL, quota, rate, depth, spend. */
   async admitCreate(input: AdmitCreateInput): Promise<Result<AdmitResult>> {
-    return this.rpc('admitCreate', async () => {
-      const deadline = Date.now() + this.idempotencyWaitMs;
-      for (;;) {
-        const now = Date.now();
-        const policy = this.store.read('policy', (db) => settings.effectivePolicy(db, this.config()));
-        const admission = admit(this.store, input, { policy, prices: this.config().prices, now, providerActions: this.actionRate() });
-        if (admission.outcome === 'admitted') return admission;
-        if (admission.outcome === 'replay') {
-          const sealed = admission.response_sealed;
-          const responseJson = sealed === null ? null : await (await this.getSealer()).open(sealed, `idem:${admission.database_id}`);
-          return { outcome: 'replayed', database: admission.database, response_json: responseJson } satisfies AdmitResult;
-        }
-        if (now >= deadline) {
-          throw new Failure(
-            'idempotency_in_progress',
-            'a request with this Idempotency-Key is still in progress',
-            { database_id: admission.database_id },
-            1,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, IDEMPOTENCY_POLL_MS));
-      }
-    });
+    return this.rpc('admitCreate', () =>
+      admitOrReplay(this.store, input, {
+        policy: () => this.store.read('policy', (db) => settings.effectivePolicy(db, this.config())),
+        prices: this.config().prices,
+        providerActions: this.actionRate(),
+        sealer: () => this.getSealer(),
+        waitMs: this.idempotencyWaitMs,
+      }),
+    );
   }
 
   /**
@@ -216,15 +157,9 @@ export class AccountDurableObject extends DurableObject<Env> {
    * credentials: it is sealed); retries with the same Idempotency-Key get it back.
    */
   async completeCreate(dbId: string, facts: registry.ProviderFacts & { password: string }, responseJson?: string) {
-    return this.rpc('completeCreate', async () => {
-      const { password, ...rest } = facts;
-      const sealer = await this.getSealer();
-      const sealed = {
-        password: await sealer.seal(password, `pw:${dbId}`),
-        response: responseJson === undefined ? null : await sealer.seal(responseJson, `idem:${dbId}`),
-      };
-      return registry.completeCreate(this.store, dbId, rest, sealed, Date.now());
-    });
+    return this.rpc('completeCreate', async () =>
+      sealed.completeCreate(this.store, await this.getSealer(), dbId, facts, responseJson, Date.now()),
+    );
   }
 
   /** Between steps 2 and 3: provider ids, noted as soon as they are known (see registry.ts). */
@@ -234,10 +169,9 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   /** A rotated password for a ready database, sealed like the first. */
   async storePassword(dbId: string, password: string, tokenId: string | null) {
-    return this.rpc('storePassword', async () => {
-      const sealed = await (await this.getSealer()).seal(password, `pw:${dbId}`);
-      return registry.storePassword(this.store, dbId, sealed, Date.now(), tokenId);
-    });
+    return this.rpc('storePassword', async () =>
+      sealed.storePassword(this.store, await this.getSealer(), dbId, password, tokenId, Date.now()),
+    );
   }
 
   /** Step 3 (failure): roll back the admission. */
@@ -271,13 +205,11 @@ export class AccountDurableObject extends DurableObject<Env> {
    * scope); with `provider_action`, a rotation starts: a ready database takes a provider-action token.
    */
   async getDatabase(dbId: string, opts: { include_password?: boolean; provider_action?: boolean } = {}) {
-    return this.rpc('getDatabase', async () => {
+    return this.rpc('getDatabase', () => {
       const row = opts.provider_action
         ? startRotation(this.store, dbId, this.actionRate(), Date.now())
         : this.store.read('get database', (db) => registry.getRow(db, dbId));
-      let password: string | null = null;
-      if (opts.include_password && row.passwordSealed) password = await (await this.getSealer()).open(row.passwordSealed, `pw:${dbId}`);
-      return { database: databaseRecord(row), password };
+      return sealed.withPassword(() => this.getSealer(), row, opts.include_password === true);
     });
   }
 

@@ -19,6 +19,8 @@ import type { Store } from './store';
 import { databaseRecord, type DatabaseRecord } from './views';
 import { FRESH_DATABASE_NAME, providerNames, type ProviderNames } from '../src/core/naming';
 import { enterProvisioning } from './transitions';
+import type { Sealer } from '../src/core/crypto/sealed';
+import { responseContext } from './sealed-records';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600 * 1_000;
 /** Longest a quota refusal tells an agent to wait before trying again. */
@@ -187,4 +189,48 @@ export function admit(
       parent: parent ? databaseRecord(parent) : null,
     };
   });
+}
+
+/** What admitCreate answers: a new record, or the replay of an earlier create with the same key and body. */
+export type AdmitResult =
+  | { outcome: 'admitted'; database: DatabaseRecord; provider_names: ProviderNames; parent: DatabaseRecord | null }
+  /**
+   * The same Idempotency-Key and request were admitted before: its record, and the response the
+   * original create returned (JSON text, as given to `completeCreate`), replayed byte for byte.
+   */
+  | { outcome: 'replayed'; database: DatabaseRecord; response_json: string | null };
+
+/** How long a retried create waits for the original (same Idempotency-Key) to finish. */
+export const IDEMPOTENCY_WAIT_MS = 10_000;
+const IDEMPOTENCY_POLL_MS = 20;
+
+/**
+ * Step 1 of the saga. Order of checks: idempotency, TTL, quota, rate, depth, spend. A retry of a
+ * create still in flight waits for it (bounded), then gets its response, opened from its seal.
+ */
+export async function admitOrReplay(
+  store: Store,
+  input: AdmitCreateInput,
+  ctx: { policy: () => Policy; prices: PriceTable; providerActions: BucketRate; sealer: () => Promise<Sealer>; waitMs: number },
+): Promise<AdmitResult> {
+  const deadline = Date.now() + ctx.waitMs;
+  for (;;) {
+    const now = Date.now();
+    const admission = admit(store, input, { policy: ctx.policy(), prices: ctx.prices, now, providerActions: ctx.providerActions });
+    if (admission.outcome === 'admitted') return admission;
+    if (admission.outcome === 'replay') {
+      const sealed = admission.response_sealed;
+      const responseJson = sealed === null ? null : await (await ctx.sealer()).open(sealed, responseContext(admission.database_id));
+      return { outcome: 'replayed', database: admission.database, response_json: responseJson };
+    }
+    if (now >= deadline) {
+      throw new Failure(
+        'idempotency_in_progress',
+        'a request with this Idempotency-Key is still in progress',
+        { database_id: admission.database_id },
+        1,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, IDEMPOTENCY_POLL_MS));
+  }
 }
