@@ -5,5 +5,5 @@ export default defineConfig({
   dialect: 'sqlite',
   driver: 'durable-sqlite',
   schema: './durable-objects/schema.ts',
-  out: './durable-objects/migrations',
+  out: './durable-objects/drizzle',
 });

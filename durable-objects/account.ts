@@ -22,7 +22,7 @@ import { mintToken, openAccount } from './account-opening';
 import * as sealed from './sealed-records';
 import type { ProviderNames } from '../src/core/naming';
 import { chargeDelete, startRotation } from './provider-actions';
-import { keepDatabase, updateDatabase, type DatabasePatch } from './lease';
+import { changeLease, keepLease, type DatabasePatch } from './lease-changes';
 import * as registry from './registry';
 import { listDatabases, type DatabasePage, type ListDatabasesFilter } from './registry-list';
 import { StorageError, Store } from './store';
@@ -71,7 +71,7 @@ export class AccountDurableObject extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(async () => {
       try {
         this.hasAccount = this.store.initialised();
-        if (this.hasAccount) await this.store.migrate();
+        if (this.hasAccount) await this.store.upgradeSchema();
       } catch (err) {
         this.startupError = err;
       }
@@ -83,7 +83,7 @@ export class AccountDurableObject extends DurableObject<Env> {
   async createAccount(input: { id: string; name: string }) {
     return this.rpc('createAccount', async () => {
       if (!this.hasAccount) {
-        await this.store.migrate();
+        await this.store.upgradeSchema();
         this.hasAccount = true;
       }
       return openAccount(this.store, this.env, this.config(), input, Date.now());
@@ -213,12 +213,12 @@ export class AccountDurableObject extends DurableObject<Env> {
     });
   }
 
-  async updateDatabase(dbId: string, patch: DatabasePatch, token: TokenCaller) {
-    return this.rpc('updateDatabase', () => updateDatabase(this.store, dbId, patch, this.leaseContext(token)));
+  async changeLease(dbId: string, patch: DatabasePatch, token: TokenCaller) {
+    return this.rpc('changeLease', () => changeLease(this.store, dbId, patch, this.leaseContext(token)));
   }
 
   async keep(dbId: string, token: TokenCaller) {
-    return this.rpc('keep', () => keepDatabase(this.store, dbId, this.leaseContext(token)));
+    return this.rpc('keep', () => keepLease(this.store, dbId, this.leaseContext(token)));
   }
 
   // ── SQL use and migrations (src/app/sql/endpoint.ts, src/migrations/) ─────────────────────────

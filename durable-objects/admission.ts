@@ -8,7 +8,7 @@
 import { eq, lt } from 'drizzle-orm';
 import { Failure, notFound } from '../src/core/errors';
 import { newId } from '../src/core/ids';
-import { checkDepth, checkQuota, checkSpend, checkTtl, rateLimited } from '../src/core/policy/admission';
+import { checkDepth, checkQuota, checkSpend, checkTtl, rateLimited } from '../src/core/policy/admission-checks';
 import { leaseMaxCostMicroUsd, usdToMicro, type PriceTable } from '../src/core/policy/cost';
 import { createRateFor, type Policy } from '../src/core/policy/policy';
 import { fullBucket, take, type BucketRate } from '../src/core/policy/token-bucket';

@@ -9,7 +9,7 @@ import { drizzle, type DrizzleSqliteDODatabase } from 'drizzle-orm/durable-sqlit
 import { migrate } from 'drizzle-orm/durable-sqlite/migrator';
 import { Failure } from '../src/core/errors';
 import { monthOf } from '../src/core/policy/cost';
-import bundle from './migrations/migrations.js';
+import bundle from './drizzle/migrations.js';
 import * as tables from './schema';
 import { EVENT_LIMITS } from '../src/core/policy/storage-limits';
 
@@ -42,8 +42,8 @@ export class Store {
     return this.storage.sql.exec("select 1 from sqlite_master where type = 'table' and name = 'account'").toArray().length > 0;
   }
 
-  /** Applies pending migrations; idempotent (drizzle records what it applied). */
-  async migrate(): Promise<void> {
+  /** Applies pending schema migrations (durable-objects/drizzle/); idempotent (drizzle records what it applied). */
+  async upgradeSchema(): Promise<void> {
     try {
       await migrate(this.db, bundle);
     } catch (err) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDepth, checkQuota, checkSpend, checkTtl } from '../../src/core/policy/admission';
+import { checkDepth, checkQuota, checkSpend, checkTtl } from '../../src/core/policy/admission-checks';
 import { DEFAULT_POLICY } from '../../src/core/policy/policy';
 import { statusOf } from './support';
 

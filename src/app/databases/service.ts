@@ -16,5 +16,5 @@
  */
 export { branchDatabase, createDatabase } from './create';
 export { deleteDatabase } from './delete';
-export { connectionFor, getDatabase, keepDatabase, listDatabases, rotateCredentials, updateDatabase } from './lease';
+export { connectionFor, getDatabase, keepDatabase, listDatabases, rotateCredentials, updateDatabase } from './existing';
 export type * from './types';

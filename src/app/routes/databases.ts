@@ -87,7 +87,7 @@ const getDatabase = createRoute({
   responses: { 200: { description: 'The database', ...json(databaseSchema) }, ...commonErrors },
 });
 
-const updateDatabase = createRoute({
+const patchDatabase = createRoute({
   method: 'patch',
   path: '/{id}',
   tags: ['databases'],
@@ -168,7 +168,7 @@ export const databases = newApp()
     const credentials = hasScope(principal.scopes, 'databases:credentials');
     return c.json(await service.getDatabase(c.env, principal, c.req.valid('param').id, { credentials }), 200);
   })
-  .openapi(updateDatabase, async (c) =>
+  .openapi(patchDatabase, async (c) =>
     c.json(await service.updateDatabase(c.env, c.get('principal'), c.req.valid('param').id, c.req.valid('json')), 200),
   )
   .openapi(deleteDatabase, async (c) => {

@@ -72,9 +72,9 @@ describe('registry', () => {
     const { stub } = await newAccountObject({ max_ttl_seconds: 86_400 });
     const db = await readyDatabase(stub, { labels: { a: '1' } });
     const token = { id: 'tok_x', max_database_ttl_seconds: null };
-    const bad = await stub.updateDatabase(db.id, { ttl_seconds: 86_401 }, token);
+    const bad = await stub.changeLease(db.id, { ttl_seconds: 86_401 }, token);
     expect(errorOf(bad).details).toEqual({ fields: [expect.objectContaining({ path: 'ttl_seconds' })] });
-    const updated = unwrap(await stub.updateDatabase(db.id, { ttl_seconds: 7200, labels: { b: '2' } }, token));
+    const updated = unwrap(await stub.changeLease(db.id, { ttl_seconds: 7200, labels: { b: '2' } }, token));
     expect(updated.labels).toEqual({ b: '2' });
     expect(updated.ttl_seconds).toBe(7200);
     expect(updated.reserved_micro_usd).toBeGreaterThanOrEqual(leaseMaxCostMicroUsd(7200, DEFAULT_PRICES));

@@ -2,7 +2,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { parseToken } from '../../../src/core/auth/tokens';
 import { sha256Hex } from '../../../src/core/ids';
-import { accountStub, call, createAccount, expectError, fieldPaths, mintToken } from '../support/api';
+import { accountObject, call, createAccount, expectError, fieldPaths, mintToken } from '../support/api';
 
 describe('tokens', () => {
   it('are shown once; only the SHA-256 of the secret is stored', async () => {
@@ -20,7 +20,7 @@ describe('tokens', () => {
     expect(list.data.map((t: any) => t.id)).toContain(created.id);
     expect(list.data.every((t: any) => !('token' in t) && !('hash' in t))).toBe(true);
 
-    await runInDurableObject(accountStub(acct.id), async (_i, state) => {
+    await runInDurableObject(accountObject(acct.id), async (_i, state) => {
       const rows = state.storage.sql.exec<{ id: string; hash: string; lookup: string }>('select * from tokens').toArray();
       const dump = JSON.stringify(rows);
       expect(dump).not.toContain(secret);
@@ -61,7 +61,7 @@ describe('tokens', () => {
 
     const soon = await mintToken(acct, { scopes: ['databases:read'], expires_at: new Date(Date.now() + 60_000).toISOString() });
     expect((await call('/v1/account', { token: soon.token })).status).toBe(200);
-    await runInDurableObject(accountStub(acct.id), (_i, state) => {
+    await runInDurableObject(accountObject(acct.id), (_i, state) => {
       state.storage.sql.exec('update tokens set expires_at = ? where id = ?', Date.now() - 1, soon.id);
     });
     await expectError(await call('/v1/account', { token: soon.token }), 401, 'token_expired');

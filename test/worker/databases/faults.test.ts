@@ -4,7 +4,7 @@
  */
 import { evictDurableObject } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
-import { accountStub, call, expectError } from '../support/api';
+import { accountObject, call, expectError } from '../support/api';
 import { branchDb, createDb, deleteDb, eventually, newAgent, providerProjects, usage } from '../support/databases';
 import { addFaults, removeFaults, testClient, type FaultRule } from '../support/local-stack';
 
@@ -13,7 +13,7 @@ const fault = async (...r: FaultRule[]) => rules.push(...(await addFaults(...r))
 afterEach(async () => removeFaults(rules.splice(0)));
 
 const dbRecords = async (accountId: string) => {
-  const { listDatabases } = accountStub(accountId);
+  const { listDatabases } = accountObject(accountId);
   const page = await listDatabases({ states: ['provisioning', 'ready', 'deleting', 'deleted', 'failed'] });
   if (!page.ok) throw new Error('list failed');
   return page.value.databases;
@@ -64,7 +64,7 @@ describe('provider faults on create', () => {
       (r) => r.length === 1,
       5_000,
     );
-    await evictDurableObject(accountStub(agent.id));
+    await evictDurableObject(accountObject(agent.id));
     const res = await pending;
     const db = await res.json<any>();
     expect(res.status, JSON.stringify(db)).toBe(201);

@@ -9,14 +9,14 @@ import { describe, expect, it } from 'vitest';
 import { Failure } from '../../../src/core/errors';
 import { providerActionRate } from '../../../src/core/policy/provider-action-rate';
 import type { BucketRate } from '../../../src/core/policy/token-bucket';
-import { accountStub, call, expectError } from '../support/api';
+import { accountObject, call, expectError } from '../support/api';
 import { branchDb, createDb, deleteDb, newAgent, query, usage, type Agent } from '../support/databases';
 
 /** One action a minute after the burst: nothing refills within a test. */
 const rateOf = (burst: number): BucketRate => ({ perMinute: 1, burst });
 
 async function setRate(agent: Agent, rate: BucketRate) {
-  await runInDurableObject(accountStub(agent.id), (instance: { providerActionRate?: BucketRate }) => {
+  await runInDurableObject(accountObject(agent.id), (instance: { providerActionRate?: BucketRate }) => {
     instance.providerActionRate = rate;
   });
 }

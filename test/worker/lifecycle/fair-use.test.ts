@@ -10,7 +10,7 @@ import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { heavyCap } from '../../../src/core/policy/budget-math';
 import type { BucketRate } from '../../../src/core/policy/token-bucket';
-import { accountStub, call, type ErrorJson } from '../support/api';
+import { accountObject, call, type ErrorJson } from '../support/api';
 import { createDb, newAgent, query } from '../support/databases';
 
 const budget = () => env.PROVIDER_BUDGET.get(env.PROVIDER_BUDGET.idFromName('default'));
@@ -30,7 +30,7 @@ describe('fair use of the provider budget', () => {
     const hammer = await newAgent();
     const creator = await newAgent();
     const target = await createDb(hammer.token, { ttl_seconds: 600 });
-    await runInDurableObject(accountStub(hammer.id), (instance: { providerActionRate?: BucketRate }) => {
+    await runInDurableObject(accountObject(hammer.id), (instance: { providerActionRate?: BucketRate }) => {
       instance.providerActionRate = HAMMER_RATE;
     });
     await budget().setLimits(LIMITS);

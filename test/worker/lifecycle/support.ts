@@ -1,9 +1,9 @@
 /** Helpers for the lifecycle tests: reaching into an account object, time travel, events. */
 import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
-import { accountStub, call, type TestAccount } from '../support/api';
+import { accountObject, call, type TestAccount } from '../support/api';
 
-export const stubOf = (acct: { id: string }) => accountStub(acct.id);
+export const stubOf = (acct: { id: string }) => accountObject(acct.id);
 
 /** Runs SQL inside the account object's storage (e.g. to move a deadline into the past). */
 export async function accountSql(acct: { id: string }, query: string, ...args: unknown[]) {

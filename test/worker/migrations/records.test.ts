@@ -1,7 +1,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATION_LIMITS } from '../../../durable-objects/migration-store';
-import { accountStub, expectError, type TestAccount } from '../support/api';
+import { accountObject, expectError, type TestAccount } from '../support/api';
 import { call, createAccount, createDatabase, mintToken, rows, type TestDatabase } from '../support/agent-sql';
 
 async function prepare(token: string, dbId: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {
@@ -16,7 +16,7 @@ const getMigration = async (token: string, id: string) => {
 
 /** The account object's own storage, read and written as SQL. */
 const storage = <T>(acct: TestAccount, work: (sql: SqlStorage) => T) =>
-  runInDurableObject(accountStub(acct.id), (_i, state) => work(state.storage.sql));
+  runInDurableObject(accountObject(acct.id), (_i, state) => work(state.storage.sql));
 const migrationCount = (acct: TestAccount) =>
   storage(acct, (sql) => sql.exec<{ n: number }>('select count(*) as n from migrations').one().n);
 const DAY_MS = 86_400_000;

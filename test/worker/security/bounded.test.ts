@@ -3,14 +3,14 @@ import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { AccountDurableObject } from '../../../durable-objects/account';
 import { unwrap } from '../../../src/core/result';
-import { accountStub, call, expectError, mintToken } from '../support/api';
+import { accountObject, call, expectError, mintToken } from '../support/api';
 import { createDb, newAgent } from '../support/databases';
 
 const MiB = 1024 * 1024;
 
 /** Changes a live account object's bounds, as a test of its caps needs. */
 const tune = (accountId: string, fn: (o: AccountDurableObject) => void) =>
-  runInDurableObject(accountStub(accountId), async (instance: AccountDurableObject) => fn(instance));
+  runInDurableObject(accountObject(accountId), async (instance: AccountDurableObject) => fn(instance));
 
 describe('the request body limit', () => {
   it('answers 413 before parsing, whether the length is declared or streamed', async () => {
@@ -73,14 +73,14 @@ describe('the event log', () => {
       (o) => ((o as unknown as { store: { eventLimits: unknown } }).store.eventLimits = { max: 5, retentionMs: 3_600_000 }),
     );
     for (let i = 0; i < 8; i++) await mintToken(agent, { name: `t${i}`, scopes: ['databases:read'] });
-    const { events } = unwrap(await accountStub(agent.id).listEvents(undefined, 100));
+    const { events } = unwrap(await accountObject(agent.id).listEvents(undefined, 100));
     expect(events).toHaveLength(5);
     expect(events.map((e) => e.data?.name)).toEqual(['t3', 't4', 't5', 't6', 't7']);
 
     await tune(agent.id, (o) => ((o as unknown as { store: { eventLimits: unknown } }).store.eventLimits = { max: 5, retentionMs: 0 }));
     await new Promise((r) => setTimeout(r, 5));
     await mintToken(agent, { name: 'last', scopes: ['databases:read'] });
-    const after = unwrap(await accountStub(agent.id).listEvents(undefined, 100)).events;
+    const after = unwrap(await accountObject(agent.id).listEvents(undefined, 100)).events;
     expect(after.map((e) => e.data?.name)).toEqual(['last']);
   });
 });

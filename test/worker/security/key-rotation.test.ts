@@ -9,21 +9,21 @@ import { describe, expect, it } from 'vitest';
 import type { AccountDurableObject } from '../../../durable-objects/account';
 import { unwrap } from '../../../src/core/result';
 import { DEVELOPMENT_ENCRYPTION_KEY } from '../../../src/core/secrets';
-import { accountStub, call, expectError, OPERATOR_TOKEN } from '../support/api';
+import { accountObject, call, expectError, OPERATOR_TOKEN } from '../support/api';
 import { createDb, newAgent } from '../support/databases';
 
 const NEW_KEY = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
 
 /** Gives the live account object other secrets, as a redeploy with new secrets would. */
 const withSecrets = (accountId: string, secrets: Record<string, string>) =>
-  runInDurableObject(accountStub(accountId), async (instance: AccountDurableObject) => {
+  runInDurableObject(accountObject(accountId), async (instance: AccountDurableObject) => {
     const o = instance as unknown as { env: Env; sealer?: unknown };
     o.env = { ...env, ...secrets } as Env;
     o.sealer = undefined;
   });
 
 const storedSeal = (accountId: string, dbId: string) =>
-  runInDurableObject(accountStub(accountId), async (_i, state) =>
+  runInDurableObject(accountObject(accountId), async (_i, state) =>
     String(state.storage.sql.exec<{ s: string }>('select password_sealed as s from databases where id = ?', dbId).one().s),
   );
 
@@ -32,7 +32,7 @@ describe('rotating the encryption key', () => {
     const agent = await newAgent();
     const db = await createDb(agent.token, { ttl_seconds: 600 });
     const before = await storedSeal(agent.id, db.id);
-    const stub = accountStub(agent.id);
+    const stub = accountObject(agent.id);
 
     // The new key alone cannot open what the old one sealed: a premature removal would show.
     await withSecrets(agent.id, { DBLEASE_ENCRYPTION_KEY: NEW_KEY });

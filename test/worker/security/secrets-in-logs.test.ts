@@ -7,7 +7,7 @@ import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { parseToken } from '../../../src/core/auth/tokens';
 import { DEVELOPMENT_ENCRYPTION_KEY, DEVELOPMENT_SIGNING_KEY } from '../../../src/core/secrets';
 import { unwrap } from '../../../src/core/result';
-import { accountStub, call, mintToken, OPERATOR_TOKEN } from '../support/api';
+import { accountObject, call, mintToken, OPERATOR_TOKEN } from '../support/api';
 import { newAgent } from '../support/databases';
 import { addFaults, removeFaults } from '../support/local-stack';
 
@@ -98,7 +98,7 @@ describe('secrets', () => {
     rules.push(...(await addFaults({ route: 'POST /projects', status: 503, match: agent.id })));
     await record(await call('/v1/databases', { ...H(agent.token), body: {} }));
     await removeFaults(rules.splice(0));
-    const projectId = unwrap(await accountStub(agent.id).getDatabase(id)).database.provider.project_id!;
+    const projectId = unwrap(await accountObject(agent.id).getDatabase(id)).database.provider.project_id!;
     const resetRoute = 'POST /projects/:project_id/branches/:branch_id/roles/:role_name/reset_password';
     rules.push(...(await addFaults({ route: resetRoute, status: 500, phase: 'after', match: projectId })));
     await record(await call(`/v1/databases/${id}/credentials/rotate`, { method: 'POST', ...H(agent.token) }));

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { generateToken, parseToken } from '../../../src/core/auth/tokens';
 import { newId } from '../../../src/core/ids';
 import { admitInput } from '../support/account-object';
-import { accountStub, call, createAccount, expectError } from '../support/api';
+import { accountObject, call, createAccount, expectError } from '../support/api';
 
 const randomHex = (bytes: number) =>
   [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -14,7 +14,7 @@ const forgedToken = () => generateToken(newId('acc'), randomHex(16)).token;
 
 /** The tables an object's SQLite storage holds, other than the runtime's own. */
 async function storedTables(accountId: string): Promise<{ tables: string[]; keys: number }> {
-  return runInDurableObject(accountStub(accountId), async (_instance, state) => ({
+  return runInDurableObject(accountObject(accountId), async (_instance, state) => ({
     tables: state.storage.sql
       .exec<{ name: string }>("select name from sqlite_master where type = 'table' and name not like '\\_cf\\_%' escape '\\'")
       .toArray()
@@ -69,7 +69,7 @@ describe('account ids in tokens cannot be forged', () => {
 describe('an account object without an account', () => {
   it('answers every call without writing storage, until createAccount', async () => {
     const id = newId('acc');
-    const stub = accountStub(id);
+    const stub = accountObject(id);
     expect(await stub.authenticate('x'.repeat(43))).toMatchObject({ ok: false, error: { code: 'invalid_token' } });
     for (const result of [
       await stub.getAccount(),

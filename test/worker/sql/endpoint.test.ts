@@ -1,6 +1,6 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { accountStub, call, expectError } from '../support/api';
+import { accountObject, call, expectError } from '../support/api';
 import { accountWithDatabase, createAccount, createDatabase, mintToken, rows, sql, type TestDatabase } from '../support/agent-sql';
 
 describe('POST /v1/databases/:id/sql', () => {
@@ -119,7 +119,7 @@ describe('POST /v1/databases/:id/sql', () => {
     const fresh = await createDatabase(token);
     const usedAt = () =>
       runInDurableObject(
-        accountStub(accountId),
+        accountObject(accountId),
         (_i, state) =>
           state.storage.sql.exec<{ at: number | null }>('select last_used_at as at from databases where id = ?', fresh.id).one().at,
       );

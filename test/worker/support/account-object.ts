@@ -3,11 +3,11 @@ import type { AdmitCreateInput } from '../../../durable-objects/account';
 import { newId } from '../../../src/core/ids';
 import type { PolicyPatch } from '../../../src/core/policy/policy';
 import { unwrap, type RpcError } from '../../../src/core/result';
-import { accountStub } from './api';
+import { accountObject } from './api';
 
 export async function newAccountObject(policy?: PolicyPatch) {
   const id = newId('acc');
-  const stub = accountStub(id);
+  const stub = accountObject(id);
   const created = unwrap(await stub.createAccount({ id, name: 'rpc test' }));
   if (policy) unwrap(await stub.updatePolicy(policy, created.owner_token.id));
   return { id, stub, ownerTokenId: created.owner_token.id, ownerToken: created.owner_token.token };

@@ -68,4 +68,4 @@ export async function mintToken(
   return { id: json.id, token: json.token };
 }
 
-export const accountStub = (accountId: string) => env.ACCOUNT.get(env.ACCOUNT.idFromName(accountId));
+export const accountObject = (accountId: string) => env.ACCOUNT.get(env.ACCOUNT.idFromName(accountId));

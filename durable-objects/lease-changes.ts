@@ -4,7 +4,7 @@
  */
 import { eq } from 'drizzle-orm';
 import { Failure } from '../src/core/errors';
-import { checkSpend, checkTtl } from '../src/core/policy/admission';
+import { checkSpend, checkTtl } from '../src/core/policy/admission-checks';
 import { endOfMonth, leaseMaxCostMicroUsd, usdToMicro, type PriceTable } from '../src/core/policy/cost';
 import type { Policy } from '../src/core/policy/policy';
 import { getRow } from './registry';
@@ -54,7 +54,7 @@ function reserveUntil(store: Store, db: Db, row: Row, expiresAt: number, ctx: Le
   return Math.max(cost - row.spentMicroUsd, row.reservedMicroUsd);
 }
 
-export function updateDatabase(store: Store, id: string, patch: DatabasePatch, ctx: LeaseContext): DatabaseRecord {
+export function changeLease(store: Store, id: string, patch: DatabasePatch, ctx: LeaseContext): DatabaseRecord {
   return store.write('update database', (db) => {
     const row = getRow(db, id);
     requireLive(row);
@@ -78,7 +78,7 @@ export function updateDatabase(store: Store, id: string, patch: DatabasePatch, c
  * Keeps a database: it no longer expires. Its reservation then covers the rest of the month
  * (cron renews it each month, against that month's cap); it still counts as active.
  */
-export function keepDatabase(store: Store, id: string, ctx: LeaseContext): DatabaseRecord {
+export function keepLease(store: Store, id: string, ctx: LeaseContext): DatabaseRecord {
   return store.write('keep database', (db) => {
     const row = getRow(db, id);
     requireLive(row);

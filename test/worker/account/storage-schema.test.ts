@@ -1,6 +1,6 @@
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import bundle from '../../../durable-objects/migrations/migrations.js';
+import bundle from '../../../durable-objects/drizzle/migrations.js';
 import { unwrap } from '../../../src/core/result';
 import { admitInput, newAccountObject } from '../support/account-object';
 

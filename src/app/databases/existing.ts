@@ -51,7 +51,7 @@ export async function listDatabases(env: Env, principal: AccountPrincipal, query
 
 export async function updateDatabase(env: Env, principal: AccountPrincipal, id: string, patch: DatabasePatch): Promise<Database> {
   needScope(principal, 'databases:write');
-  return toDatabase(unwrap(await ownAccount(env, principal).updateDatabase(id, patch, tokenCaller(principal))));
+  return toDatabase(unwrap(await ownAccount(env, principal).changeLease(id, patch, tokenCaller(principal))));
 }
 
 export async function keepDatabase(env: Env, principal: AccountPrincipal, id: string): Promise<Database> {
