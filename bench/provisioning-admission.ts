@@ -1,5 +1,5 @@
 /**
- * Admission exactness (DESIGN §9): 1,000 concurrent creates through the Worker's HTTP API across
+ * Admission exactness (a target of the README's "Benchmarks"): 1,000 concurrent creates through the Worker's HTTP API across
  * 20 accounts with small limits — half capped by the active-database quota, half by the spend
  * cap — counting every 201 beyond an account's limit as an over-admission. The admitted creates
  * are real databases (5 per account, 100 in all); the refused ones never reach the provider.

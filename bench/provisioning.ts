@@ -3,7 +3,7 @@
  * returned connection string answers `select 1` from here, at concurrency 1, 10 and 50, with and
  * without the warm pool; the same provider calls made directly (NeonClient from Node); a bare
  * CREATE DATABASE on the same Postgres; and admission exactness under 1,000 concurrent creates.
- * Prints the DESIGN §9 ratios and writes JSON under bench/results/.
+ * Prints the target ratios (README, "Benchmarks") and writes JSON under bench/results/.
  */
 import pg from 'pg';
 import { readSuperuserPassword } from '../local/postgres/superuser-password';
@@ -179,7 +179,7 @@ export async function benchProvisioning(): Promise<object> {
     };
     console.log(`\nProvisioning: fresh database until its connection string answers, ms (${RUNS} runs alone)\n`);
     console.log(table(series));
-    console.log('\nratios (DESIGN §9 targets in brackets)');
+    console.log('\nratios (targets in brackets)');
     for (const [k, v] of Object.entries(ratios)) console.log(`  ${k}: ${v}`);
     console.log(`\nadmission exactness (${admission.method})`);
     console.log(

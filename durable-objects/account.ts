@@ -1,5 +1,5 @@
 /**
- * The account Durable Object: the single writer for everything about one account (DESIGN §2).
+ * The account Durable Object: the single writer for everything about one account (ARCHITECTURE.md, "Where state lives").
  * Its typed RPC methods return `Result` values (errors as data, revived by the Worker with
  * `Failure.from`). Every admission decision happens in here, before any provider call.
  * Storage: durable-objects/SCHEMA.md.

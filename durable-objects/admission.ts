@@ -1,5 +1,5 @@
 /**
- * The admission half of the provisioning saga (DESIGN §2, step 1). It runs as ONE synchronous
+ * The admission half of the provisioning saga (step 1; ARCHITECTURE.md, "The path of a create"). It runs as ONE synchronous
  * storage transaction inside the account object, so concurrent creates are serialised: every
  * check sees the writes of the admissions before it. Nothing is written unless every check
  * passes, and then the `provisioning` record, its reservation, the idempotency key, the rate

@@ -1,7 +1,7 @@
 /**
  * What the account object's sweeper must do, decided in ONE storage transaction so that no
  * other request interleaves: which records are overdue, moved to `deleting` with their event
- * before any provider call. The rules (DESIGN §5, "nothing lost"):
+ * before any provider call. The rules (ARCHITECTURE.md, "Lifecycle": nothing lost):
  * - only a record past its own expiry, or bound to an ended/lapsed session, is deleted; never a
  *   kept one; never an unexpired one;
  * - never a record with live children: children go first, and the parent becomes due in a

@@ -142,7 +142,7 @@ export function beginDelete(store: Store, id: string, opts: { cascade: boolean; 
     }
     const ordered: Row[] = [root];
     for (let i = 0; i < ordered.length; i++) ordered.push(...childrenOf(ordered[i]!.id));
-    // DESIGN §5: a kept database is only deleted when it is the one asked for by name.
+    // Nothing lost (ARCHITECTURE.md, "Lifecycle"): a kept database is only deleted when it is the one asked for by name.
     const kept = ordered.slice(1).filter((r) => r.kept);
     if (kept.length > 0) {
       throw new Failure('has_kept_children', `database ${id} has kept branches; delete them by name first`, {

@@ -61,7 +61,7 @@ export class Store {
     }
   }
 
-  /** One transaction: all of `fn`'s writes happen, or none (also when `fn` throws an Failure). */
+  /** One transaction: all of `fn`'s writes happen, or none (also when `fn` throws a Failure). */
   write<T>(operation: string, fn: (db: Db) => T): T {
     try {
       return this.storage.transactionSync(() => fn(this.db));

@@ -5,7 +5,7 @@ import { DEFAULT_POLICY, applyPolicyPatch, createRateFor, resolvePolicy } from '
 import { DEFAULT_PRICES } from '../../src/core/policy/cost';
 import { statusOf } from './support';
 
-describe('policy defaults (DESIGN §4)', () => {
+describe('policy defaults', () => {
   it('are the documented values', () => {
     expect(DEFAULT_POLICY).toEqual({
       default_ttl_seconds: 3600,
@@ -89,7 +89,7 @@ describe('throttled accounts', () => {
 });
 
 describe('operator configuration vars', () => {
-  it('default to DESIGN §4 and the documented prices', () => {
+  it('default to the documented values and prices', () => {
     expect(parsePolicyMaxima(undefined)).toEqual(DEFAULT_POLICY);
     expect(parsePolicyMaxima('')).toEqual(DEFAULT_POLICY);
     expect(parsePrices('')).toEqual(DEFAULT_PRICES);

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 
-/** DESIGN §3: the one error shape. */
+/** The one error shape (ARCHITECTURE.md, "Errors"). */
 export const errorSchema = z
   .object({
     error: z.object({

@@ -13,7 +13,7 @@ import { executeSql, type SqlRequest, type SqlResponse } from './execute';
 import type { SqlLimits } from './failures';
 import { paramIssues } from './params';
 
-/** The account's SQL caps (DESIGN §4: 10 s, 10,000 rows, 10 MiB unless lowered). */
+/** The account's SQL caps (the policy defaults: 10 s, 10,000 rows, 10 MiB unless lowered; README, "Configuration"). */
 export async function sqlLimits(env: Env, principal: AccountPrincipal): Promise<SqlLimits> {
   const { policy } = unwrap(await accountObject(env, principal.account_id).getAccount());
   return { statementTimeoutMs: policy.sql_statement_timeout_ms, maxRows: policy.sql_max_rows, maxBytes: policy.sql_max_bytes };

@@ -1,7 +1,8 @@
 /**
  * The admission checks of a create, as pure functions over numbers the account Durable Object
- * reads from its storage. Each returns the refusal (an Failure) or the admitted value; the
- * object runs them in DESIGN order and writes nothing unless all pass.
+ * reads from its storage. Each returns the refusal (a Failure) or the admitted value; the
+ * object runs them in a fixed order (idempotency, TTL, quota, rate, depth, spend) and writes
+ * nothing unless all pass.
  */
 import { Failure, invalidFields } from '../errors';
 import { microToUsd, withinSpendCap, type SpendCheck } from './cost';

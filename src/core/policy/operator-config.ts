@@ -3,7 +3,7 @@
  *
  * - `DBLEASE_POLICY_MAX`: JSON object with any of the policy knobs (src/core/policy/policy.ts); each
  *   is the maximum owners may set and the value accounts start with. Missing knobs take the
- *   DESIGN §4 defaults. Example: `{"max_active_databases": 200, "monthly_spend_cap_usd": 100}`.
+ *   defaults of src/core/policy/policy.ts. Example: `{"max_active_databases": 200, "monthly_spend_cap_usd": 100}`.
  * - `DBLEASE_PRICES`: JSON object with any of the price-table fields (src/core/policy/cost.ts).
  *
  * A var that is not valid JSON of the right shape is a deployment error: it fails loudly (500,

@@ -1,5 +1,5 @@
 /**
- * Account policy: the knobs of DESIGN §4. The operator sets maxima (Worker var
+ * Account policy: its knobs and their defaults. The operator sets maxima (Worker var
  * `DBLEASE_POLICY_MAX`, defaults below); an owner may lower any knob and raise it again, never
  * past the maximum. An account stores only its owner's overrides, so lowering a maximum later
  * takes effect everywhere at once.

@@ -1,5 +1,5 @@
 /**
- * The fault matrix (DESIGN §9: orphans after one reconcile pass, with faults at every provider
+ * The fault matrix (a benchmark target: orphans after one reconcile pass, with faults at every provider
  * step): every provider step of create, branch and delete under 500, 503, 423, 429, a hang and
  * an eviction of the account object. Then what an operator's system would do over time: the
  * sweeper retries what is due (back-off elapsed), and ONE reconcile pass runs. After it, for

@@ -33,7 +33,7 @@ export interface ErrorJson {
   error: { type: string; code: string; message: string; details?: Record<string, any>; request_id: string };
 }
 
-/** Asserts the DESIGN §3 error shape and status; returns the error. */
+/** Asserts the one error shape and status; returns the error. */
 export async function expectError(res: Response, status: number, code?: string): Promise<ErrorJson['error']> {
   const body = await res.json<ErrorJson>();
   expect(res.status, JSON.stringify(body)).toBe(status);
