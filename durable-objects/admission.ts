@@ -92,13 +92,13 @@ export function admit(
 
     // 2. TTL.
     const ttl = checkTtl(input.ttl_seconds, policy, input.token.max_database_ttl_seconds);
-    if (!ttl.ok) throw ttl.error;
+    if (!ttl.ok) throw Failure.from(ttl.error);
 
     // 3. Active-database quota.
     const earliest = store.earliestExpiry(db);
     const retryAfter = earliest === null ? 60 : Math.min(MAX_QUOTA_RETRY_SECONDS, Math.max(1, Math.ceil((earliest - now) / 1000)));
     const quota = checkQuota(store.activeCount(db), policy, retryAfter);
-    if (!quota.ok) throw quota.error;
+    if (!quota.ok) throw Failure.from(quota.error);
 
     // 4. Create rate (the bucket is saved only if the create is admitted).
     const rate = createRateFor(policy, acct.abuseState);
@@ -120,7 +120,7 @@ export function admit(
         throw new Failure('parent_not_ready', `database ${parent.id} is ${parent.state}, not ready`, { state: parent.state });
       }
       const d = checkDepth(parent.depth, policy);
-      if (!d.ok) throw d.error;
+      if (!d.ok) throw Failure.from(d.error);
       depth = d.value;
     }
 
@@ -133,7 +133,7 @@ export function admit(
       reservedMicroUsd: month.reservedMicroUsd,
       requestedMicroUsd: cost,
     });
-    if (!spend.ok) throw spend.error;
+    if (!spend.ok) throw Failure.from(spend.error);
 
     // Admitted: write everything at once.
     const id = newId('db');

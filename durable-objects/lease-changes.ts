@@ -47,7 +47,7 @@ function reserveUntil(store: Store, db: Db, row: Row, expiresAt: number, ctx: Le
       reservedMicroUsd: month.reservedMicroUsd,
       requestedMicroUsd: delta,
     });
-    if (!check.ok) throw check.error;
+    if (!check.ok) throw Failure.from(check.error);
   }
   // A shorter lease keeps its larger reservation: money already held is released at delete.
   if (delta > 0) store.adjustSpend(db, ctx.now, { reserved: delta });
@@ -61,7 +61,7 @@ export function changeLease(store: Store, id: string, patch: DatabasePatch, ctx:
     const update: Partial<Row> = {};
     if (patch.ttl_seconds !== undefined) {
       const ttl = checkTtl(patch.ttl_seconds, ctx.policy, ctx.token.max_database_ttl_seconds);
-      if (!ttl.ok) throw ttl.error;
+      if (!ttl.ok) throw Failure.from(ttl.error);
       update.expiresAt = ctx.now + ttl.value * 1000;
       update.ttlSeconds = ttl.value;
       update.kept = false;

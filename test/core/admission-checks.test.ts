@@ -39,7 +39,7 @@ describe('quota check', () => {
     if (!r.ok) {
       expect(statusOf(r.error)).toBe(429);
       expect(r.error.code).toBe('quota_exceeded');
-      expect(r.error.retryAfter).toBe(10);
+      expect(r.error.retry_after).toBe(10);
     }
   });
 });

@@ -5,12 +5,14 @@
  * nothing unless all pass.
  */
 import { Failure, invalidFields } from '../errors';
+import type { Result } from '../result';
 import { microToUsd, withinSpendCap, type SpendCheck } from './cost';
 import type { Policy } from './policy';
 
-export type Check<T> = { ok: true; value: T } | { ok: false; error: Failure };
+/** A check's verdict, as data: the value, or the refusal as a `DomainError`. */
+export type Check<T> = Result<T>;
 const pass = <T>(value: T): Check<T> => ({ ok: true, value });
-const refuse = (error: Failure): Check<never> => ({ ok: false, error });
+const refuse = (failure: Failure): Check<never> => ({ ok: false, error: failure.toJSON() });
 
 /**
  * The lease's TTL: the requested one, or the policy's default clamped to the token's maximum.
