@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { ConnectRefused, type ComputeGate } from '../hooks.js';
 import { awaitAwake } from './endpoint-proxy.js';
 // One conversion for both SQL-over-HTTP implementations (this emulator and the Worker's endpoint).
-import { pgTextToJson } from '../../src/core/neon-json';
+import { neonFields, pgTextToJson } from '../../src/core/neon-json';
 import type { UpstreamPool } from './upstream-pool.js';
 import { takeEndpointOption } from './wire.js';
 
@@ -172,15 +172,7 @@ function beginStatement(headers: http.IncomingHttpHeaders): string {
 }
 
 function shapeResult(result: pg.QueryResult<unknown[]>, arrayMode: boolean, rawText: boolean): object {
-  const fields = result.fields.map((f) => ({
-    name: f.name,
-    dataTypeID: f.dataTypeID,
-    tableID: f.tableID,
-    columnID: f.columnID,
-    dataTypeSize: f.dataTypeSize,
-    dataTypeModifier: f.dataTypeModifier,
-    format: f.format,
-  }));
+  const fields = neonFields(result.fields);
   const convert = (value: unknown, i: number) => (rawText ? value : pgTextToJson(value as string | null, fields[i].dataTypeID));
   const rows = result.rows.map((row) =>
     arrayMode ? row.map(convert) : Object.fromEntries(row.map((v, i) => [fields[i].name, convert(v, i)])),

@@ -88,3 +88,26 @@ export function pgTextToJson(text: string | null, oid: number): unknown {
   if (element !== undefined) return parsePgArray(text, (item) => scalar(item, element));
   return scalar(text, oid);
 }
+
+/** A result column as pg describes it. */
+interface PgField {
+  name: string;
+  dataTypeID: number;
+  tableID: number;
+  columnID: number;
+  dataTypeSize: number;
+  dataTypeModifier: number;
+  format: string | number;
+}
+
+/** Result columns as Neon's SQL over HTTP describes them (`fields`). */
+export const neonFields = (fields: readonly PgField[]) =>
+  fields.map((f) => ({
+    name: f.name,
+    dataTypeID: f.dataTypeID,
+    tableID: f.tableID,
+    columnID: f.columnID,
+    dataTypeSize: f.dataTypeSize,
+    dataTypeModifier: f.dataTypeModifier,
+    format: String(f.format),
+  }));

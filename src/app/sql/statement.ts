@@ -5,7 +5,7 @@
  */
 import { Client, type FieldDef, type PoolClient } from '@neondatabase/serverless';
 import type { SqlLimits } from './failures';
-import { pgTextToJson } from '../../core/neon-json';
+import { neonFields, pgTextToJson } from '../../core/neon-json';
 
 /** node-postgres's `Query` (the driver bundles it as `Client.Query`): emits `row`, `end`, `error`. */
 export interface PgQuery {
@@ -88,15 +88,7 @@ export function runStatement(
   return new Promise<SqlResult>((resolve, reject) => {
     query.on('error', reject);
     query.on('end', (result: PgResult) => {
-      const fields = result.fields.map((f) => ({
-        name: f.name,
-        dataTypeID: f.dataTypeID,
-        tableID: f.tableID,
-        columnID: f.columnID,
-        dataTypeSize: f.dataTypeSize,
-        dataTypeModifier: f.dataTypeModifier,
-        format: String(f.format),
-      }));
+      const fields = neonFields(result.fields);
       // Built with fromEntries, so a column named `__proto__` is a column like any other.
       const shaped = arrayMode ? rows : rows.map((row) => Object.fromEntries(fields.map((f, i) => [f.name, row[i]])));
       resolve({ fields, rows: shaped, command: result.command, rowCount: result.rowCount ?? null, rowAsArray: arrayMode });
