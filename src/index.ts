@@ -6,6 +6,7 @@ export { WarmPool } from '../durable-objects/warm-pool';
 // The service binding for other Workers (src/app/binding.ts): `entrypoint = "DbleaseBinding"`.
 export { DbleaseBinding } from './app/binding';
 export { DeadlineIndex } from '../durable-objects/deadline-index';
+export { Directory } from '../durable-objects/directory';
 export { ProviderBudget } from '../durable-objects/provider-budget';
 
 export default {

@@ -8,12 +8,14 @@ import { newApp } from './http/openapi';
 import { requestBodyLimit } from './http/body-limit';
 import { requestId } from './http/request-id';
 import { account } from './routes/account';
+import { catalogRoute } from './routes/catalog';
 import { databases } from './routes/databases';
 import { events } from './routes/events';
 import { health } from './routes/health';
 import { mcp } from './routes/mcp';
 import { migrationRoutes } from './routes/migrations';
 import { operator } from './routes/operator';
+import { orchestrators } from './routes/orchestrators';
 import { sessions } from './routes/sessions';
 import { sql } from './routes/sql';
 import { tokens } from './routes/tokens';
@@ -43,6 +45,7 @@ app.openAPIRegistry.registerComponent('schemas', 'ErrorCode', {
 } as never);
 
 app.route('/healthz', health);
+app.route('/.well-known/dblease.json', catalogRoute);
 app.route('/v1', account);
 app.route('/v1/tokens', tokens);
 app.route('/v1/databases', databases);
@@ -52,6 +55,7 @@ app.route('/mcp', mcp);
 app.route('/v1/sessions', sessions);
 app.route('/v1/events', events);
 app.route('/v1/operator', operator);
+app.route('/v1/orchestrators', orchestrators);
 
 /** Built once per isolate, on first request: the routes never change at run time. */
 let openApiDocument: ReturnType<typeof app.getOpenAPI31Document> | undefined;

@@ -31,6 +31,12 @@ export const ERRORS = {
   token_expired: { status: 401, meaning: 'The token is past its expiry.', action: REAUTH },
   token_revoked: { status: 401, meaning: 'The token was revoked.', action: REAUTH },
   invalid_operator_token: { status: 401, meaning: 'The route needs the operator token.', action: 'Operators only.' },
+  invalid_assertion: {
+    status: 401,
+    meaning:
+      'The provisioning assertion is not valid: bad signature, unknown or retired orchestrator, expired, or the wrong audience (details.reason).',
+    action: "Sign a fresh assertion with a registered key, for the catalog's audience.",
+  },
   spend_cap_exceeded: {
     status: 402,
     meaning: "The lease's maximum cost would take the month past the account's spend cap.",
@@ -56,6 +62,7 @@ export const ERRORS = {
   migration_not_found: { status: 404, meaning: 'No such migration in this account.', action: 'Check the id.' },
   session_not_found: { status: 404, meaning: 'No such session in this account.', action: 'Start a new session.' },
   token_not_found: { status: 404, meaning: 'No such token in this account.', action: 'Check the id.' },
+  orchestrator_not_found: { status: 404, meaning: 'No such orchestrator.', action: 'Check the id; list the orchestrators.' },
   tool_not_found: { status: 404, meaning: 'No such MCP tool.', action: 'List the tools.' },
   route_not_found: { status: 404, meaning: 'No such route.', action: 'See /openapi.json.' },
   account_exists: { status: 409, meaning: 'The account exists already.', action: 'Use it.' },
@@ -89,6 +96,11 @@ export const ERRORS = {
     status: 409,
     meaning: 'This Idempotency-Key was used with a different request.',
     action: 'Use a new key for a new request.',
+  },
+  assertion_replayed: {
+    status: 409,
+    meaning: 'This assertion (its jti) was used already.',
+    action: 'Sign a new assertion with a new jti.',
   },
   idempotency_in_progress: { status: 409, meaning: 'The request with this Idempotency-Key is still running.', action: WAIT },
   invalid_migration_state: {
@@ -206,7 +218,7 @@ export class Failure extends Error {
 export const invalidFields = (issues: FieldIssue[], message?: string) =>
   new Failure('invalid_field', message ?? issues.map((i) => `${i.path}: ${i.message}`).join('; '), { fields: issues });
 
-type NotFoundKind = 'account' | 'database' | 'migration' | 'session' | 'token';
+type NotFoundKind = 'account' | 'database' | 'migration' | 'session' | 'token' | 'orchestrator';
 export const notFound = (what: NotFoundKind, id: string) => new Failure(`${what}_not_found`, `no ${what} ${id}`);
 
 export const unauthenticated = (message = 'missing or invalid bearer token') => new Failure('invalid_token', message);
