@@ -2,12 +2,13 @@
  * Tokens inside the account object: only `hash` (SHA-256 of the secret) is stored, found by its
  * 16-hex-digit `lookup` prefix and then compared in full in constant time.
  */
-import { eq, isNull, sql } from 'drizzle-orm';
+import { eq, gte, isNull, sql } from 'drizzle-orm';
 import type { AccountPrincipal } from '../src/core/auth/principal';
 import { constantTimeEqual, type Scope, type SecretHash } from '../src/core/auth/tokens';
 import { Failure, notFound, unauthenticated } from '../src/core/errors';
 import { newId } from '../src/core/ids';
-import { tokens } from './schema';
+import { startOfMonth, usdToMicro } from '../src/core/policy/cost';
+import { databases, tokens } from './schema';
 import type { Db, Store } from './store';
 import { tokenView, type TokenView } from './views';
 
@@ -21,6 +22,7 @@ export interface NewToken {
   scopes: Scope[];
   expires_at?: number | null;
   max_database_ttl_seconds?: number | null;
+  monthly_spend_limit_usd?: number | null;
 }
 
 export function insertToken(db: Db, hash: SecretHash, input: NewToken, now: number, createdBy: string | null): TokenView {
@@ -32,6 +34,7 @@ export function insertToken(db: Db, hash: SecretHash, input: NewToken, now: numb
     scopes: [...new Set(input.scopes)],
     expiresAt: input.expires_at ?? null,
     maxDatabaseTtlSeconds: input.max_database_ttl_seconds ?? null,
+    monthlySpendLimitMicroUsd: input.monthly_spend_limit_usd == null ? null : usdToMicro(input.monthly_spend_limit_usd),
     createdAt: now,
     createdBy,
     revokedAt: null,
@@ -73,8 +76,23 @@ export function authenticate(store: Store, accountId: string, hash: SecretHash, 
   };
 }
 
-export function listTokens(store: Store): TokenView[] {
-  return store.read('list tokens', (db) => db.select().from(tokens).orderBy(tokens.createdAt, tokens.id).all()).map(tokenView);
+/** Every token, with what the databases each created this UTC month hold (reserved and spent). */
+export function listTokens(store: Store, now: number): TokenView[] {
+  return store.read('list tokens', (db) => {
+    const held = db
+      .select({ token: databases.tokenId, n: sql<number>`sum(${databases.reservedMicroUsd} + ${databases.spentMicroUsd})` })
+      .from(databases)
+      .where(gte(databases.createdAt, startOfMonth(now)))
+      .groupBy(databases.tokenId)
+      .all();
+    const spent = new Map(held.map((h) => [h.token, h.n]));
+    return db
+      .select()
+      .from(tokens)
+      .orderBy(tokens.createdAt, tokens.id)
+      .all()
+      .map((t) => tokenView(t, spent.get(t.id) ?? 0));
+  });
 }
 
 /**

@@ -129,7 +129,7 @@ export class AccountDurableObject extends DurableObject<Env> {
   async listTokens(): Promise<Result<TokenView[]>> {
     return this.rpc('listTokens', () => {
       this.requireAccount();
-      return tokenStore.listTokens(this.store);
+      return tokenStore.listTokens(this.store, Date.now());
     });
   }
 

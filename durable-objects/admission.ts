@@ -5,17 +5,17 @@
  * passes, and then the `provisioning` record, its reservation, the idempotency key, the rate
  * buckets (creates, and provider actions) and the event are written together.
  */
-import { eq, lt } from 'drizzle-orm';
+import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import { Failure, notFound } from '../src/core/errors';
 import { newId } from '../src/core/ids';
-import { checkDepth, checkQuota, checkSpend, checkTtl, rateLimited } from '../src/core/policy/admission-checks';
-import { leaseMaxCostMicroUsd, usdToMicro, type PriceTable } from '../src/core/policy/cost';
+import { checkDepth, checkQuota, checkLimit, checkSpend, checkTtl, rateLimited } from '../src/core/policy/admission-checks';
+import { leaseMaxCostMicroUsd, startOfMonth, usdToMicro, type PriceTable } from '../src/core/policy/cost';
 import { createRateFor, type Policy } from '../src/core/policy/policy';
 import { fullBucket, take, type BucketRate } from '../src/core/policy/token-bucket';
 import { takeProviderAction } from './provider-actions';
-import { account, databases, idempotencyKeys, rateBucket } from './schema';
+import { account, databases, idempotencyKeys, rateBucket, sessions, tokens } from './schema';
 import { requireActiveSession } from './sessions';
-import type { Store } from './store';
+import type { Db, Store } from './store';
 import { databaseRecord, type DatabaseRecord } from './views';
 import { FRESH_DATABASE_NAME, providerNames, type ProviderNames } from '../src/core/naming';
 import { enterProvisioning } from './transitions';
@@ -134,6 +134,11 @@ export function admit(
       requestedMicroUsd: cost,
     });
     if (!spend.ok) throw Failure.from(spend.error);
+    // 7. The token's own monthly limit and the session's budget, below the cap.
+    for (const limit of limitsOf(db, input, now)) {
+      const check = checkLimit(limit.kind, { ...limit, requestedMicroUsd: cost });
+      if (!check.ok) throw Failure.from(check.error);
+    }
 
     // Admitted: write everything at once.
     const id = newId('db');
@@ -233,4 +238,32 @@ export async function admitOrReplay(
     }
     await new Promise((resolve) => setTimeout(resolve, IDEMPOTENCY_POLL_MS));
   }
+}
+
+/**
+ * The limits below the cap that this create must fit: the token's month (what the databases it
+ * created this UTC month hold, reserved and spent) and the session's budget (what the databases
+ * bound to the session hold). Read in the admission's transaction, so they are exact under
+ * concurrency like the cap.
+ */
+function limitsOf(db: Db, input: AdmitCreateInput, now: number) {
+  const out: { kind: 'token' | 'session'; limitMicroUsd: number; usedMicroUsd: number }[] = [];
+  const held = sql<number>`coalesce(sum(${databases.reservedMicroUsd} + ${databases.spentMicroUsd}), 0)`;
+  const token = db.select({ limit: tokens.monthlySpendLimitMicroUsd }).from(tokens).where(eq(tokens.id, input.token.id)).get();
+  if (token?.limit != null) {
+    const used = db
+      .select({ n: held })
+      .from(databases)
+      .where(and(eq(databases.tokenId, input.token.id), gte(databases.createdAt, startOfMonth(now))))
+      .get();
+    out.push({ kind: 'token', limitMicroUsd: token.limit, usedMicroUsd: used?.n ?? 0 });
+  }
+  if (input.session_id) {
+    const session = db.select({ limit: sessions.spendLimitMicroUsd }).from(sessions).where(eq(sessions.id, input.session_id)).get();
+    if (session?.limit != null) {
+      const used = db.select({ n: held }).from(databases).where(eq(databases.sessionId, input.session_id)).get();
+      out.push({ kind: 'session', limitMicroUsd: session.limit, usedMicroUsd: used?.n ?? 0 });
+    }
+  }
+  return out;
 }

@@ -33,7 +33,10 @@ export const tokens = sqliteTable(
     scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
     expiresAt: integer('expires_at'),
     maxDatabaseTtlSeconds: integer('max_database_ttl_seconds'),
+    /** The token's own monthly spend limit (µ$), below the account's cap; null: the cap alone. */
+    monthlySpendLimitMicroUsd: integer('monthly_spend_limit_micro_usd'),
     createdAt: integer('created_at').notNull(),
+    /** The token that minted it, or the orchestrator (`orc_…`) that provisioned it. */
     createdBy: text('created_by'),
     revokedAt: integer('revoked_at'),
     lastUsedAt: integer('last_used_at'),
@@ -202,6 +205,8 @@ export const sessions = sqliteTable(
     id: text('id').primaryKey(),
     state: text('state', { enum: SESSION_STATES }).notNull(),
     /** Each heartbeat moves `expires_at` to now + this. */
+    /** The session's own budget (µ$) for the databases bound to it; null: no budget of its own. */
+    spendLimitMicroUsd: integer('spend_limit_micro_usd'),
     ttlSeconds: integer('ttl_seconds').notNull(),
     labels: text('labels', { mode: 'json' }).$type<Record<string, string>>().notNull(),
     tokenId: text('token_id'),

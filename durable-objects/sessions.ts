@@ -7,6 +7,7 @@
 import { and, count, eq, gt, lt, lte } from 'drizzle-orm';
 import { Failure, invalidFields, notFound } from '../src/core/errors';
 import { newId } from '../src/core/ids';
+import { microToUsd, usdToMicro } from '../src/core/policy/cost';
 import type { Policy } from '../src/core/policy/policy';
 import { SESSION_LIMITS, type SessionLimits } from '../src/core/policy/storage-limits';
 import { sessions } from './schema';
@@ -22,6 +23,8 @@ export const DEFAULT_SESSION_TTL_SECONDS = 600;
 export interface NewSession {
   ttl_seconds?: number;
   labels?: Record<string, string>;
+  /** A budget for the databases bound to the session (admission's 402 `session_spend_limit`). */
+  spend_limit_usd?: number;
 }
 
 export interface SessionView {
@@ -33,6 +36,7 @@ export interface SessionView {
   expires_at: string;
   ended_at: string | null;
   labels: Record<string, string>;
+  spend_limit_usd: number | null;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -47,6 +51,7 @@ export const sessionView = (r: Row, now: number): SessionView => ({
   expires_at: iso(r.expiresAt),
   ended_at: r.endedAt === null ? null : iso(r.endedAt),
   labels: r.labels,
+  spend_limit_usd: r.spendLimitMicroUsd === null ? null : microToUsd(r.spendLimitMicroUsd),
 });
 
 function getRow(db: Db, id: string): Row {
@@ -84,6 +89,7 @@ export function createSession(
       id: newId('ses'),
       state: 'active',
       ttlSeconds: ttl,
+      spendLimitMicroUsd: input.spend_limit_usd === undefined ? null : usdToMicro(input.spend_limit_usd),
       labels: input.labels ?? {},
       tokenId: ctx.tokenId,
       createdAt: ctx.now,

@@ -12,12 +12,14 @@ import type { databases, events, tokens } from './schema';
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
 
-export const tokenView = (t: typeof tokens.$inferSelect): TokenView => ({
+export const tokenView = (t: typeof tokens.$inferSelect, spentThisMonthMicroUsd = 0): TokenView => ({
   id: t.id,
   name: t.name,
   scopes: t.scopes as Scope[],
   expires_at: iso(t.expiresAt),
   max_database_ttl_seconds: t.maxDatabaseTtlSeconds,
+  monthly_spend_limit_usd: t.monthlySpendLimitMicroUsd === null ? null : microToUsd(t.monthlySpendLimitMicroUsd),
+  spent_this_month_usd: microToUsd(spentThisMonthMicroUsd),
   created_at: iso(t.createdAt)!,
   revoked_at: iso(t.revokedAt),
   last_used_at: iso(t.lastUsedAt),

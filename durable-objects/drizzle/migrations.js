@@ -4,6 +4,7 @@ import m0001 from './0001_hesitant_swarm.sql';
 import m0002 from './0002_nifty_ser_duncan.sql';
 import m0003 from './0003_long_jackal.sql';
 import m0004 from './0004_easy_mordo.sql';
+import m0005 from './0005_colossal_princess_powerful.sql';
 
   export default {
     journal,
@@ -12,7 +13,8 @@ import m0004 from './0004_easy_mordo.sql';
 m0001,
 m0002,
 m0003,
-m0004
+m0004,
+m0005
     }
   }
   

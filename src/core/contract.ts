@@ -15,6 +15,10 @@ export interface TokenView {
   scopes: Scope[];
   expires_at: string | null;
   max_database_ttl_seconds: number | null;
+  /** The token's own monthly limit, below the account's cap. */
+  monthly_spend_limit_usd: number | null;
+  /** What the databases it created this UTC month hold, reserved and spent. */
+  spent_this_month_usd: number;
   created_at: string;
   revoked_at: string | null;
   last_used_at: string | null;

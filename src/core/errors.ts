@@ -42,6 +42,16 @@ export const ERRORS = {
     meaning: "The lease's maximum cost would take the month past the account's spend cap.",
     action: 'Ask for a shorter TTL, delete unused databases, or ask the owner to raise the cap.',
   },
+  token_spend_limit: {
+    status: 402,
+    meaning: "The lease's maximum cost would take this token's month past its own spend limit (details has the numbers).",
+    action: 'Ask for a shorter TTL, delete unused databases, or use a token with a higher limit.',
+  },
+  session_spend_limit: {
+    status: 402,
+    meaning: "The lease's maximum cost would take the session past its budget (details has the numbers).",
+    action: 'Delete databases of the session, or start a session with a larger budget.',
+  },
   insufficient_scope: {
     status: 403,
     meaning: 'The token lacks the scope this needs (details.required_scope).',

@@ -63,6 +63,12 @@ export const createTokenSchema = z
       .positive()
       .optional()
       .openapi({ description: 'Cap on the TTL of databases this token creates.' }),
+    monthly_spend_limit_usd: z
+      .number()
+      .positive()
+      .max(1_000_000)
+      .optional()
+      .openapi({ description: "The token's own monthly spend limit, below the account's cap (402 token_spend_limit past it)." }),
   })
   .strict()
   .openapi('CreateToken');
@@ -74,6 +80,8 @@ export const tokenSchema = z
     scopes: z.array(scopeSchema),
     expires_at: z.string().nullable(),
     max_database_ttl_seconds: z.number().int().nullable(),
+    monthly_spend_limit_usd: z.number().nullable(),
+    spent_this_month_usd: z.number().openapi({ description: 'Reserved and spent by the databases this token created this month (UTC).' }),
     created_at: z.string(),
     revoked_at: z.string().nullable(),
     last_used_at: z.string().nullable(),

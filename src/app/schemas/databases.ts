@@ -120,7 +120,16 @@ export const deleteDatabaseQuerySchema = z.object({
 });
 
 export const createSessionSchema = z
-  .object({ ttl_seconds: ttlSecondsSchema.optional(), labels: labelsSchema.optional() })
+  .object({
+    ttl_seconds: ttlSecondsSchema.optional(),
+    labels: labelsSchema.optional(),
+    spend_limit_usd: z
+      .number()
+      .positive()
+      .max(1_000_000)
+      .optional()
+      .openapi({ description: 'A budget for the databases bound to this session (402 session_spend_limit past it).' }),
+  })
   .strict()
   .openapi('CreateSession');
 
@@ -134,6 +143,7 @@ export const sessionSchema = z
     expires_at: z.string(),
     ended_at: z.string().nullable(),
     labels: z.record(z.string(), z.string()),
+    spend_limit_usd: z.number().nullable(),
   })
   .openapi('Session');
 

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { PROVISIONABLE_SCOPES } from '../../core/catalog';
 
-/** A public JWK of a supported kind: Ed25519 (`OKP`) or P-256 (`EC`). Private parts are refused. */
+/** A public JWK of a supported kind: Ed25519 (`OKP`) or P-256 (`EC`). Strict, so a private part (`d`) is refused by name. */
 const publicJwk = z
   .object({
     kty: z.enum(['OKP', 'EC']),
@@ -11,7 +11,6 @@ const publicJwk = z
     kid: z.string().min(1).max(200).optional(),
     alg: z.enum(['EdDSA', 'ES256']).optional(),
     use: z.literal('sig').optional(),
-    d: z.never({ error: 'a private key part: register public keys only' }).optional(),
   })
   .strict()
   .refine((k) => (k.kty === 'OKP') === (k.crv === 'Ed25519') && (k.kty === 'EC') === (k.y !== undefined), {

@@ -82,6 +82,31 @@ export function checkSpend(s: SpendCheck): Check<void> {
   );
 }
 
+/**
+ * A limit below the account's cap: a token's month (402 `token_spend_limit`) or a session's
+ * budget (402 `session_spend_limit`). `usedMicroUsd` is what its databases hold now, reserved
+ * and spent; the lease's maximum cost must fit in what is left.
+ */
+export function checkLimit(
+  kind: 'token' | 'session',
+  s: { limitMicroUsd: number; usedMicroUsd: number; requestedMicroUsd: number },
+): Check<void> {
+  if (s.usedMicroUsd + s.requestedMicroUsd <= s.limitMicroUsd) return pass(undefined);
+  const what = kind === 'token' ? "this token's month" : "the session's budget";
+  return refuse(
+    new Failure(
+      kind === 'token' ? 'token_spend_limit' : 'session_spend_limit',
+      `this lease could cost up to $${microToUsd(s.requestedMicroUsd)}, which would take ${what} past its limit of $${microToUsd(s.limitMicroUsd)}`,
+      {
+        limit_micro_usd: s.limitMicroUsd,
+        used_micro_usd: s.usedMicroUsd,
+        requested_micro_usd: s.requestedMicroUsd,
+        available_micro_usd: Math.max(0, s.limitMicroUsd - s.usedMicroUsd),
+      },
+    ),
+  );
+}
+
 export const rateLimited = (retryAfterSeconds: number, rate: { perMinute: number; burst: number }) =>
   new Failure(
     'create_rate_limited',

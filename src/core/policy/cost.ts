@@ -68,6 +68,12 @@ export const withinSpendCap = (s: SpendCheck) => s.spentMicroUsd + s.reservedMic
 /** `YYYY-MM` (UTC) of a time. */
 export const monthOf = (ms: number) => new Date(ms).toISOString().slice(0, 7);
 
+/** ms at which the UTC month containing `ms` began. */
+export function startOfMonth(ms: number): number {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
 /** ms at which the UTC month containing `ms` ends. */
 export function endOfMonth(ms: number): number {
   const d = new Date(ms);
