@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { FaultInjector } from './faults';
+import type { Organizations } from './neon-api/organizations';
 import { generalError } from './neon-error';
 import type { RateLimiter } from './rate-limit';
 import type { RequestStats } from './request-stats';
@@ -11,6 +12,8 @@ const rateLimitSchema = z
     per_second_per_route: z.number().int().min(1).max(1_000_000),
   })
   .strict();
+
+const organizationSchema = z.object({ name: z.string().trim().min(1, 'is required').max(256) }).strict();
 
 function fieldMessage(error: z.ZodError): string {
   const issue = error.issues[0];
@@ -27,11 +30,21 @@ async function jsonBody(req: Request): Promise<{ ok: true; value: unknown } | { 
 
 /**
  * Operator controls of the local stack, under `/_admin` on the API port, behind the same API
- * key: fault rules, the rate limit, and the request counters. Not part of Neon's API.
+ * key: fault rules, the rate limit, the request counters, and new organizations. Not part of
+ * Neon's API.
  */
-export function adminRoutes(deps: { faults: FaultInjector; limiter: RateLimiter; stats: RequestStats }) {
-  const { faults, limiter, stats } = deps;
+export function adminRoutes(deps: { faults: FaultInjector; limiter: RateLimiter; stats: RequestStats; orgs: Organizations }) {
+  const { faults, limiter, stats, orgs } = deps;
   return new Hono()
+    .post('/organizations', async (c) => {
+      const body = await jsonBody(c.req.raw);
+      if (!body.ok) return generalError(c, 400, 'body: malformed JSON');
+      const parsed = organizationSchema.safeParse(body.value);
+      if (!parsed.success) return generalError(c, 400, fieldMessage(parsed.error));
+      const { org, apiKey } = await orgs.create(parsed.data.name);
+      // The key is shown this once; the stack keeps only its hash.
+      return c.json({ org_id: org.id, name: org.name, api_key: apiKey }, 201);
+    })
     .get('/faults', (c) => c.json({ faults: faults.list() }))
     .post('/faults', async (c) => {
       const body = await jsonBody(c.req.raw);

@@ -80,10 +80,13 @@ export async function startLocalStack(base: LocalStackConfig): Promise<LocalStac
     faults.add(config.faults);
     const limiter = new RateLimiter(config.rateLimit);
     const stats = new RequestStats();
+    // Claim links name the API port, which is known once the server listens below.
+    let apiOrigin = `http://${config.host}:${config.apiPort}`;
     api = await createNeonApi({
       config,
       cluster,
       proxy,
+      apiOrigin: () => apiOrigin,
       middleware: [stats.middleware(), limiter.middleware(), faults.middleware('/api/v2')],
     });
     stopping.push(() => api!.close());
@@ -93,7 +96,9 @@ export async function startLocalStack(base: LocalStackConfig): Promise<LocalStac
       .use('*', loopbackHostOnly())
       .route(
         '/',
-        new Hono().use('/_admin/*', bearerAuth({ token: config.apiKey })).route('/_admin', adminRoutes({ faults, limiter, stats })),
+        new Hono()
+          .use('/_admin/*', bearerAuth({ token: config.apiKey }))
+          .route('/_admin', adminRoutes({ faults, limiter, stats, orgs: api.orgs })),
       )
       .get('/healthz', (c) => c.json({ ok: true }))
       .route('/', api.app);
@@ -106,6 +111,7 @@ export async function startLocalStack(base: LocalStackConfig): Promise<LocalStac
         }),
     );
     const apiPort = (server.address() as AddressInfo).port;
+    apiOrigin = `http://${config.host}:${apiPort}`;
     const finalConfig = { ...config, apiPort };
     return {
       config: finalConfig,

@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import { Hono, type MiddlewareHandler } from 'hono';
+import { runAs } from './caller';
+import { claimPage } from './claim-page';
 import type { Deps } from './context';
 import { errorHandler } from './errors';
 import { generalError } from '../neon-error';
@@ -9,8 +11,10 @@ import { databaseRoutes } from './routes/databases';
 import { endpointRoutes } from './routes/endpoints';
 import { miscRoutes } from './routes/misc';
 import { operationRoutes } from './routes/operations';
+import { organizationRoutes } from './routes/organizations';
 import { projectRoutes } from './routes/projects';
 import { roleRoutes } from './routes/roles';
+import { transferRoutes } from './routes/transfers';
 
 /** The Neon API v2 routes, relative to `/api/v2`. */
 export function neonRoutes(deps: Deps): Hono {
@@ -22,19 +26,18 @@ export function neonRoutes(deps: Deps): Hono {
     .route('/', databaseRoutes(deps))
     .route('/', operationRoutes(deps))
     .route('/', consumptionRoutes(deps))
+    .route('/', organizationRoutes(deps))
+    .route('/', transferRoutes(deps))
     .route('/', miscRoutes(deps));
   app.onError(errorHandler(deps.config.log));
   return app;
 }
-
-const digest = (s: string) => crypto.createHash('sha256').update(s).digest();
 
 /**
  * Request id, then auth, then the caller's middleware (faults, rate limit), then the routes:
  * an unauthenticated request is refused before it can count against anything.
  */
 export function buildApp(deps: Deps, middleware: MiddlewareHandler[] = []): Hono {
-  const expected = digest(deps.config.apiKey);
   const app = new Hono();
   app.use('*', async (c, next) => {
     const given = c.req.header('x-request-id');
@@ -47,14 +50,17 @@ export function buildApp(deps: Deps, middleware: MiddlewareHandler[] = []): Hono
   app.use('/api/v2/*', async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());
-    // Hashing first gives equal lengths, so the comparison time says nothing about the key.
-    if (!match || !crypto.timingSafeEqual(digest(match[1].trim()), expected)) {
+    const orgId = match ? deps.orgs.authenticate(match[1].trim()) : undefined;
+    if (!orgId) {
       return generalError(c, 401, 'authentication required: pass the API key as "Authorization: Bearer <key>"', 'UNAUTHORIZED');
     }
-    await next();
+    // The rest of the request runs as that organization; the project lookup checks against it.
+    await runAs({ orgId }, next);
   });
   for (const m of middleware) app.use('/api/v2/*', m);
   app.route('/api/v2', neonRoutes(deps));
+  // Outside /api/v2: a person pastes a key into the page, no bearer header.
+  app.route('/claim', claimPage(deps));
   app.notFound((c) => generalError(c, 404, `no route for ${c.req.method} ${c.req.path}`, 'NOT_FOUND'));
   app.onError(errorHandler(deps.config.log));
   return app;

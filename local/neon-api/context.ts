@@ -4,9 +4,11 @@ import type { Cluster } from '../postgres/cluster';
 import type { Branching } from './branching';
 import type { Compute } from './compute';
 import type { Operations } from './operations';
+import type { Organizations } from './organizations';
 import type { Physical } from './physical';
 import type { Provision } from './provision';
 import type { Store } from './store';
+import type { Transfers } from './transfers';
 import type { Usage } from './usage';
 
 /** Everything the routes reach; built once in index.ts. */
@@ -21,8 +23,10 @@ export interface Deps {
   compute: Compute;
   branching: Branching;
   provision: Provision;
+  orgs: Organizations;
+  transfers: Transfers;
 }
 
-/** The single local user and organisation the Neon CLI expects to find. */
+/** The single local user, and the default organization: the one the stack's own key belongs to. */
 export const LOCAL_USER_ID = 'local-user';
 export const LOCAL_ORG_ID = 'org-local';

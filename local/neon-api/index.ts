@@ -7,16 +7,20 @@ import { Branching } from './branching';
 import { Compute } from './compute';
 import type { Deps } from './context';
 import { Operations } from './operations';
+import { Organizations } from './organizations';
 import { Physical } from './physical';
 import { Provision } from './provision';
 import { recover } from './recovery';
 import { Store } from './store';
+import { Transfers } from './transfers';
 import { Usage } from './usage';
 
 export { neonRoutes } from './app';
 
 export interface NeonApi {
   gate: ComputeGate;
+  /** The organizations and their keys (`POST /_admin/organizations` makes them). */
+  orgs: Organizations;
   /** Serves `/api/v2/...`. */
   app: Hono;
   /** Stops timers and persists consumption; the cluster keeps running. */
@@ -33,6 +37,8 @@ export async function createNeonApi(opts: {
   proxy: ProxyConnections;
   /** Mounted after auth and before the routes (fault injection, rate limit). */
   middleware?: MiddlewareHandler[];
+  /** The API server's origin, for claim links; asked each time, as the port is bound later. */
+  apiOrigin?: () => string;
 }): Promise<NeonApi> {
   const { config, cluster, proxy } = opts;
   const store = await Store.open(cluster);
@@ -42,7 +48,9 @@ export async function createNeonApi(opts: {
   const compute = new Compute(config, store, ops, physical, usage);
   const provision = new Provision(config, store, ops, compute, usage, proxy);
   const branching = new Branching(config, store, ops, physical, compute, provision, proxy);
-  const deps: Deps = { config, cluster, proxy, store, ops, physical, usage, compute, branching, provision };
+  const orgs = new Organizations(config.apiKey, store);
+  const transfers = new Transfers(store, opts.apiOrigin ?? (() => `http://${config.host}:${config.apiPort}`));
+  const deps: Deps = { config, cluster, proxy, store, ops, physical, usage, compute, branching, provision, orgs, transfers };
 
   await recover(deps);
 
@@ -67,6 +75,7 @@ export async function createNeonApi(opts: {
   let closed = false;
   return {
     gate: compute.gate,
+    orgs,
     app: buildApp(deps, opts.middleware),
     async close() {
       if (closed) return;

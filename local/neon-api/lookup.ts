@@ -1,11 +1,27 @@
+import { callerOrg } from './caller';
 import type { Deps } from './context';
+import { LOCAL_ORG_ID } from './context';
 import { badRequest, notFound } from './errors';
+import type { ProjectRec } from './model';
 
-/** 404s, in one place so every route words them the same. */
+/** A project's organization; projects from before organizations existed are the default one's. */
+export const ownerOf = (p: ProjectRec) => p.org_id ?? LOCAL_ORG_ID;
+
+/**
+ * 404s, in one place so every route words them the same. Every project-scoped route starts
+ * here, so this is also THE ownership check: another organization's project is as absent as
+ * one that never existed.
+ */
 export function findProject(deps: Deps, projectId: string) {
   const p = deps.store.projects.get(projectId);
-  if (!p) throw notFound(`project ${projectId} not found`);
+  if (!p || ownerOf(p) !== callerOrg()) throw notFound(`project ${projectId} not found`);
   return p;
+}
+
+/** The caller's projects, for listings. */
+export function visibleProjects(deps: Deps): ProjectRec[] {
+  const org = callerOrg();
+  return [...deps.store.projects.values()].filter((p) => ownerOf(p) === org);
 }
 
 export function findBranch(deps: Deps, projectId: string, branchId: string) {

@@ -5,6 +5,8 @@
 export interface ProjectRec {
   id: string;
   name: string;
+  /** The owning organization; records from before organizations existed belong to the default one. */
+  org_id?: string;
   region_id: string;
   created_at: string;
   updated_at: string;
@@ -95,6 +97,29 @@ export interface OperationRec {
   updated_at: string;
   total_duration_ms: number;
   seq: number;
+}
+
+/** An organization made with `POST /_admin/organizations`; the default one is not stored. */
+export interface OrganizationRec {
+  id: string;
+  name: string;
+  handle: string;
+  /** SHA-256 (hex) of its API key: the key itself is shown once and never kept. */
+  key_sha256: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** `POST /projects/{id}/transfer_requests`: valid until `expires_at`, for one acceptance. */
+export interface TransferRequestRec {
+  id: string;
+  project_id: string;
+  /** The owner when the request was made; the request is void once the project has another. */
+  from_org_id: string;
+  created_at: string;
+  expires_at: string;
+  accepted_at?: string;
+  accepted_by?: string;
 }
 
 /** One branch's consumption during one UTC hour. */

@@ -250,3 +250,6 @@ export function identProblem(name: string, kind: 'role' | 'database'): string | 
   if (reserved.has(name.toLowerCase())) return `"${name}" is reserved`;
   return undefined;
 }
+
+/** `org-quiet-snow-71788278`, as Neon names organizations. */
+export const organizationId = () => `org-${pick(ADJECTIVES)}-${pick(NOUNS)}-${digits(8)}`;

@@ -1,11 +1,21 @@
 import pg from 'pg';
 import type { Cluster } from '../postgres/cluster';
-import type { BranchRec, DatabaseRec, EndpointRec, OperationRec, ProjectRec, RoleRec, UsageBucket } from './model';
+import type {
+  BranchRec,
+  DatabaseRec,
+  EndpointRec,
+  OperationRec,
+  OrganizationRec,
+  ProjectRec,
+  RoleRec,
+  TransferRequestRec,
+  UsageBucket,
+} from './model';
 
 export const META_DATABASE = 'neon_local_meta';
 const SCHEMA_VERSION = 1;
 
-type Kind = 'project' | 'branch' | 'endpoint' | 'role' | 'database' | 'operation';
+type Kind = 'project' | 'branch' | 'endpoint' | 'role' | 'database' | 'operation' | 'organization' | 'transfer';
 type RecOf = {
   project: ProjectRec;
   branch: BranchRec;
@@ -13,6 +23,8 @@ type RecOf = {
   role: RoleRec;
   database: DatabaseRec;
   operation: OperationRec;
+  organization: OrganizationRec;
+  transfer: TransferRequestRec;
 };
 const keyOf = {
   project: (r: ProjectRec) => r.id,
@@ -21,6 +33,8 @@ const keyOf = {
   role: (r: RoleRec) => r.physical,
   database: (r: DatabaseRec) => String(r.id),
   operation: (r: OperationRec) => r.id,
+  organization: (r: OrganizationRec) => r.id,
+  transfer: (r: TransferRequestRec) => r.id,
 };
 
 const MIGRATIONS: Record<number, string> = {
@@ -45,6 +59,8 @@ export class Store {
   readonly roles = new Map<string, RoleRec>();
   readonly databases = new Map<string, DatabaseRec>();
   readonly operations = new Map<string, OperationRec>();
+  readonly organizations = new Map<string, OrganizationRec>();
+  readonly transfers = new Map<string, TransferRequestRec>();
   readonly usage = new Map<string, UsageBucket>();
   private counters = new Map<string, number>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -82,6 +98,8 @@ export class Store {
       role: this.roles,
       database: this.databases,
       operation: this.operations,
+      organization: this.organizations,
+      transfer: this.transfers,
     };
     for (const row of (await this.db.query('SELECT kind, id, data FROM records')).rows) maps[row.kind as Kind]?.set(row.id, row.data);
     for (const row of (await this.db.query('SELECT name, value FROM counters')).rows) this.counters.set(row.name, Number(row.value));
@@ -149,6 +167,8 @@ export class Store {
         role: this.roles,
         database: this.databases,
         operation: this.operations,
+        organization: this.organizations,
+        transfer: this.transfers,
       } as unknown as Record<K, Map<string, RecOf[K]>>
     )[kind];
   }

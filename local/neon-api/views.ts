@@ -1,6 +1,7 @@
 import type { Branch, ConnectionDetails, Database, Endpoint, Operation, Project, ProjectListItem, Role } from '@neondatabase/api-client';
 import type { Deps } from './context';
-import { LOCAL_ORG_ID, LOCAL_USER_ID } from './context';
+import { LOCAL_USER_ID } from './context';
+import { ownerOf } from './lookup';
 import type { BranchRec, DatabaseRec, EndpointRec, OperationRec, ProjectRec, RoleRec } from './model';
 
 const PG_VERSION = 18;
@@ -37,7 +38,7 @@ function projectCommon(p: ProjectRec) {
     created_at: p.created_at,
     updated_at: p.updated_at,
     owner_id: LOCAL_USER_ID,
-    org_id: LOCAL_ORG_ID,
+    org_id: ownerOf(p),
   };
 }
 

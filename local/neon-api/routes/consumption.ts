@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { callerOrg } from '../caller';
 import type { Deps } from '../context';
-import { LOCAL_ORG_ID } from '../context';
 import { badRequest } from '../errors';
-import { decodeCursor, encodeCursor } from '../lookup';
+import { decodeCursor, encodeCursor, visibleProjects } from '../lookup';
 import type { UsageBucket } from '../model';
 import { limitParam, query } from '../validate';
 
@@ -69,7 +69,7 @@ export function consumptionRoutes(deps: Deps) {
     const from = floorTo(Date.parse(q.from), q.granularity);
     const to = floorTo(Date.parse(q.to), q.granularity);
     if (to <= from) throw badRequest('to: must be after from once both are rounded to the granularity');
-    if (q.org_id !== undefined && q.org_id !== LOCAL_ORG_ID) throw badRequest(`org_id: unknown organization "${q.org_id}"`);
+    if (q.org_id !== undefined && q.org_id !== callerOrg()) throw badRequest(`org_id: unknown organization "${q.org_id}"`);
     const buckets = usage.buckets(branchIds, from, to);
     const roots = new Set(
       [...branchIds].filter((id) => {
@@ -116,7 +116,7 @@ export function consumptionRoutes(deps: Deps) {
       const q = query(c, projectsSchema, ARRAYS);
       await usage.sampleStorage();
       const wanted = q.project_ids ? new Set(q.project_ids) : undefined;
-      const projects = [...store.projects.values()].filter((p) => !wanted || wanted.has(p.id));
+      const projects = visibleProjects(deps).filter((p) => !wanted || wanted.has(p.id));
       const { items, pagination } = page(projects, q.cursor, q.limit ?? 10);
       return c.json({
         projects: items.map((p) => ({ project_id: p.id, periods: timeframes(q, branchesEver(p.id)) })),
@@ -126,7 +126,9 @@ export function consumptionRoutes(deps: Deps) {
     .get('/consumption_history/v2/branches', async (c) => {
       const q = query(c, branchesSchema, ARRAYS);
       await usage.sampleStorage();
-      const projects = new Set(q.project_ids);
+      // Another organization's project ids are ignored, as unknown ones are.
+      const own = new Set(visibleProjects(deps).map((p) => p.id));
+      const projects = new Set(q.project_ids.filter((id) => own.has(id)));
       const wanted = q.branch_ids?.length ? new Set(q.branch_ids) : undefined;
       const branches = [...store.branches.values()].filter((b) => projects.has(b.project_id) && (!wanted || wanted.has(b.id)));
       const { items, pagination } = page(branches, q.cursor, q.limit ?? 100);

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Deps } from '../context';
-import { LOCAL_ORG_ID, LOCAL_USER_ID } from '../context';
+import { LOCAL_USER_ID } from '../context';
 import { notFound } from '../errors';
 import { findProject } from '../lookup';
 import { boolParam, id, query } from '../validate';
@@ -15,9 +15,7 @@ const uriSchema = z.object({
   pooled: boolParam,
 });
 
-const CREATED = '2024-01-01T00:00:00Z';
-
-/** connection_uri, and the account lookups the Neon CLI makes: one local user, one organisation. */
+/** connection_uri, and the account lookups the Neon CLI makes: one local user (organizations: organizations.ts). */
 export function miscRoutes(deps: Deps) {
   const { store } = deps;
   return new Hono()
@@ -61,21 +59,6 @@ export function miscRoutes(deps: Deps) {
         plan: 'local',
         auth_accounts: [{ provider: 'local', email: 'local@localhost', name: 'Local User', login: 'local', image: '' }],
         billing_account: { email: 'local@localhost' },
-      }),
-    )
-    .get('/users/me/organizations', (c) =>
-      c.json({
-        organizations: [
-          {
-            id: LOCAL_ORG_ID,
-            name: 'Local',
-            handle: 'local',
-            plan: 'local',
-            created_at: CREATED,
-            updated_at: CREATED,
-            managed_by: 'console',
-          },
-        ],
       }),
     )
     .get('/api_keys', (c) => c.json([]));

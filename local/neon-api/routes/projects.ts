@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { callerOrg } from '../caller';
 import type { Deps } from '../context';
-import { LOCAL_ORG_ID } from '../context';
-import { badRequest } from '../errors';
-import { decodeCursor, encodeCursor, findProject } from '../lookup';
+import { badRequest, notFound } from '../errors';
+import { decodeCursor, encodeCursor, findProject, visibleProjects } from '../lookup';
 import { now, type BranchRec, type OperationRec, type ProjectRec } from '../model';
 import { identProblem, projectId } from '../names';
 import { body, computeUnit, limitParam, query, suspendTimeout } from '../validate';
@@ -49,14 +49,16 @@ const listSchema = z.object({
 });
 
 export function projectRoutes(deps: Deps) {
-  const { store, ops, branching, provision } = deps;
+  const { store, ops, branching, provision, transfers } = deps;
   return new Hono()
     .post('/projects', async (c) => {
       const { project: req } = await body(c, createSchema, { optional: true });
       if (req.region_id !== undefined && req.region_id !== deps.config.regionId) {
         throw badRequest(`project.region_id: unknown region "${req.region_id}"; this local stack serves "${deps.config.regionId}"`);
       }
-      if (req.org_id !== undefined && req.org_id !== LOCAL_ORG_ID) throw badRequest(`project.org_id: unknown organization "${req.org_id}"`);
+      // A key belongs to one organization, and its projects are made there.
+      const org = callerOrg();
+      if (req.org_id !== undefined && req.org_id !== org) throw badRequest(`project.org_id: unknown organization "${req.org_id}"`);
       if (req.pg_version !== undefined && req.pg_version !== 18)
         throw badRequest(`project.pg_version: this local stack runs PostgreSQL 18, not ${req.pg_version}`);
       const database = req.branch?.database_name ?? 'neondb';
@@ -75,6 +77,7 @@ export function projectRoutes(deps: Deps) {
       const project: ProjectRec = {
         id,
         name: req.name ?? id,
+        org_id: org,
         region_id: deps.config.regionId,
         created_at: at,
         updated_at: at,
@@ -120,7 +123,8 @@ export function projectRoutes(deps: Deps) {
     .get('/projects', (c) => {
       const q = query(c, listSchema);
       const limit = q.limit ?? 10;
-      let list = [...store.projects.values()].sort((a, b) => b.seq - a.seq);
+      if (q.org_id !== undefined && q.org_id !== callerOrg()) throw notFound(`org_id: organization ${q.org_id} not found`);
+      let list = visibleProjects(deps).sort((a, b) => b.seq - a.seq);
       if (q.search) {
         const s = q.search.toLowerCase();
         list = list.filter((p) => p.name.toLowerCase().includes(s) || p.id.includes(s));
@@ -162,6 +166,7 @@ export function projectRoutes(deps: Deps) {
         for (const op of ops.ofProject(project.id)) await store.remove('operation', op);
         const view = projectView(deps, project);
         await store.remove('project', project);
+        await transfers.forget(project.id);
         return c.json({ project: view });
       });
     });
