@@ -9,6 +9,7 @@ import { Failure } from '../src/core/errors';
 import type { OperatorConfig } from '../src/core/policy/operator-config';
 import * as settings from './account-settings';
 import * as tokenStore from './account-tokens';
+import { account } from './schema';
 import type { Store } from './store';
 
 type KeyEnv = Parameters<typeof accountTag>[0];
@@ -26,6 +27,25 @@ export async function openAccount(store: Store, env: KeyEnv, config: OperatorCon
     const view = tokenStore.insertToken(db, hash, { name: 'owner', scopes: ['owner'] }, now, null);
     store.appendEvent(db, now, 'account.created', { tokenId: view.id, data: { name: input.name } });
     return { account: settings.accountView(store, db, config, now), owner_token: { ...view, token } };
+  });
+}
+
+/**
+ * An account for a user an orchestrator vouched for: created the first time (no owner token: the
+ * agent gets its own token, the human signs in later), found every time after. Idempotent.
+ */
+export function ensureProvisionedAccount(
+  store: Store,
+  config: OperatorConfig,
+  input: { id: string; name: string; orchestrator: string },
+  now: number,
+) {
+  return store.write('ensure account', (db) => {
+    if (!db.select().from(account).get()) {
+      settings.insertAccount(db, input.id, input.name, now);
+      store.appendEvent(db, now, 'account.created', { data: { name: input.name, provisioned_by: input.orchestrator } });
+    }
+    return settings.accountView(store, db, config, now);
   });
 }
 
@@ -51,9 +71,11 @@ export async function mintToken(
       });
     }
     const view = tokenStore.insertToken(db, hash, input, now, createdBy);
-    store.appendEvent(db, now, 'token.created', {
-      tokenId: createdBy,
-      data: { created_token_id: view.id, name: view.name, scopes: view.scopes },
+    // A token an orchestrator provisioned is the audit trail of that provisioning.
+    const provisioned = createdBy.startsWith('orc_');
+    store.appendEvent(db, now, provisioned ? 'account.provisioned' : 'token.created', {
+      tokenId: provisioned ? null : createdBy,
+      data: { created_token_id: view.id, name: view.name, scopes: view.scopes, ...(provisioned ? { orchestrator: createdBy } : {}) },
     });
     return { ...view, token };
   });

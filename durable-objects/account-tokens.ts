@@ -2,7 +2,7 @@
  * Tokens inside the account object: only `hash` (SHA-256 of the secret) is stored, found by its
  * 16-hex-digit `lookup` prefix and then compared in full in constant time.
  */
-import { eq, gte, isNull, sql } from 'drizzle-orm';
+import { and, eq, gte, isNull, sql } from 'drizzle-orm';
 import type { AccountPrincipal } from '../src/core/auth/principal';
 import { constantTimeEqual, type Scope, type SecretHash } from '../src/core/auth/tokens';
 import { Failure, notFound, unauthenticated } from '../src/core/errors';
@@ -118,5 +118,24 @@ export function revokeToken(store: Store, tokenId: string, now: number, by: stri
     db.update(tokens).set({ revokedAt: now }).where(eq(tokens.id, tokenId)).run();
     store.appendEvent(db, now, 'token.revoked', { tokenId: by, data: { revoked_token_id: tokenId, name: row.name } });
     return tokenView({ ...row, revokedAt: now });
+  });
+}
+
+/** Revokes every live token minted by `createdBy` (a retired orchestrator), each with its event. */
+export function revokeTokensBy(store: Store, createdBy: string, now: number): number {
+  return store.write('revoke tokens by', (db) => {
+    const live = db
+      .select()
+      .from(tokens)
+      .where(and(eq(tokens.createdBy, createdBy), isNull(tokens.revokedAt)))
+      .all();
+    for (const row of live) {
+      db.update(tokens).set({ revokedAt: now }).where(eq(tokens.id, row.id)).run();
+      store.appendEvent(db, now, 'token.revoked', {
+        tokenId: null,
+        data: { revoked_token_id: row.id, name: row.name, reason: 'orchestrator retired' },
+      });
+    }
+    return live.length;
   });
 }

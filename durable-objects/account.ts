@@ -18,7 +18,7 @@ import * as settings from './account-settings';
 import * as tokenStore from './account-tokens';
 import * as migrationStore from './migration-store';
 import { admitOrReplay, IDEMPOTENCY_WAIT_MS, type AdmitCreateInput, type AdmitResult } from './admission';
-import { mintToken, openAccount } from './account-opening';
+import { ensureProvisionedAccount, mintToken, openAccount } from './account-opening';
 import * as sealed from './sealed-records';
 import type { ProviderNames } from '../src/core/naming';
 import { chargeDelete, startRotation } from './provider-actions';
@@ -88,6 +88,22 @@ export class AccountDurableObject extends DurableObject<Env> {
       }
       return openAccount(this.store, this.env, this.config(), input, Date.now());
     });
+  }
+
+  /** The account of a provisioned user: created on first sight, without an owner token. */
+  async ensureAccount(input: { id: string; name: string; orchestrator: string }) {
+    return this.rpc('ensureAccount', async () => {
+      if (!this.hasAccount) {
+        await this.store.upgradeSchema();
+        this.hasAccount = true;
+      }
+      return ensureProvisionedAccount(this.store, this.config(), input, Date.now());
+    });
+  }
+
+  /** Every live token a retired orchestrator minted here stops working. */
+  async revokeTokensBy(createdBy: string) {
+    return this.rpc('revokeTokensBy', () => tokenStore.revokeTokensBy(this.store, createdBy, Date.now()));
   }
 
   async getAccount() {
@@ -332,7 +348,7 @@ export class AccountDurableObject extends DurableObject<Env> {
   private async rpc<T>(method: string, fn: () => T | Promise<T>): Promise<Result<T>> {
     try {
       if (this.startupError) throw new StorageError('startup', this.startupError);
-      if (!this.hasAccount && method !== 'createAccount') return fail(noAccount(method));
+      if (!this.hasAccount && method !== 'createAccount' && method !== 'ensureAccount') return fail(noAccount(method));
       return ok(await fn());
     } catch (err) {
       if (err instanceof Failure && !err.isBug) return fail(err);

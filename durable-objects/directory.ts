@@ -125,6 +125,37 @@ export class Directory extends DurableObject<Env> {
     return row ? view(row) : null;
   }
 
+  /**
+   * Marks an assertion id used, or answers 409 `assertion_replayed` if it was. The id is kept
+   * while the assertion could still be valid (its `exp`, plus the allowed skew); older ones go.
+   */
+  admitAssertion(iss: string, jti: string, keepUntil: number): Result<null> {
+    return attempt(() => {
+      this.sql.exec('DELETE FROM used_assertions WHERE expires_at < ?', Date.now());
+      const seen = this.sql.exec('SELECT 1 FROM used_assertions WHERE iss = ? AND jti = ?', iss, jti).toArray().length > 0;
+      if (seen) throw new Failure('assertion_replayed', 'this assertion was used already: sign a new one with a new jti');
+      this.sql.exec('INSERT INTO used_assertions (iss, jti, expires_at) VALUES (?, ?, ?)', iss, jti, keepUntil);
+      return null;
+    });
+  }
+
+  /** The account of a user of an orchestrator: found, or assigned now (one per pair, however many ask at once). */
+  accountFor(iss: string, sub: string): { account_id: string; created: boolean } {
+    const found = this.sql.exec<{ account_id: string }>('SELECT account_id FROM users WHERE iss = ? AND sub = ?', iss, sub).toArray()[0];
+    if (found) return { account_id: found.account_id, created: false };
+    const accountId = newId('acc');
+    this.sql.exec('INSERT INTO users (iss, sub, account_id, created_at) VALUES (?, ?, ?, ?)', iss, sub, accountId, Date.now());
+    return { account_id: accountId, created: true };
+  }
+
+  /** The accounts an orchestrator provisioned (to revoke its tokens when it is retired). */
+  accountsOf(iss: string): string[] {
+    return this.sql
+      .exec<{ account_id: string }>('SELECT account_id FROM users WHERE iss = ? ORDER BY account_id', iss)
+      .toArray()
+      .map((r) => r.account_id);
+  }
+
   /** Retires an orchestrator: it can no longer provision, and the tokens it minted stop working. Idempotent. */
   retireOrchestrator(id: string): Result<Orchestrator> {
     return attempt(() => {

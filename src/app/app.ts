@@ -16,6 +16,7 @@ import { mcp } from './routes/mcp';
 import { migrationRoutes } from './routes/migrations';
 import { operator } from './routes/operator';
 import { orchestrators } from './routes/orchestrators';
+import { provisionRoute } from './routes/provision';
 import { sessions } from './routes/sessions';
 import { sql } from './routes/sql';
 import { tokens } from './routes/tokens';
@@ -56,6 +57,7 @@ app.route('/v1/sessions', sessions);
 app.route('/v1/events', events);
 app.route('/v1/operator', operator);
 app.route('/v1/orchestrators', orchestrators);
+app.route('/v1/provision', provisionRoute);
 
 /** Built once per isolate, on first request: the routes never change at run time. */
 let openApiDocument: ReturnType<typeof app.getOpenAPI31Document> | undefined;

@@ -7,6 +7,8 @@ import { importJWK } from 'jose';
 import { PROVISIONABLE_SCOPES } from '../../core/catalog';
 import { invalidFields } from '../../core/errors';
 import { unwrap } from '../../core/result';
+import { mapLimit } from '../../core/schedule';
+import { accountObject } from '../account-client';
 import type { CreateOrchestrator } from '../schemas/orchestrators';
 
 export const directory = (env: Env) => env.DIRECTORY.get(env.DIRECTORY.idFromName('directory'));
@@ -39,6 +41,11 @@ export async function listOrchestrators(env: Env) {
   return { data: await directory(env).listOrchestrators() };
 }
 
+/** Retires it: it can no longer provision, and every token it minted, in every account, stops working. */
 export async function retireOrchestrator(env: Env, id: string) {
-  return unwrap(await directory(env).retireOrchestrator(id));
+  const retired = unwrap(await directory(env).retireOrchestrator(id));
+  await mapLimit(await directory(env).accountsOf(id), 4, async (accountId) =>
+    unwrap(await accountObject(env, accountId).revokeTokensBy(id)),
+  );
+  return retired;
 }
