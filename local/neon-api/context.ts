@@ -27,6 +27,5 @@ export interface Deps {
   transfers: Transfers;
 }
 
-/** The single local user, and the default organization: the one the stack's own key belongs to. */
+/** The single local user the Neon CLI expects to find (the default organization: model.ts). */
 export const LOCAL_USER_ID = 'local-user';
-export const LOCAL_ORG_ID = 'org-local';

@@ -1,11 +1,7 @@
 import { callerOrg } from './caller';
 import type { Deps } from './context';
-import { LOCAL_ORG_ID } from './context';
 import { badRequest, notFound } from './errors';
-import type { ProjectRec } from './model';
-
-/** A project's organization; projects from before organizations existed are the default one's. */
-export const ownerOf = (p: ProjectRec) => p.org_id ?? LOCAL_ORG_ID;
+import { ownerOf, type ProjectRec } from './model';
 
 /**
  * 404s, in one place so every route words them the same. Every project-scoped route starts

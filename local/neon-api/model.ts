@@ -135,3 +135,9 @@ export interface UsageBucket {
 }
 
 export const now = () => new Date().toISOString();
+
+/** The default organization: the one the stack's own key (`DBLEASE_LOCAL_API_KEY`) belongs to. */
+export const LOCAL_ORG_ID = 'org-local';
+
+/** A project's organization; projects from before organizations existed are the default one's. */
+export const ownerOf = (p: ProjectRec) => p.org_id ?? LOCAL_ORG_ID;

@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import type { Organization } from '@neondatabase/api-client';
-import { LOCAL_ORG_ID } from './context';
-import { now, type OrganizationRec } from './model';
+import { LOCAL_ORG_ID, now, type OrganizationRec } from './model';
 import { organizationId } from './names';
 import type { Store } from './store';
 

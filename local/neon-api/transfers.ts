@@ -1,8 +1,7 @@
 import crypto from 'node:crypto';
 import type { ProjectTransferRequestResponse } from '@neondatabase/api-client';
 import { conflict, Failure, notFound } from './errors';
-import { ownerOf } from './lookup';
-import { type ProjectRec, type TransferRequestRec } from './model';
+import { ownerOf, type ProjectRec, type TransferRequestRec } from './model';
 import type { Store } from './store';
 
 /** Neon's default lifetime of a transfer request: 24 hours. */

@@ -1,8 +1,7 @@
 import type { Branch, ConnectionDetails, Database, Endpoint, Operation, Project, ProjectListItem, Role } from '@neondatabase/api-client';
 import type { Deps } from './context';
 import { LOCAL_USER_ID } from './context';
-import { ownerOf } from './lookup';
-import type { BranchRec, DatabaseRec, EndpointRec, OperationRec, ProjectRec, RoleRec } from './model';
+import { ownerOf, type BranchRec, type DatabaseRec, type EndpointRec, type OperationRec, type ProjectRec, type RoleRec } from './model';
 
 const PG_VERSION = 18;
 
