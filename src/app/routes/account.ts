@@ -4,9 +4,7 @@ import * as service from '../accounts/service';
 import { accountAuth, operatorAuth } from '../http/auth';
 import { jsonBody, newApp } from '../http/openapi';
 import { accountSchema, createAccountSchema, createdAccountSchema, policyPatchSchema } from '../schemas/account';
-import { bearerSecurity, commonErrors, conflictError } from '../schemas/common';
-
-const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
+import { bearerSecurity, commonErrors, conflictError, json } from '../schemas/common';
 
 const createAccount = createRoute({
   method: 'post',

@@ -10,7 +10,7 @@ import { hasScope } from '../../core/auth/tokens';
 import * as service from '../databases/service';
 import type { AppEnv } from '../http/context';
 import { jsonBody, newApp } from '../http/openapi';
-import { bearerSecurity, commonErrors, conflictError, errorSchema } from '../schemas/common';
+import { bearerSecurity, commonErrors, conflictError, errorSchema, json } from '../schemas/common';
 import {
   createBranchSchema,
   createDatabaseSchema,
@@ -22,7 +22,6 @@ import {
   updateDatabaseSchema,
 } from '../schemas/databases';
 
-const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
 const error = (description: string) => ({ description, ...json(errorSchema) });
 const idParams = z.object({ id: databaseIdSchema });
 const idempotencyHeaders = z.object({

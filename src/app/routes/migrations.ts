@@ -7,11 +7,10 @@ import { MIGRATION_LIMITS } from '../../core/policy/storage-limits';
 import { accountAuth } from '../http/auth';
 import { jsonBody, newApp } from '../http/openapi';
 import * as migrations from '../migrations/service';
-import { bearerSecurity, commonErrors, conflictError, errorSchema } from '../schemas/common';
+import { bearerSecurity, commonErrors, conflictError, errorSchema, json } from '../schemas/common';
 import { databaseIdSchema } from '../schemas/databases';
 import { migrationIdSchema, migrationSchema, prepareMigrationSchema } from '../schemas/migrations';
 
-const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
 const error = (description: string) => ({ description, ...json(errorSchema) });
 const migrationParams = z.object({ id: migrationIdSchema });
 

@@ -3,10 +3,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { operatorAuth } from '../http/auth';
 import { jsonBody, newApp } from '../http/openapi';
 import * as service from '../orchestrators/service';
-import { bearerSecurity, commonErrors } from '../schemas/common';
+import { bearerSecurity, commonErrors, json } from '../schemas/common';
 import { createOrchestratorSchema, orchestratorIdSchema, orchestratorSchema } from '../schemas/orchestrators';
-
-const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
 
 const register = createRoute({
   method: 'post',

@@ -2,10 +2,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { jsonBody, newApp } from '../http/openapi';
 import { provision as runProvision } from '../provisioning/service';
-import { commonErrors, conflictError } from '../schemas/common';
+import { commonErrors, conflictError, json } from '../schemas/common';
 import { publicBase } from './catalog';
-
-const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
 
 const provisioned = z
   .object({

@@ -8,10 +8,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import * as service from '../sessions/service';
 import { accountAuth } from '../http/auth';
 import { jsonBody, newApp } from '../http/openapi';
-import { bearerSecurity, commonErrors, errorSchema } from '../schemas/common';
+import { bearerSecurity, commonErrors, errorSchema, json } from '../schemas/common';
 import { createSessionSchema, sessionIdSchema, sessionSchema } from '../schemas/databases';
 
-const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
 const params = z.object({ id: sessionIdSchema });
 const goneError = { 410: { description: 'The session has lapsed or ended; start a new one.', ...json(errorSchema) } } as const;
 

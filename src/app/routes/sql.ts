@@ -2,12 +2,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { accountAuth } from '../http/auth';
 import { jsonBody, newApp } from '../http/openapi';
-import { bearerSecurity, commonErrors, conflictError, errorSchema } from '../schemas/common';
+import { bearerSecurity, commonErrors, conflictError, errorSchema, json } from '../schemas/common';
 import { databaseIdSchema } from '../schemas/databases';
 import { sqlRequestSchema, sqlResponseSchema } from '../schemas/sql';
 import { runSql } from '../sql/endpoint';
-
-const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
 
 const runSqlRoute = createRoute({
   method: 'post',

@@ -4,9 +4,7 @@ import * as service from '../tokens/service';
 import { accountAuth } from '../http/auth';
 import { jsonBody, newApp } from '../http/openapi';
 import { createTokenSchema, newTokenSchema, tokenIdParamSchema, tokenSchema } from '../schemas/account';
-import { bearerSecurity, commonErrors, conflictError } from '../schemas/common';
-
-const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
+import { bearerSecurity, commonErrors, conflictError, json } from '../schemas/common';
 
 const createToken = createRoute({
   method: 'post',

@@ -32,3 +32,6 @@ export const cursorQuerySchema = z.object({
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
+
+/** An OpenAPI JSON body or response of `schema`. */
+export const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
