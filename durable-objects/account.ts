@@ -20,6 +20,8 @@ import * as migrationStore from './migration-store';
 import { admitOrReplay, IDEMPOTENCY_WAIT_MS, type AdmitCreateInput, type AdmitResult } from './admission';
 import { ensureProvisionedAccount, mintToken, openAccount } from './account-opening';
 import * as sealed from './sealed-records';
+import * as claims from './claims';
+import type { ClaimRequest } from './claims';
 import type { ProviderNames } from '../src/core/naming';
 import { chargeDelete, startRotation } from './provider-actions';
 import { changeLease, keepLease, type DatabasePatch } from './lease-changes';
@@ -231,6 +233,16 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   async changeLease(dbId: string, patch: DatabasePatch, token: TokenCaller) {
     return this.rpc('changeLease', () => changeLease(this.store, dbId, patch, this.leaseContext(token)));
+  }
+
+  async beginClaim(dbId: string, claim: ClaimRequest, tokenId: string | null) {
+    return this.rpc('beginClaim', () => claims.beginClaim(this.store, dbId, claim, tokenId, Date.now()));
+  }
+  async completeClaim(dbId: string) {
+    return this.rpc('completeClaim', () => claims.completeClaim(this.store, dbId, Date.now()));
+  }
+  async expireClaim(dbId: string) {
+    return this.rpc('expireClaim', () => claims.expireClaim(this.store, dbId, Date.now()));
   }
 
   async keep(dbId: string, token: TokenCaller) {

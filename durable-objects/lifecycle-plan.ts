@@ -17,6 +17,7 @@ import { lapseDueSessions } from './sessions';
 import type { Db, Store } from './store';
 import { databaseRecord, type DatabaseRecord } from './views';
 import { transition } from './transitions';
+import { expireDueClaims } from './claims';
 
 export type SweepReason = 'expired' | 'session_ended' | 'retry' | 'provisioning_abandoned';
 
@@ -47,7 +48,9 @@ export function planSweep(store: Store, now: number, opts: { provisioningGraceMs
     const items: { row: typeof databases.$inferSelect; reason: SweepReason }[] = [];
     const take = (rows: (typeof databases.$inferSelect)[], reason: SweepReason) => rows.forEach((row) => items.push({ row, reason }));
     const left = () => opts.limit - items.length;
-    const liveUnkept = and(eq(databases.state, 'ready'), eq(databases.kept, false), noLiveChildren);
+    // A pending claim holds the lease: the user may be accepting it right now.
+    expireDueClaims(store, db, now);
+    const liveUnkept = and(eq(databases.state, 'ready'), eq(databases.kept, false), isNull(databases.claimExpiresAt), noLiveChildren);
     take(pick(and(liveUnkept, lte(databases.expiresAt, now)), left()), 'expired');
     take(pick(and(liveUnkept, inEndedSession, sql`not (${databases.expiresAt} <= ${now})`), left()), 'session_ended');
     take(pick(and(eq(databases.state, 'deleting'), attemptDue(now), noLiveChildren), left()), 'retry');
@@ -73,7 +76,11 @@ const minOf = (db: Db, query: ReturnType<typeof sql>) => db.get<MinRow>(query)?.
 export function nextDeadline(db: Db, opts: { provisioningGraceMs: number }): number | null {
   const times = [
     minOf(db, sql`select min(expires_at) as t from sessions where state = 'active'`),
-    minOf(db, sql`select min(expires_at) as t from databases where state = 'ready' and kept = 0 and ${noLiveChildren}`),
+    minOf(
+      db,
+      sql`select min(expires_at) as t from databases where state = 'ready' and kept = 0 and claim_expires_at is null and ${noLiveChildren}`,
+    ),
+    minOf(db, sql`select min(claim_expires_at) as t from databases where state = 'ready' and claim_expires_at is not null`),
     minOf(db, sql`select min(0) as t from databases where state = 'ready' and kept = 0 and ${inEndedSession} and ${noLiveChildren}`),
     minOf(db, sql`select min(coalesce(next_attempt_at, 0)) as t from databases where state = 'deleting' and ${noLiveChildren}`),
     minOf(

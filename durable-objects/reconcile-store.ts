@@ -20,6 +20,8 @@ export interface InventoryRecord {
   branch_id: string | null;
   ready_at: number | null;
   created_at: number;
+  /** A claim is pending: a project gone from dblease's account may have been transferred. */
+  claim_pending: boolean;
 }
 
 export interface Inventory {
@@ -48,6 +50,7 @@ export function inventory(store: Store): Inventory {
       records: rows.map((r) => ({
         id: r.id,
         kind: r.kind,
+        claim_pending: r.claimRequestId !== null,
         state: r.state as InventoryRecord['state'],
         provider_account: r.providerAccount,
         project_id: r.providerProjectId,

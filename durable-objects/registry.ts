@@ -124,6 +124,11 @@ export function beginDelete(store: Store, id: string, opts: { cascade: boolean; 
   return store.write('begin delete', (db): DatabaseRecord[] => {
     const root = getRow(db, id);
     if (root.state === 'deleted') return [databaseRecord(root)];
+    if (root.state === 'claimed') {
+      throw new Failure('invalid_state', `database ${id} was claimed: it is the user's own now, in their Neon account`, {
+        state: root.state,
+      });
+    }
     const childrenOf = (parentId: string) =>
       db
         .select()

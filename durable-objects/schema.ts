@@ -51,6 +51,10 @@ export const databases = sqliteTable(
   'databases',
   {
     id: text('id').primaryKey(),
+    /** A pending claim (a Neon project transfer request): its id, claim link and expiry; null when none. */
+    claimRequestId: text('claim_request_id'),
+    claimUrl: text('claim_url'),
+    claimExpiresAt: integer('claim_expires_at'),
     state: text('state', { enum: DATABASE_STATES }).notNull(),
     kind: text('kind', { enum: ['fresh', 'branch'] }).notNull(),
     parentId: text('parent_id'),

@@ -58,6 +58,10 @@ export const databaseRecord = (d: typeof databases.$inferSelect): DatabaseRecord
   role_name: d.roleName,
   database_name: d.databaseName,
   host: d.host,
+  claim:
+    d.claimRequestId && d.claimUrl && d.claimExpiresAt !== null
+      ? { request_id: d.claimRequestId, url: d.claimUrl, expires_at: iso(d.claimExpiresAt)! }
+      : null,
   provider: {
     account: d.providerAccount,
     project_id: d.providerProjectId,

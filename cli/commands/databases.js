@@ -186,6 +186,19 @@ export const keep = {
 };
 
 /** @type {Command} */
+export const claim = {
+  name: 'claim',
+  summary: "move a fresh database into the user's own Neon account: prints the claim link",
+  usage: 'dblease claim <db_id>',
+  options: {},
+  async run(ctx) {
+    const [id] = requirePositionals(ctx.args.positionals, ['database id']);
+    const res = await ctx.client.request('POST', `${databasePath(id)}/claim`, { body: {} });
+    ctx.print(res, `${res.claim.url}\n(open it and accept with your Neon account before ${res.claim.expires_at})\n`);
+  },
+};
+
+/** @type {Command} */
 export const extend = {
   name: 'extend',
   summary: 'set a new lease length, counted from now',

@@ -5,6 +5,7 @@ import m0002 from './0002_nifty_ser_duncan.sql';
 import m0003 from './0003_long_jackal.sql';
 import m0004 from './0004_easy_mordo.sql';
 import m0005 from './0005_colossal_princess_powerful.sql';
+import m0006 from './0006_military_silver_fox.sql';
 
   export default {
     journal,
@@ -14,7 +15,8 @@ m0001,
 m0002,
 m0003,
 m0004,
-m0005
+m0005,
+m0006
     }
   }
   

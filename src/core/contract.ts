@@ -58,6 +58,8 @@ export interface DatabaseRecord {
   role_name: string;
   database_name: string;
   host: string | null;
+  /** A pending claim into the user's own Neon account, until it is accepted or expires. */
+  claim: { request_id: string; url: string; expires_at: string } | null;
   provider: {
     account: string | null;
     project_id: string | null;

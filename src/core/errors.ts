@@ -92,6 +92,11 @@ export const ERRORS = {
     meaning: 'The database is in a state that does not allow this (details.state).',
     action: 'Read its state first.',
   },
+  not_claimable: {
+    status: 409,
+    meaning: 'Only a ready fresh database can be claimed: a branch moves only with its whole project.',
+    action: 'Claim the fresh database it was branched from.',
+  },
   has_children: {
     status: 409,
     meaning: 'The database has branches (details.children).',

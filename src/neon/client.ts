@@ -105,6 +105,23 @@ export class NeonClient {
     }).then(() => true, orFalseIfGone);
   }
 
+  /**
+   * A project transfer request (claim): the recipient accepts it with their own key, or through
+   * the claim link. The local stack answers with its own `claim_url`; on Neon the console's claim
+   * link is made from the project and request ids.
+   */
+  async createTransferRequest(projectId: string, ttlSeconds: number): Promise<{ id: string; expires_at: string; claim_url: string }> {
+    const res = await this.call<{ id: string; expires_at: string; claim_url?: string }>({
+      method: 'POST',
+      path: path`/projects/${projectId}/transfer_requests`,
+      route: 'POST /projects/:project_id/transfer_requests',
+      body: { ttl_seconds: ttlSeconds },
+    });
+    const claimUrl =
+      res.claim_url ?? `https://console.neon.tech/app/claim?p=${encodeURIComponent(projectId)}&tr=${encodeURIComponent(res.id)}`;
+    return { id: res.id, expires_at: res.expires_at, claim_url: claimUrl };
+  }
+
   /** One page of one project: that the provider answers this account's key (the health probe). */
   async probe(): Promise<void> {
     await this.call<ProjectsResponse>({ method: 'GET', path: '/projects', route: 'GET /projects', query: { limit: 1 } });

@@ -9,11 +9,12 @@ import type { Database } from '../schemas/databases';
 import { ownAccount, needScope, tokenCaller } from '../access';
 import type { DatabaseList, DatabasePatch, ListQuery } from './types';
 import { connection, toDatabase, type Connection } from './view';
+import { noticeClaim } from './claim';
 
 const notReady = (r: DatabaseRecord) => new Failure('database_not_ready', `database ${r.id} is ${r.state}, not ready`, { state: r.state });
 
 function connectionOf(r: DatabaseRecord, password: string | null): Connection | undefined {
-  if (r.state !== 'ready' || !r.host || password === null) return undefined;
+  if ((r.state !== 'ready' && r.state !== 'claimed') || !r.host || password === null) return undefined;
   return connection({ host: r.host, role: r.role_name, password, database: r.database_name });
 }
 
@@ -25,7 +26,11 @@ export async function getDatabase(
 ): Promise<Database> {
   needScope(principal, 'databases:read');
   if (opts.credentials) needScope(principal, 'databases:credentials');
-  const { database, password } = unwrap(await ownAccount(env, principal).getDatabase(id, { include_password: opts.credentials === true }));
+  const { database: record, password } = unwrap(
+    await ownAccount(env, principal).getDatabase(id, { include_password: opts.credentials === true }),
+  );
+  // A pending claim is settled on the way: accepted at the provider, or expired.
+  const database = await noticeClaim(env, principal.account_id, record);
   return toDatabase(database, { connection: connectionOf(database, password) });
 }
 

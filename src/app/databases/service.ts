@@ -15,6 +15,7 @@
  * - `connectionFor` (the SQL endpoint and migrations): `sql` unless told otherwise.
  */
 export { branchDatabase, createDatabase } from './create';
+export { claimDatabase } from './claim';
 export { deleteDatabase } from './delete';
 export { connectionFor, getDatabase, keepDatabase, listDatabases, rotateCredentials, updateDatabase } from './existing';
 export type * from './types';

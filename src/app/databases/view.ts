@@ -45,6 +45,7 @@ export function toDatabase(r: DatabaseRecord, extra: { connection?: Connection; 
     reserved_usd: r.reserved_usd,
     ...(extra.connection ? { connection: extra.connection } : {}),
     ...(extra.timings ? { timings: extra.timings } : {}),
+    ...(r.claim ? { claim: { id: r.claim.request_id, state: 'pending' as const, url: r.claim.url, expires_at: r.claim.expires_at } } : {}),
     last_error: r.last_error,
   };
 }

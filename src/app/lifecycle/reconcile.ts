@@ -33,6 +33,8 @@ export interface ReconcileReport {
   spend_moved_micro_usd: number;
   /** Pools outside DBLEASE_WARM_POOL_REGIONS, with no operator target, emptied of their unclaimed projects. */
   stray_pools_retired: { pool: string; deleted: number }[];
+  /** Databases whose pending claim the user accepted: now `claimed`. */
+  claims_completed: string[];
   errors: string[];
 }
 
@@ -63,6 +65,7 @@ export async function reconcileProvider(env: Env, cfg: LifecycleConfig): Promise
     spend_booked: 0,
     spend_moved_micro_usd: 0,
     stray_pools_retired: [],
+    claims_completed: [],
     errors: [],
   };
   const live = await liveAccounts(env, cfg.shards);
@@ -225,7 +228,12 @@ async function reconcileAccount(
         : !projectIds.has(r.project_id) ||
           (r.branch_id !== null && branchesOf.has(r.project_id) && !branchesOf.get(r.project_id)!.has(r.branch_id));
     // Confirmed by id before a record is given up: a listing is a snapshot, and search is fuzzy.
-    if (missing && (await confirmedGone(client, r.project_id, r.kind === 'branch' ? r.branch_id : null))) gone.push(r.id);
+    if (!missing || !(await confirmedGone(client, r.project_id, r.kind === 'branch' ? r.branch_id : null))) continue;
+    // A project gone while its claim was pending went to the user: claimed, never marked gone.
+    if (r.claim_pending && r.kind === 'fresh') {
+      unwrap(await stub.completeClaim(r.id));
+      report.claims_completed.push(r.id);
+    } else gone.push(r.id);
   }
   if (gone.length > 0) report.gone_marked.push(...unwrap(await stub.markGone(gone, listedAfter)));
   return spendSubjects(inv.records, providerAccount, projectIds).filter((s) => !gone.includes(s.id));

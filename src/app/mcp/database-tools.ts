@@ -104,6 +104,19 @@ const extendDatabase = defineTool({
   },
 });
 
+const claimDatabase = defineTool({
+  name: 'claim_database',
+  title: "Claim a database into the user's Neon account",
+  description:
+    "Starts moving a fresh database into the user's own Neon account and returns the claim link. Once the user accepts there, " +
+    'the database is theirs: claimed, no expiry, no more spend here, the same connection string. Branches cannot be claimed.',
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  input: z.object({ database_id: databaseId }).strict(),
+  async run({ env, principal }, { database_id }) {
+    return service.claimDatabase(env, principal, database_id);
+  },
+});
+
 const getUsage = defineTool({
   name: 'get_usage',
   title: 'Account usage and limits',
@@ -124,4 +137,5 @@ export const databaseTools: ToolDef[] = [
   deleteDatabase,
   extendDatabase,
   getUsage,
+  claimDatabase,
 ];

@@ -140,6 +140,25 @@ const rotateCredentials = action(
   'The database with its new connection',
 );
 
+const claimDatabase = createRoute({
+  method: 'post',
+  path: '/{id}/claim',
+  tags: ['databases'],
+  summary: "Claim a fresh database into the user's own Neon account (a project transfer request)",
+  security: bearerSecurity,
+  middleware: [accountAuth()] as const,
+  request: { params: idParams },
+  responses: {
+    202: {
+      description: 'Pending: the recipient accepts at the claim link; then the database is `claimed`',
+      ...json(z.object({ claim: z.object({ id: z.string(), state: z.literal('pending'), url: z.string(), expires_at: z.string() }) })),
+    },
+    ...commonErrors,
+    ...conflictError,
+    503: createErrors[503],
+  },
+});
+
 /** Create and branch answers: the status the service chose, `Server-Timing`, and a replay marker. */
 function createdResponse(c: Context<AppEnv>, result: service.Created) {
   c.header('server-timing', result.serverTiming);
@@ -177,6 +196,7 @@ export const databases = newApp()
     return c.json(result.database, result.status);
   })
   .openapi(keepDatabase, async (c) => c.json(await service.keepDatabase(c.env, c.get('principal'), c.req.valid('param').id), 200))
+  .openapi(claimDatabase, async (c) => c.json(await service.claimDatabase(c.env, c.get('principal'), c.req.valid('param').id), 202))
   .openapi(rotateCredentials, async (c) =>
     c.json(await service.rotateCredentials(c.env, c.get('principal'), c.req.valid('param').id), 200),
   );

@@ -56,7 +56,7 @@ export const updateDatabaseSchema = z
   .refine((b) => b.ttl_seconds !== undefined || b.labels !== undefined, 'give ttl_seconds or labels')
   .openapi('UpdateDatabase');
 
-export const databaseStateSchema = z.enum(['provisioning', 'ready', 'deleting', 'deleted', 'failed']);
+export const databaseStateSchema = z.enum(['provisioning', 'ready', 'deleting', 'deleted', 'failed', 'claimed']);
 
 export const connectionSchema = z
   .object({
@@ -94,6 +94,10 @@ export const databaseSchema = z
     connection: connectionSchema.optional(),
     /** Present on create. */
     timings: timingsSchema.optional(),
+    claim: z
+      .object({ id: z.string(), state: z.literal('pending'), url: z.string(), expires_at: z.string() })
+      .optional()
+      .openapi({ description: "A pending claim into the user's own Neon account (POST /v1/databases/:id/claim)." }),
     last_error: z.string().nullable().optional(),
   })
   .openapi('Database');

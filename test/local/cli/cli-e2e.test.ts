@@ -280,6 +280,15 @@ describe('dblease CLI against the Worker on the local stack', { timeout: 60_000 
     expect(human.stdout).toMatch(new RegExp(`^${keeper.id}\\s+ready\\s+fresh\\s+-\\s+kept\\s`, 'm'));
   });
 
+  it('claim: prints the claim link, and the database shows its pending claim', async () => {
+    const fresh = await ok(['create', '--ttl', '5m']);
+    const human = await cli(['claim', fresh.id]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/claim\//m);
+    const shown = await ok(['get', fresh.id]);
+    expect(shown.claim).toMatchObject({ state: 'pending' });
+  });
+
   it('extend: a new lease length counted from now', async () => {
     need(parent, 'create');
     const extended = await ok(['extend', parent.id, '--ttl', '2h']);

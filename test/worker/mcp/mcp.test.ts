@@ -7,6 +7,7 @@ import { call, createAccount, createDatabase, mintToken, rows, type TestDatabase
 const EXPECTED_TOOLS = [
   'apply_migration',
   'branch_database',
+  'claim_database',
   'create_database',
   'delete_database',
   'discard_migration',
@@ -60,7 +61,7 @@ describe('MCP server at /mcp', () => {
     token = acct.ownerToken;
   });
 
-  it('lists the eleven tools with input schemas and correct hints', async () => {
+  it('lists the tools with input schemas and correct hints', async () => {
     const client = await connect(token);
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(EXPECTED_TOOLS);
@@ -76,7 +77,7 @@ describe('MCP server at /mcp', () => {
       expect(byName[name]!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
     for (const name of ['delete_database', 'apply_migration', 'discard_migration'])
       expect(byName[name]!.annotations!.idempotentHint).toBe(true);
-    for (const name of ['create_database', 'branch_database', 'prepare_migration']) {
+    for (const name of ['create_database', 'branch_database', 'prepare_migration', 'claim_database']) {
       expect(byName[name]!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false, idempotentHint: false });
     }
     expect(byName.run_sql!.inputSchema.properties).toHaveProperty('queries');
