@@ -91,17 +91,7 @@ export class Store {
   }
 
   private async load() {
-    const maps: Record<Kind, Map<string, unknown>> = {
-      project: this.projects,
-      branch: this.branches,
-      endpoint: this.endpoints,
-      role: this.roles,
-      database: this.databases,
-      operation: this.operations,
-      organization: this.organizations,
-      transfer: this.transfers,
-    };
-    for (const row of (await this.db.query('SELECT kind, id, data FROM records')).rows) maps[row.kind as Kind]?.set(row.id, row.data);
+    for (const row of (await this.db.query('SELECT kind, id, data FROM records')).rows) this.mapOf(row.kind as Kind)?.set(row.id, row.data);
     for (const row of (await this.db.query('SELECT name, value FROM counters')).rows) this.counters.set(row.name, Number(row.value));
     for (const row of (await this.db.query('SELECT * FROM usage_hourly')).rows) {
       const bucket: UsageBucket = {
