@@ -6,7 +6,7 @@
  * unaccepted leaves the database `ready`, its lease running again.
  */
 import { and, eq, lte } from 'drizzle-orm';
-import { Failure } from '../src/core/errors';
+import { notClaimable } from '../src/core/errors';
 import { getRow } from './registry';
 import { databases } from './schema';
 import type { Db, Store } from './store';
@@ -24,11 +24,7 @@ export function beginClaim(store: Store, id: string, claim: ClaimRequest, tokenI
   return store.write('begin claim', (db) => {
     const row = getRow(db, id);
     if (row.kind !== 'fresh' || row.state !== 'ready') {
-      throw new Failure(
-        'not_claimable',
-        `database ${id} is a ${row.kind} database, ${row.state}: only a ready fresh database can be claimed`,
-        { kind: row.kind, state: row.state },
-      );
+      throw notClaimable(id, row.kind, row.state);
     }
     const update = { claimRequestId: claim.request_id, claimUrl: claim.url, claimExpiresAt: claim.expires_at };
     db.update(databases).set(update).where(eq(databases.id, id)).run();

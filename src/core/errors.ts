@@ -243,3 +243,10 @@ export const forbidden = (scope: string) =>
 
 export const providerUnavailable = (message: string, retryAfterSeconds = 5) =>
   new Failure('provider_unavailable', message, undefined, retryAfterSeconds);
+
+/** A claim refused: only a ready fresh database moves into the user's own Neon account. */
+export const notClaimable = (id: string, kind: string, state: string) =>
+  new Failure('not_claimable', `database ${id} is a ${kind} database, ${state}: only a ready fresh database can be claimed`, {
+    kind,
+    state,
+  });

@@ -7,7 +7,7 @@
  */
 import type { AccountPrincipal } from '../../core/auth/principal';
 import type { DatabaseRecord } from '../../core/contract';
-import { Failure } from '../../core/errors';
+import { notClaimable } from '../../core/errors';
 import { unwrap } from '../../core/result';
 import { DEFAULT_ACCOUNT_ID, neonClient, ProviderRequestError } from '../../neon/index';
 import { needScope, ownAccount } from '../access';
@@ -29,14 +29,7 @@ export async function claimDatabase(env: Env, principal: AccountPrincipal, id: s
   const { database } = unwrap(await stub.getDatabase(id));
   const projectId = database.provider.project_id;
   if (database.kind !== 'fresh' || database.state !== 'ready' || !projectId) {
-    throw new Failure(
-      'not_claimable',
-      `database ${id} is a ${database.kind} database, ${database.state}: only a ready fresh database can be claimed`,
-      {
-        kind: database.kind,
-        state: database.state,
-      },
-    );
+    throw notClaimable(id, database.kind, database.state);
   }
   const client = neonClient(env, database.provider.account ?? DEFAULT_ACCOUNT_ID, { tenant: principal.account_id });
   const request = await client.createTransferRequest(projectId, CLAIM_TTL_SECONDS);
