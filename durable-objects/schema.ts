@@ -208,9 +208,9 @@ export const sessions = sqliteTable(
   {
     id: text('id').primaryKey(),
     state: text('state', { enum: SESSION_STATES }).notNull(),
-    /** Each heartbeat moves `expires_at` to now + this. */
     /** The session's own budget (µ$) for the databases bound to it; null: no budget of its own. */
     spendLimitMicroUsd: integer('spend_limit_micro_usd'),
+    /** Each heartbeat moves `expires_at` to now + this. */
     ttlSeconds: integer('ttl_seconds').notNull(),
     labels: text('labels', { mode: 'json' }).$type<Record<string, string>>().notNull(),
     tokenId: text('token_id'),
@@ -221,6 +221,47 @@ export const sessions = sqliteTable(
     endedAt: integer('ended_at'),
   },
   (t) => [index('sessions_state_expires').on(t.state, t.expiresAt)],
+);
+
+/**
+ * Signed-in dashboard visits (durable-objects/dashboard-auth.ts): the cookie carries the secret,
+ * only its SHA-256 is kept, found by `lookup` like a token's. Hours long; ended by sign-out,
+ * "stop everything", or when the owner token it was opened with stops working.
+ */
+export const dashboardSessions = sqliteTable(
+  'dashboard_sessions',
+  {
+    id: text('id').primaryKey(),
+    lookup: text('lookup').notNull(),
+    hash: text('hash').notNull(),
+    /** The owner token pasted to sign in; null when a one-time link opened it. */
+    tokenId: text('token_id'),
+    /** The form token of this visit (not a credential on its own: it is only checked beside the cookie). */
+    csrf: text('csrf').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    endedAt: integer('ended_at'),
+  },
+  (t) => [index('dashboard_sessions_lookup').on(t.lookup)],
+);
+
+/**
+ * One-time dashboard sign-in codes, handed out as `dashboard_url` by provisioning: 15 minutes,
+ * usable once (`used_at`), stored as SHA-256 only.
+ */
+export const signInCodes = sqliteTable(
+  'sign_in_codes',
+  {
+    id: text('id').primaryKey(),
+    lookup: text('lookup').notNull(),
+    hash: text('hash').notNull(),
+    /** Who asked for it: the orchestrator (`orc_…`) that provisioned the user. */
+    issuedBy: text('issued_by'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+  },
+  (t) => [index('sign_in_codes_lookup').on(t.lookup)],
 );
 
 export const schema = {
@@ -234,4 +275,6 @@ export const schema = {
   events,
   migrations,
   sessions,
+  dashboardSessions,
+  signInCodes,
 };
