@@ -264,6 +264,49 @@ export const signInCodes = sqliteTable(
   (t) => [index('sign_in_codes_lookup').on(t.lookup)],
 );
 
+export const BINDING_STATES = ['creating', 'active', 'removing', 'removed'] as const;
+export type BindingState = (typeof BINDING_STATES)[number];
+
+/**
+ * A database wired into a Cloudflare Worker (durable-objects/bindings-store.ts): a secret of a
+ * Worker, or a Hyperdrive config (and optionally its binding in a Worker's settings). Each is a
+ * record with its own state so its removal at Cloudflare is retried until done, never forgotten.
+ */
+export const bindings = sqliteTable(
+  'bindings',
+  {
+    id: text('id').primaryKey(),
+    databaseId: text('database_id').notNull(),
+    type: text('type', { enum: ['worker_secret', 'hyperdrive'] }).notNull(),
+    state: text('state', { enum: BINDING_STATES }).notNull(),
+    cfAccountId: text('cf_account_id').notNull(),
+    scriptName: text('script_name'),
+    /** The secret's name, or the Hyperdrive binding's name in the Worker. */
+    name: text('name').notNull(),
+    pooled: integer('pooled', { mode: 'boolean' }).notNull(),
+    /** The Hyperdrive config's name at Cloudflare (`dblease-<account>-<binding>`): how reconciliation knows its own. */
+    configName: text('config_name'),
+    hyperdriveId: text('hyperdrive_id'),
+    tokenId: text('token_id'),
+    createdAt: integer('created_at').notNull(),
+    removedAt: integer('removed_at'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at'),
+    lastError: text('last_error'),
+    /** A worker_secret whose Worker still holds the password before the last rotation: the sweeper writes it again. */
+    updatePending: integer('update_pending', { mode: 'boolean' }).notNull().default(false),
+  },
+  (t) => [index('bindings_database').on(t.databaseId), index('bindings_state').on(t.state, t.nextAttemptAt)],
+);
+
+/** Exactly one row (`singleton = 1`) once the owner gave dblease a Cloudflare API token. */
+export const cloudflareToken = sqliteTable('cloudflare_token', {
+  singleton: integer('singleton').primaryKey(),
+  /** AES-GCM sealed (context `cf:token`); never returned. */
+  tokenSealed: text('token_sealed').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
 export const schema = {
   account,
   tokens,
@@ -277,4 +320,6 @@ export const schema = {
   sessions,
   dashboardSessions,
   signInCodes,
+  bindings,
+  cloudflareToken,
 };
