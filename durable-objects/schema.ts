@@ -19,6 +19,12 @@ export const account = sqliteTable('account', {
   abuseState: text('abuse_state', { enum: ['ok', 'throttled', 'suspended'] }).notNull(),
   abuseReason: text('abuse_reason'),
   abuseSince: integer('abuse_since'),
+  /** Set by the operator: the detector leaves the state alone (no moves, no decay) until cleared. */
+  abusePinned: integer('abuse_pinned', { mode: 'boolean' }).notNull().default(false),
+  /** The signals and reasons of the last evaluation (durable-objects/abuse.ts), as JSON. */
+  abuseSignals: text('abuse_signals', { mode: 'json' }).$type<Record<string, unknown>>(),
+  /** History before this time is not held against the account: set by a clear and by decay. */
+  abuseForgivenAt: integer('abuse_forgiven_at'),
 });
 
 export const tokens = sqliteTable(
@@ -96,6 +102,13 @@ export const databases = sqliteTable(
     nextAttemptAt: integer('next_attempt_at'),
     /** Last time SQL ran on it through dblease (SQL endpoint, migrations); null = never: a churn signal. */
     lastUsedAt: integer('last_used_at'),
+    /**
+     * The provider's last activity on the database's endpoint (a direct connection), when it
+     * was after ready: observed before the resource is removed; null = none seen.
+     */
+    connectedAt: integer('connected_at'),
+    /** Last time its credentials were handed out again (GET with the password, rotation); the create is `ready_at`. */
+    credentialsFetchedAt: integer('credentials_fetched_at'),
   },
   (t) => [
     index('databases_state').on(t.state),
