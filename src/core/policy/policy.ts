@@ -105,12 +105,12 @@ export function applyPolicyPatch(
   return issues.length ? { ok: false, issues } : { ok: true, overrides: next };
 }
 
-/** Lower create rate for throttled accounts (abuse state), never below one per minute. */
+/** Lower create rate for throttled accounts (abuse state): `fraction` of the policy's, never below one per minute. */
 export const THROTTLE_DIVISOR = 4;
-export function createRateFor(policy: Policy, abuseState: 'ok' | 'throttled' | 'suspended') {
+export function createRateFor(policy: Policy, abuseState: 'ok' | 'throttled' | 'suspended', fraction = 1 / THROTTLE_DIVISOR) {
   if (abuseState !== 'throttled') return { perMinute: policy.creates_per_minute, burst: policy.create_burst };
   return {
-    perMinute: Math.max(1, Math.floor(policy.creates_per_minute / THROTTLE_DIVISOR)),
-    burst: Math.max(1, Math.floor(policy.create_burst / THROTTLE_DIVISOR)),
+    perMinute: Math.max(1, Math.floor(policy.creates_per_minute * fraction)),
+    burst: Math.max(1, Math.floor(policy.create_burst * fraction)),
   };
 }
