@@ -4,6 +4,9 @@
  * with the scopes asked for within what the orchestrator may grant, a monthly spend limit within
  * the orchestrator's and the account's, and an expiry.
  */
+import { accountTag } from '../../core/auth/account-tag';
+import { generateCredential } from '../../core/auth/tokens';
+import { Failure } from '../../core/errors';
 import { unwrap } from '../../core/result';
 import { accountObject } from '../account-client';
 import { directory } from '../orchestrators/service';
@@ -12,6 +15,10 @@ import { issuerOf, verifyAssertion } from './assertion';
 /** A provisioned token lives a day unless the assertion asks otherwise (at most 30 days). */
 export const DEFAULT_TOKEN_TTL_SECONDS = 86_400;
 
+/**
+ * `audience` is the deployment's public base URL (the catalog's); the one-time dashboard link is
+ * under it.
+ */
 export async function provision(env: Env, audience: string, assertion: string) {
   const dir = directory(env);
   const iss = issuerOf(assertion);
@@ -25,6 +32,16 @@ export async function provision(env: Env, audience: string, assertion: string) {
   const account = unwrap(
     await stub.ensureAccount({ id: accountId, name: (claims.email ?? claims.sub).slice(0, 100), orchestrator: claims.iss }),
   );
+  // A suspended account gets no new agent tokens either (README "Abuse").
+  if (account.abuse.state === 'suspended') {
+    throw new Failure(
+      'account_suspended',
+      `this account is suspended: it cannot be provisioned (${account.abuse.reason ?? 'no reason given'})`,
+      {
+        reason: account.abuse.reason,
+      },
+    );
+  }
 
   const allowed = orchestrator!.allowed_scopes;
   const scopes = (claims.scopes ?? allowed).filter((s) => allowed.includes(s));
@@ -42,6 +59,9 @@ export async function provision(env: Env, audience: string, assertion: string) {
       claims.iss,
     ),
   );
+  // The human's way in: a one-time code for the dashboard (15 minutes, once), never the token.
+  const code = generateCredential('signInCode', accountId, await accountTag(env, accountId));
+  unwrap(await stub.issueSignInCode(code.secret, claims.iss));
   return {
     status: created ? (201 as const) : (200 as const),
     body: {
@@ -54,8 +74,7 @@ export async function provision(env: Env, audience: string, assertion: string) {
         expires_at: minted.expires_at,
       },
       created,
-      // The one-time sign-in link comes with the owner dashboard.
-      dashboard_url: null,
+      dashboard_url: `${audience}/signin/link?code=${code.token}`,
     },
   };
 }

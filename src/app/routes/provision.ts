@@ -16,7 +16,9 @@ const provisioned = z
       expires_at: z.string().nullable(),
     }),
     created: z.boolean(),
-    dashboard_url: z.string().nullable(),
+    dashboard_url: z.string().openapi({
+      description: "A one-time sign-in link to the account's dashboard for the user: valid 15 minutes, usable once. Not the token.",
+    }),
   })
   .openapi('Provisioned');
 

@@ -9,12 +9,19 @@ import { ACCOUNT_ID_PATTERN, base64url, sha256Hex } from '../ids';
 export const SCOPES = ['databases:read', 'databases:write', 'databases:credentials', 'sql', 'owner'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-const PREFIX = 'dbl_';
 /**
- * `dbl_` + account id (`acc_` + 20 chars) + `_` + tag (32 hex digits) + `_` + 32 bytes in
+ * Every bearer secret dblease issues has this shape, with its own prefix: `dbl_` for account
+ * tokens, `dbs_` for a dashboard session's cookie, `dbc_` for a one-time dashboard sign-in code.
+ * The prefix keeps one kind from ever being accepted as another.
+ */
+export const CREDENTIAL_PREFIXES = { token: 'dbl', dashboardSession: 'dbs', signInCode: 'dbc' } as const;
+export type CredentialKind = keyof typeof CREDENTIAL_PREFIXES;
+
+/**
+ * prefix + `_` + account id (`acc_` + 20 chars) + `_` + tag (32 hex digits) + `_` + 32 bytes in
  * unpadded base64url (which may contain `_`: the fixed lengths keep the split unambiguous).
  */
-const TOKEN_PATTERN = /^dbl_(acc_[0-9a-z]{20})_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
+const CREDENTIAL_PATTERN = /^(db[lsc])_(acc_[0-9a-z]{20})_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
 
 export interface TokenParts {
   accountId: string;
@@ -22,18 +29,24 @@ export interface TokenParts {
   secret: string;
 }
 
-/** A new token for `accountId`, whose tag the caller computed (`accountTag`). */
-export function generateToken(accountId: string, tag: string): { token: string; secret: string } {
+/** A new credential of `kind` for `accountId`, whose tag the caller computed (`accountTag`). */
+export function generateCredential(kind: CredentialKind, accountId: string, tag: string): { token: string; secret: string } {
   const secret = base64url(crypto.getRandomValues(new Uint8Array(32)));
-  return { token: `${PREFIX}${accountId}_${tag}_${secret}`, secret };
+  return { token: `${CREDENTIAL_PREFIXES[kind]}_${accountId}_${tag}_${secret}`, secret };
 }
 
-/** Null for anything that is not a well-formed dblease token (its tag is checked separately). */
-export function parseToken(token: string): TokenParts | null {
-  const match = TOKEN_PATTERN.exec(token);
-  if (!match || !ACCOUNT_ID_PATTERN.test(match[1]!)) return null;
-  return { accountId: match[1]!, tag: match[2]!, secret: match[3]! };
+/** Null for anything that is not a well-formed credential of `kind` (its tag is checked separately). */
+export function parseCredential(kind: CredentialKind, text: string): TokenParts | null {
+  const match = CREDENTIAL_PATTERN.exec(text);
+  if (!match || match[1] !== CREDENTIAL_PREFIXES[kind] || !ACCOUNT_ID_PATTERN.test(match[2]!)) return null;
+  return { accountId: match[2]!, tag: match[3]!, secret: match[4]! };
 }
+
+/** A new account token (`dbl_…`). */
+export const generateToken = (accountId: string, tag: string) => generateCredential('token', accountId, tag);
+
+/** The parts of an account token, or null. */
+export const parseToken = (token: string) => parseCredential('token', token);
 
 export interface SecretHash {
   /** Full hex SHA-256, compared in constant time. */
