@@ -70,6 +70,9 @@ export default defineConfig({
                 // Operator maxima high enough for the suites' bursts of creates; tests of the rate limit
                 // lower their own account's rate, as an owner would.
                 DBLEASE_POLICY_MAX: JSON.stringify({ creates_per_minute: 1_000_000, create_burst: 1_000_000 }),
+                // Abuse detection off: the suites create many never-used databases on purpose. The abuse
+                // tests give their own accounts the documented defaults (AccountDurableObject.abuseThresholds).
+                DBLEASE_ABUSE_THRESHOLDS: JSON.stringify({ enabled: false }),
                 // The provider budget as high as the stack's own limit; the budget tests lower
                 // their object's limits (ProviderBudget.setLimits), as an operator would.
                 DBLEASE_PROVIDER_RATE_PER_MINUTE: '1000000',

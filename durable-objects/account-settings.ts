@@ -7,6 +7,7 @@ import { applyPolicyPatch, resolvePolicy, type Policy, type PolicyOverrides, typ
 import { account, events, spend } from './schema';
 import type { Db, Store } from './store';
 import { eventView, type EventView } from './views';
+import { abuseView, type AbuseView } from './abuse-view';
 
 export type AbuseState = 'ok' | 'throttled' | 'suspended';
 
@@ -14,7 +15,7 @@ export interface AccountView {
   id: string;
   name: string;
   created_at: string;
-  abuse: { state: AbuseState; reason: string | null; since: string | null };
+  abuse: AbuseView;
   policy: Policy;
   /** The operator's maxima: the most each knob can be raised to. */
   policy_maximum: Policy;
@@ -52,7 +53,7 @@ export function accountView(store: Store, db: Db, config: OperatorConfig, now: n
     id: row.id,
     name: row.name,
     created_at: new Date(row.createdAt).toISOString(),
-    abuse: { state: row.abuseState, reason: row.abuseReason, since: row.abuseSince ? new Date(row.abuseSince).toISOString() : null },
+    abuse: abuseView(row),
     policy,
     policy_maximum: config.maxima,
     usage: {

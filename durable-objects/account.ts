@@ -15,6 +15,8 @@ import type { BucketRate } from '../src/core/policy/token-bucket';
 import type { PolicyPatch } from '../src/core/policy/policy';
 import { fail, ok, type Result } from '../src/core/result';
 import * as settings from './account-settings';
+import * as abuse from './abuse';
+import { abuseThresholds, type AbuseThresholds } from '../src/core/policy/abuse-config';
 import * as tokenStore from './account-tokens';
 import * as migrationStore from './migration-store';
 import { admitOrReplay, IDEMPOTENCY_WAIT_MS, type AdmitCreateInput, type AdmitResult } from './admission';
@@ -62,6 +64,8 @@ export class AccountDurableObject extends DurableObject<Env> {
   sessionLimits = sessionStore.SESSION_LIMITS;
   /** Instance field so tests can give one account its own provider-action rate (else the operator's vars). */
   providerActionRate?: BucketRate;
+  /** Instance field so tests can give one account its own abuse thresholds (else DBLEASE_ABUSE_THRESHOLDS). */
+  abuseThresholds?: AbuseThresholds;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -99,7 +103,10 @@ export class AccountDurableObject extends DurableObject<Env> {
         await this.store.upgradeSchema();
         this.hasAccount = true;
       }
-      return ensureProvisionedAccount(this.store, this.config(), input, Date.now());
+      ensureProvisionedAccount(this.store, this.config(), input, Date.now());
+      // Provisioning is refused to a suspended account (src/app/provisioning/service.ts): judge it first.
+      this.judgeAbuse();
+      return this.store.read('get account', (db) => settings.accountView(this.store, db, this.config(), Date.now()));
     });
   }
 
@@ -109,9 +116,11 @@ export class AccountDurableObject extends DurableObject<Env> {
   }
 
   async getAccount() {
-    return this.rpc('getAccount', () =>
-      this.store.read('get account', (db) => settings.accountView(this.store, db, this.config(), Date.now())),
-    );
+    return this.rpc('getAccount', () => {
+      // A due decay is applied, so the state shown is current; a read never escalates.
+      this.judgeAbuse({ escalate: false });
+      return this.store.read('get account', (db) => settings.accountView(this.store, db, this.config(), Date.now()));
+    });
   }
 
   async updatePolicy(patch: PolicyPatch, tokenId: string) {
@@ -120,6 +129,19 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   async setAbuseState(state: settings.AbuseState, reason: string) {
     return this.rpc('setAbuseState', () => settings.setAbuseState(this.store, state, reason, this.config(), Date.now()));
+  }
+
+  /** The operator's hand (README "Abuse"): clear to ok, or set a state; `pin` holds it against the detector. */
+  async setAbuseByOperator(input: { state: settings.AbuseState; pin: boolean; reason: string }) {
+    return this.rpc('setAbuseByOperator', () => {
+      abuse.setAbuseByOperator(this.store, input, Date.now());
+      return this.store.read('get account', (db) => settings.accountView(this.store, db, this.config(), Date.now()));
+    });
+  }
+
+  /** The provider's last activity on databases about to be removed (src/neon/activity.ts). */
+  async recordActivity(facts: abuse.ActivityFact[]) {
+    return this.rpc('recordActivity', () => abuse.recordActivity(this.store, facts));
   }
 
   async listEvents(cursor?: string, limit = 50) {
@@ -159,15 +181,18 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   /** Step 1 of the saga. Order of checks: idempotency, TTL, quota, rate, depth, spend. */
   async admitCreate(input: AdmitCreateInput): Promise<Result<AdmitResult>> {
-    return this.rpc('admitCreate', () =>
-      admitOrReplay(this.store, input, {
+    return this.rpc('admitCreate', () => {
+      // The state this create meets is the one the account's history calls for now.
+      this.judgeAbuse();
+      return admitOrReplay(this.store, input, {
         policy: () => this.store.read('policy', (db) => settings.effectivePolicy(db, this.config())),
+        throttleFraction: this.thresholds().throttle_fraction,
         prices: this.config().prices,
         providerActions: this.actionRate(),
         sealer: () => this.getSealer(),
         waitMs: this.idempotencyWaitMs,
-      }),
-    );
+      });
+    });
   }
 
   /**
@@ -187,9 +212,11 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   /** A rotated password for a ready database, sealed like the first. */
   async storePassword(dbId: string, password: string, tokenId: string | null) {
-    return this.rpc('storePassword', async () =>
-      sealed.storePassword(this.store, await this.getSealer(), dbId, password, tokenId, Date.now()),
-    );
+    return this.rpc('storePassword', async () => {
+      const record = await sealed.storePassword(this.store, await this.getSealer(), dbId, password, tokenId, Date.now());
+      abuse.markCredentialsFetched(this.store, dbId, Date.now());
+      return record;
+    });
   }
 
   /** Step 3 (failure): roll back the admission. */
@@ -211,7 +238,11 @@ export class AccountDurableObject extends DurableObject<Env> {
   }
 
   async completeDelete(dbId: string) {
-    return this.rpc('completeDelete', () => registry.completeDelete(this.store, dbId, this.config().prices, Date.now()));
+    return this.rpc('completeDelete', () => {
+      const record = registry.completeDelete(this.store, dbId, this.config().prices, Date.now());
+      this.judgeAbuseQuietly();
+      return record;
+    });
   }
 
   async listDatabases(filter: ListDatabasesFilter = {}): Promise<Result<DatabasePage>> {
@@ -227,6 +258,7 @@ export class AccountDurableObject extends DurableObject<Env> {
       const row = opts.provider_action
         ? startRotation(this.store, dbId, this.actionRate(), Date.now())
         : this.store.read('get database', (db) => registry.getRow(db, dbId));
+      if (opts.include_password === true) abuse.markCredentialsFetched(this.store, dbId, Date.now());
       return sealed.withPassword(() => this.getSealer(), row, opts.include_password === true);
     });
   }
@@ -295,7 +327,10 @@ export class AccountDurableObject extends DurableObject<Env> {
     return this.rpc('getSession', () => sessionStore.getSession(this.store, id, Date.now()));
   }
   async alarm() {
-    if (this.hasAccount && !this.startupError) await this.lifecycle.alarm();
+    if (this.hasAccount && !this.startupError) {
+      await this.lifecycle.alarm();
+      this.judgeAbuseQuietly();
+    }
   }
   /** Cron's poke: sweep now, in the alarm. */
   async pokeSweep() {
@@ -303,7 +338,11 @@ export class AccountDurableObject extends DurableObject<Env> {
   }
   /** Sweeps now and answers when done (tests, benchmarks, operators). */
   async sweepNow() {
-    return this.rpc('sweepNow', () => this.lifecycle.sweep());
+    return this.rpc('sweepNow', async () => {
+      const report = await this.lifecycle.sweep();
+      this.judgeAbuseQuietly();
+      return report;
+    });
   }
   async reconcileInventory() {
     // No account here (yet): its names are not ours to judge, and asking must not create storage.
@@ -319,7 +358,11 @@ export class AccountDurableObject extends DurableObject<Env> {
     return this.rpc('reseal', async () => reseal(this.store, await this.getSealer(), Date.now()));
   }
   async markGone(ids: string[], listedAfter: number) {
-    return this.rpc('markGone', () => reconcileStore.markGone(this.store, ids, listedAfter, this.config().prices, Date.now()));
+    return this.rpc('markGone', () => {
+      const gone = reconcileStore.markGone(this.store, ids, listedAfter, this.config().prices, Date.now());
+      this.judgeAbuseQuietly();
+      return gone;
+    });
   }
   /** Books the provider's consumption figures against the records' reservations. */
   async bookSpend(figures: SpendFigure[]) {
@@ -333,6 +376,24 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   private config() {
     return operatorConfig(this.env);
+  }
+
+  private thresholds(): AbuseThresholds {
+    return this.abuseThresholds ?? abuseThresholds(this.env);
+  }
+
+  /** Abuse evaluation (durable-objects/abuse.ts): a bounded read and at most one move. */
+  private judgeAbuse(opts: { escalate?: boolean } = {}) {
+    abuse.evaluateAbuse(this.store, this.thresholds(), Date.now(), opts);
+  }
+
+  /** After databases ended: the end already happened, so a failure here is logged, never answered. */
+  private judgeAbuseQuietly() {
+    try {
+      this.judgeAbuse();
+    } catch (err) {
+      console.error(JSON.stringify({ at: 'account-object', method: 'evaluateAbuse', error: describe(err) }));
+    }
   }
 
   private actionRate(): BucketRate {

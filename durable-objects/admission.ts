@@ -57,7 +57,7 @@ const idempotencyKeyOf = (input: AdmitCreateInput) =>
 export function admit(
   store: Store,
   input: AdmitCreateInput,
-  ctx: { policy: Policy; prices: PriceTable; now: number; providerActions: BucketRate },
+  ctx: { policy: Policy; prices: PriceTable; now: number; providerActions: BucketRate; throttleFraction?: number },
 ): Admission {
   const { policy, prices, now } = ctx;
   return store.write('admit create', (db) => {
@@ -82,9 +82,13 @@ export function admit(
     const acct = db.select().from(account).get();
     if (!acct) throw notFound('account', 'for this token');
     if (acct.abuseState === 'suspended') {
-      throw new Failure('account_suspended', 'this account is suspended: it cannot create databases', {
-        reason: acct.abuseReason,
-      });
+      throw new Failure(
+        'account_suspended',
+        `this account is suspended: it cannot create databases (${acct.abuseReason ?? 'no reason given'})`,
+        {
+          reason: acct.abuseReason,
+        },
+      );
     }
 
     // A database may only join a session that is still active (durable-objects/sessions.ts).
@@ -101,7 +105,7 @@ export function admit(
     if (!quota.ok) throw Failure.from(quota.error);
 
     // 4. Create rate (the bucket is saved only if the create is admitted).
-    const rate = createRateFor(policy, acct.abuseState);
+    const rate = createRateFor(policy, acct.abuseState, ctx.throttleFraction);
     const bucketRow = db.select().from(rateBucket).get();
     const taken = take(bucketRow ?? fullBucket(rate, now), rate, now);
     if (!taken.allowed) throw rateLimited(taken.retryAfterSeconds, rate);
@@ -216,12 +220,25 @@ const IDEMPOTENCY_POLL_MS = 20;
 export async function admitOrReplay(
   store: Store,
   input: AdmitCreateInput,
-  ctx: { policy: () => Policy; prices: PriceTable; providerActions: BucketRate; sealer: () => Promise<Sealer>; waitMs: number },
+  ctx: {
+    policy: () => Policy;
+    prices: PriceTable;
+    providerActions: BucketRate;
+    sealer: () => Promise<Sealer>;
+    waitMs: number;
+    throttleFraction?: number;
+  },
 ): Promise<AdmitResult> {
   const deadline = Date.now() + ctx.waitMs;
   for (;;) {
     const now = Date.now();
-    const admission = admit(store, input, { policy: ctx.policy(), prices: ctx.prices, now, providerActions: ctx.providerActions });
+    const admission = admit(store, input, {
+      policy: ctx.policy(),
+      prices: ctx.prices,
+      now,
+      providerActions: ctx.providerActions,
+      throttleFraction: ctx.throttleFraction,
+    });
     if (admission.outcome === 'admitted') return admission;
     if (admission.outcome === 'replay') {
       const sealed = admission.response_sealed;

@@ -18,6 +18,7 @@ import type { PriceTable } from '../src/core/policy/cost';
 import { DEFAULT_ACCOUNT_ID, neonClient } from '../src/neon/index';
 import { fetchSpendFigures, type SpendSubject } from '../src/neon/spend-figures';
 import { bookSpend } from './spend-book';
+import { observeBeforeRemoval } from './abuse-observe';
 import { hasLive, nextDeadline, planSweep, type SweepItem } from './lifecycle-plan';
 import * as registry from './registry';
 import { account, idempotencyKeys } from './schema';
@@ -124,6 +125,12 @@ export class Lifecycle {
       const items = planSweep(this.store, Date.now(), { provisioningGraceMs: grace, limit: ROUND_SIZE });
       if (items.length === 0) break;
       await this.bookFinalSpend(items);
+      // The last chance to learn whether anyone connected directly (the churn signal).
+      await observeBeforeRemoval(
+        this.env,
+        this.store,
+        items.map((i) => i.record),
+      );
       // Deepest first: a parent is never planned with a live child, but siblings at several
       // depths can be, and a child's delete must not overlap its parent's.
       for (const depth of [...new Set(items.map((i) => i.record.depth))].sort((a, b) => b - a)) {

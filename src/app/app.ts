@@ -8,6 +8,7 @@ import { newApp } from './http/openapi';
 import { requestBodyLimit } from './http/body-limit';
 import { requestId } from './http/request-id';
 import { account } from './routes/account';
+import { abuse } from './routes/abuse';
 import { catalogRoute } from './routes/catalog';
 import { databases } from './routes/databases';
 import { events } from './routes/events';
@@ -48,6 +49,7 @@ app.openAPIRegistry.registerComponent('schemas', 'ErrorCode', {
 app.route('/healthz', health);
 app.route('/.well-known/dblease.json', catalogRoute);
 app.route('/v1', account);
+app.route('/v1', abuse);
 app.route('/v1/tokens', tokens);
 app.route('/v1/databases', databases);
 app.route('/v1', sql);

@@ -15,6 +15,7 @@ import { unwrap } from '../../core/result';
 import { ownAccount, needScope } from '../access';
 import type { Deleted, WaitUntil } from './types';
 import { toDatabase } from './view';
+import { observeActivity } from './observe-activity';
 
 const secondsUntil = (iso: string | null) => (iso ? Math.max(1, Math.ceil((Date.parse(iso) - Date.now()) / 1000)) : 5);
 
@@ -39,6 +40,8 @@ export async function deleteDatabase(
   const steps: { remove: DatabaseRecord; complete: DatabaseRecord[] }[] = viaProject
     ? [{ remove: root, complete: records }]
     : records.map((r) => ({ remove: r, complete: [r] }));
+  // The last chance to learn whether anyone connected directly (the churn signal).
+  await observeActivity(env, principal, records);
   let last = root;
   for (const step of steps) {
     try {

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { SCOPES } from '../../core/auth/tokens';
+import { abuseSchema } from './abuse';
 import { DEFAULT_POLICY, POLICY_FIELDS, POLICY_MINIMUM, isIntegerField, type PolicyField } from '../../core/policy/policy';
 
 /**
@@ -34,7 +35,7 @@ export const accountSchema = z
     id: z.string().openapi({ example: 'acc_0123456789abcdefghij' }),
     name: z.string(),
     created_at: z.string(),
-    abuse: z.object({ state: z.enum(['ok', 'throttled', 'suspended']), reason: z.string().nullable(), since: z.string().nullable() }),
+    abuse: abuseSchema,
     policy: policySchema,
     policy_maximum: policySchema,
     usage: z.object({
