@@ -6,7 +6,7 @@
  * - a dashboard session, what the cookie carries: hours long, ended by sign-out, by "stop
  *   everything" (all but the caller's), or as soon as the owner token it was opened with stops working.
  */
-import { and, eq, isNull, lte, ne } from 'drizzle-orm';
+import { and, eq, isNull, lte } from 'drizzle-orm';
 import type { AccountPrincipal } from '../src/core/auth/principal';
 import { constantTimeEqual, type SecretHash } from '../src/core/auth/tokens';
 import { Failure } from '../src/core/errors';
@@ -103,14 +103,6 @@ export function endSession(store: Store, sessionId: string, now: number): null {
       .run();
   });
   return null;
-}
-
-/** Every other live dashboard session ends ("stop everything"); the number ended. */
-export function endOtherSessions(db: Db, keepId: string | null, now: number): number {
-  const live = and(isNull(dashboardSessions.endedAt), keepId === null ? undefined : ne(dashboardSessions.id, keepId));
-  const ended = db.select({ id: dashboardSessions.id }).from(dashboardSessions).where(live).all();
-  if (ended.length > 0) db.update(dashboardSessions).set({ endedAt: now }).where(live).run();
-  return ended.length;
 }
 
 /** The dashboard acts for the owner: every page is the owner's view. */

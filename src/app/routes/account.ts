@@ -1,9 +1,10 @@
 /** The account resource: created by the operator, read by any token, its policy set by the owner. */
 import { createRoute } from '@hono/zod-openapi';
 import * as service from '../accounts/service';
+import { stopEverything } from '../accounts/stop';
 import { accountAuth, operatorAuth } from '../http/auth';
 import { jsonBody, newApp } from '../http/openapi';
-import { accountSchema, createAccountSchema, createdAccountSchema, policyPatchSchema } from '../schemas/account';
+import { accountSchema, createAccountSchema, createdAccountSchema, policyPatchSchema, stopReportSchema } from '../schemas/account';
 import { bearerSecurity, commonErrors, conflictError, json } from '../schemas/common';
 
 const createAccount = createRoute({
@@ -38,7 +39,18 @@ const patchPolicy = createRoute({
   responses: { 200: { description: 'The account with its new policy', ...json(accountSchema) }, ...commonErrors },
 });
 
+const stop = createRoute({
+  method: 'post',
+  path: '/account/stop',
+  tags: ['account'],
+  summary: 'Stop everything (owner): revoke every other token, end every session, delete every database that is not kept. Idempotent.',
+  security: bearerSecurity,
+  middleware: [accountAuth()] as const,
+  responses: { 200: { description: 'What it did', ...json(stopReportSchema) }, ...commonErrors },
+});
+
 export const account = newApp()
   .openapi(createAccount, async (c) => c.json(await service.createAccount(c.env, c.req.valid('json').name), 201))
   .openapi(getAccount, async (c) => c.json(await service.getAccount(c.env, c.get('principal')), 200))
-  .openapi(patchPolicy, async (c) => c.json(await service.updatePolicy(c.env, c.get('principal'), c.req.valid('json')), 200));
+  .openapi(patchPolicy, async (c) => c.json(await service.updatePolicy(c.env, c.get('principal'), c.req.valid('json')), 200))
+  .openapi(stop, async (c) => c.json(await stopEverything(c.env, c.get('principal')), 200));

@@ -110,3 +110,15 @@ export const eventSchema = z
 
 export const eventListSchema = z.object({ data: z.array(eventSchema), next_cursor: z.string().nullable() }).openapi('EventList');
 export type CreateToken = z.infer<typeof createTokenSchema>;
+
+export const stopReportSchema = z
+  .object({
+    tokens_revoked: z.number().int(),
+    sessions_ended: z.number().int(),
+    dashboard_sessions_ended: z.number().int(),
+    databases_deleting: z.number().int().openapi({ description: 'Moved to deleting now, plus those already on their way out.' }),
+    databases_left: z
+      .object({ kept: z.number().int(), claimed: z.number().int(), claim_pending: z.number().int(), provisioning: z.number().int() })
+      .openapi({ description: 'What stop never deletes: kept ones (and their parents), claimed or being claimed, and creates in flight.' }),
+  })
+  .openapi('StopReport');
