@@ -2,7 +2,7 @@
  * The layering rule of ARCHITECTURE.md, checked by dependency-cruiser in the test suite
  * (test/local/architecture/layers.test.ts) and by `npm run check:layers`:
  *
- *   src/core  →  src/neon  →  durable-objects, src/app  (src/index.ts wires them together)
+ *   src/core  →  src/neon, src/cloudflare  →  durable-objects, src/app  (src/index.ts wires them together)
  *
  * Each layer imports only the layers to its left; the app reaches the Durable Objects only
  * through their typed RPC surface (type-only imports), and nothing forms a cycle.
@@ -30,6 +30,13 @@ module.exports = {
       comment: 'The Neon layer (client and resource operations) builds on the core alone.',
       from: { path: '^src/neon/' },
       to: { path: '^(src|durable-objects|local|cli)/', pathNot: '^src/(core|neon)/' },
+    },
+    {
+      name: 'cloudflare-imports-only-core',
+      severity: 'error',
+      comment: 'The Cloudflare layer (the SDK client for bindings) builds on the core alone, beside the Neon layer.',
+      from: { path: '^src/cloudflare/' },
+      to: { path: '^(src|durable-objects|local|cli)/', pathNot: '^src/(core|cloudflare)/' },
     },
     {
       name: 'objects-never-import-the-app',

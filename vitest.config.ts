@@ -63,6 +63,8 @@ export default defineConfig({
                 NEON_API_URL: inject('neonApiUrl'),
                 NEON_API_KEY: inject('neonApiKey'),
                 NEON_LOCAL_PROXY: inject('localProxy'),
+                // Bindings' Cloudflare API: the msw stand-in of test/worker/support/cloudflare-stand-in.ts.
+                CLOUDFLARE_API_BASE_URL: 'https://cloudflare.stand-in.test/client/v4',
                 // Development fallbacks on (the encryption key uses its documented development value);
                 // the operator token is set explicitly so tests know it.
                 DBLEASE_ENV: 'development',

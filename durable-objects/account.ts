@@ -31,6 +31,8 @@ import * as registry from './registry';
 import { listDatabases, type DatabasePage, type ListDatabasesFilter } from './registry-list';
 import { StorageError, Store } from './store';
 import { Lifecycle } from './lifecycle';
+import * as bindingStore from './bindings-store';
+import * as cfToken from './cloudflare-token';
 import * as reconcileStore from './reconcile-store';
 import { reseal } from './reseal';
 import * as sessionStore from './sessions';
@@ -70,7 +72,7 @@ export class AccountDurableObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new Store(ctx.storage);
-    this.lifecycle = new Lifecycle(ctx, env, this.store, () => this.config().prices);
+    this.lifecycle = new Lifecycle(ctx, env, this.store, () => this.config().prices, () => this.getSealer());
     // Migrations run before any call is delivered, and only where an account exists (a read of
     // the catalogue writes nothing). A failure is kept and answered by every call (a logged
     // 500) instead of thrown here, where it would reset the object on every request.
@@ -370,6 +372,41 @@ export class AccountDurableObject extends DurableObject<Env> {
   }
   async noteOrphanDeleted(resource: reconcileStore.NamedResource) {
     return this.rpc('noteOrphanDeleted', () => reconcileStore.noteOrphanDeleted(this.store, resource, Date.now()));
+  }
+
+  // ── bindings into Cloudflare Workers (durable-objects/bindings-store.ts) ───────────────────
+
+  async setCloudflareToken(token: string, tokenId: string | null) {
+    return this.rpc('setCloudflareToken', async () => cfToken.setToken(this.store, await this.getSealer(), token, tokenId, Date.now()));
+  }
+  /** Opened for the app's own calls to Cloudflare; never part of an answer. */
+  async openCloudflareToken() {
+    return this.rpc('openCloudflareToken', async () => cfToken.openToken(this.store, await this.getSealer()));
+  }
+  async admitBinding(input: bindingStore.NewBinding) {
+    return this.rpc('admitBinding', () => bindingStore.admitBinding(this.store, this.requireAccount().id, input, Date.now()));
+  }
+  async completeBinding(id: string, facts: { hyperdrive_id?: string | null }) {
+    return this.rpc('completeBinding', () => bindingStore.completeBinding(this.store, id, facts, Date.now()));
+  }
+  async abandonBinding(id: string, reason: string) {
+    return this.rpc('abandonBinding', () => bindingStore.abandonBinding(this.store, id, reason, Date.now()));
+  }
+  async unbind(dbId: string, id: string) {
+    return this.rpc('unbind', () => bindingStore.beginUnbind(this.store, dbId, id, Date.now()));
+  }
+  async listBindings(dbId: string) {
+    return this.rpc('listBindings', () => bindingStore.listBindings(this.store, dbId));
+  }
+  /** A rotation's worker_secret bindings, marked pending until `noteSecretWritten`. */
+  async bindingsToRewrite(dbId: string) {
+    return this.rpc('bindingsToRewrite', () => bindingStore.markSecretsStale(this.store, dbId));
+  }
+  async noteSecretWritten(id: string, error?: string) {
+    return this.rpc('noteSecretWritten', () => bindingStore.noteSecretWritten(this.store, id, Date.now(), error));
+  }
+  async bindingInventory() {
+    return this.rpc('bindingInventory', () => bindingStore.bindingInventory(this.store));
   }
 
   // ── plumbing ───────────────────────────────────────────────────────────────────────────────

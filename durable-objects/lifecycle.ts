@@ -19,6 +19,9 @@ import { DEFAULT_ACCOUNT_ID, neonClient } from '../src/neon/index';
 import { fetchSpendFigures, type SpendSubject } from '../src/neon/spend-figures';
 import { bookSpend } from './spend-book';
 import { observeBeforeRemoval } from './abuse-observe';
+import { sweepBindings } from './binding-sweep';
+import { hasLiveBindings, nextBindingDeadline } from './bindings-store';
+import type { Sealer } from '../src/core/crypto/sealed';
 import { hasLive, nextDeadline, planSweep, type SweepItem } from './lifecycle-plan';
 import * as registry from './registry';
 import { account, idempotencyKeys } from './schema';
@@ -35,6 +38,9 @@ export interface SweepReport {
   deleted: number;
   abandoned: number;
   failed: number;
+  /** Bindings taken out of Cloudflare, and removals that failed (retried with back-off). */
+  bindings_removed: number;
+  bindings_failed: number;
   next_deadline: string | null;
 }
 
@@ -49,6 +55,7 @@ export class Lifecycle {
     private readonly env: Env,
     private readonly store: Store,
     private readonly prices: () => PriceTable,
+    private readonly sealer: () => Promise<Sealer>,
   ) {}
 
   private config() {
@@ -67,10 +74,10 @@ export class Lifecycle {
     const accountId = this.accountId();
     if (accountId === null) return null;
     const grace = this.config().provisioningGraceMs;
-    const { dueAt, live } = this.store.read('next deadline', (db) => ({
-      dueAt: nextDeadline(db, { provisioningGraceMs: grace }),
-      live: hasLive(db),
-    }));
+    const { dueAt, live } = this.store.read('next deadline', (db) => {
+      const times = [nextDeadline(db, { provisioningGraceMs: grace }), nextBindingDeadline(db)].filter((t) => t !== null);
+      return { dueAt: times.length ? Math.min(...times) : null, live: hasLive(db) || hasLiveBindings(db) };
+    });
     if (dueAt !== this.alarmAt) {
       if (dueAt === null) await this.ctx.storage.deleteAlarm();
       // Overdue work reports its deadline as 0 ("now"); an alarm in the past fires at once.
@@ -117,7 +124,7 @@ export class Lifecycle {
   }
 
   private async runSweep(): Promise<SweepReport> {
-    const report: SweepReport = { deleted: 0, abandoned: 0, failed: 0, next_deadline: null };
+    const report: SweepReport = { deleted: 0, abandoned: 0, failed: 0, bindings_removed: 0, bindings_failed: 0, next_deadline: null };
     const accountId = this.accountId();
     if (accountId === null) return report;
     const grace = this.config().provisioningGraceMs;
@@ -141,6 +148,10 @@ export class Lifecycle {
         );
       }
     }
+    // After the deletes, which retire their databases' bindings: those go in this same sweep.
+    const bound = await sweepBindings(this.store, this.env, this.sealer, this.config().backgroundRequestTimeoutMs);
+    report.bindings_removed = bound.removed;
+    report.bindings_failed = bound.failed;
     const next = await this.reschedule({ awaitPublish: true });
     report.next_deadline = next === null ? null : new Date(next).toISOString();
     return report;

@@ -23,6 +23,8 @@ function startWrangler(stack: LocalStack, workerSecrets: WorkerSecrets): ChildPr
     NEON_API_URL: stack.urls.api,
     NEON_LOCAL_PROXY: `${stack.config.host}:${stack.config.proxyPort}`,
     DBLEASE_ENV: 'development',
+    // Bindings write into Workers through this Cloudflare API (a stand-in, say); unset: Cloudflare's own.
+    ...(process.env.CLOUDFLARE_API_BASE_URL ? { CLOUDFLARE_API_BASE_URL: process.env.CLOUDFLARE_API_BASE_URL } : {}),
   };
   const args = ['dev', '--ip', WORKER_HOST, '--port', String(WORKER_PORT), '--test-scheduled', '--show-interactive-dev-session=false'];
   for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`);

@@ -73,9 +73,30 @@ export const ERRORS = {
   session_not_found: { status: 404, meaning: 'No such session in this account.', action: 'Start a new session.' },
   token_not_found: { status: 404, meaning: 'No such token in this account.', action: 'Check the id.' },
   orchestrator_not_found: { status: 404, meaning: 'No such orchestrator.', action: 'Check the id; list the orchestrators.' },
+  binding_not_found: { status: 404, meaning: 'No such binding of this database.', action: 'Check the id; list the bindings.' },
   tool_not_found: { status: 404, meaning: 'No such MCP tool.', action: 'List the tools.' },
   route_not_found: { status: 404, meaning: 'No such route.', action: 'See /openapi.json.' },
   account_exists: { status: 409, meaning: 'The account exists already.', action: 'Use it.' },
+  binding_limit: {
+    status: 409,
+    meaning: 'A Cloudflare limit is reached: Hyperdrive configs in the Cloudflare account, or bindings of this database (details.limit).',
+    action: 'Remove a binding (or a Hyperdrive config of that Cloudflare account), then retry.',
+  },
+  binding_exists: {
+    status: 409,
+    meaning: 'The Worker already has a binding of dblease under this name (details.binding_id, details.state).',
+    action: 'Use it, or remove it (DELETE the binding) and wait until it is removed.',
+  },
+  cloudflare_token_missing: {
+    status: 409,
+    meaning: 'The account has no Cloudflare API token, so dblease cannot write into a Worker.',
+    action: 'The owner sets one with PUT /v1/account/cloudflare, then retry.',
+  },
+  cloudflare_refused: {
+    status: 422,
+    meaning: "Cloudflare refused the request (details.status, details.cloudflare_message): the token's permissions, an unknown Worker or account.",
+    action: 'Fix the token or the names, then retry.',
+  },
   branch_depth_exceeded: {
     status: 409,
     meaning: "The branch would be deeper than the account's maximum depth.",
@@ -233,7 +254,7 @@ export class Failure extends Error {
 export const invalidFields = (issues: FieldIssue[], message?: string) =>
   new Failure('invalid_field', message ?? issues.map((i) => `${i.path}: ${i.message}`).join('; '), { fields: issues });
 
-type NotFoundKind = 'account' | 'database' | 'migration' | 'session' | 'token' | 'orchestrator';
+type NotFoundKind = 'account' | 'database' | 'migration' | 'session' | 'token' | 'orchestrator' | 'binding';
 export const notFound = (what: NotFoundKind, id: string) => new Failure(`${what}_not_found`, `no ${what} ${id}`);
 
 export const unauthenticated = (message = 'missing or invalid bearer token') => new Failure('invalid_token', message);

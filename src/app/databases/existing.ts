@@ -10,6 +10,7 @@ import { ownAccount, needScope, tokenCaller } from '../access';
 import type { DatabaseList, DatabasePatch, ListQuery } from './types';
 import { connection, toDatabase, type Connection } from './view';
 import { noticeClaim } from './claim';
+import { rewriteSecrets } from '../bindings/rotation';
 
 const notReady = (r: DatabaseRecord) => new Failure('database_not_ready', `database ${r.id} is ${r.state}, not ready`, { state: r.state });
 
@@ -83,7 +84,10 @@ export async function rotateCredentials(env: Env, principal: AccountPrincipal, i
     database.role_name,
   );
   const stored = unwrap(await stub.storePassword(id, password, principal.token_id));
-  return toDatabase(stored, { connection: connectionOf(stored, password) });
+  const conn = connectionOf(stored, password);
+  // Workers holding the old connection string as a secret get the new one (src/app/bindings/).
+  if (conn) await rewriteSecrets(env, principal, id, conn);
+  return toDatabase(stored, { connection: conn });
 }
 
 /**

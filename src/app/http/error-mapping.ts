@@ -7,6 +7,8 @@
 import { HTTPException } from 'hono/http-exception';
 import { ERRORS, Failure, invalidFields, type DomainError } from '../../core/errors';
 import { ProviderOperationError, ProviderRequestError, ProviderUnavailable } from '../../neon/index';
+import { HyperdriveLimitReached } from '../../cloudflare/bindings';
+import { CloudflareRequestError, CloudflareUnavailable } from '../../cloudflare/errors';
 
 /** The wire's `type`, one per status: what kind of failure it is, in words. */
 const TYPE_OF_STATUS = {
@@ -35,6 +37,12 @@ export function toFailure(err: unknown): Failure {
   if (err instanceof ProviderRequestError)
     return new Failure('provider_unavailable', `the database provider refused: ${err.message}`, undefined, 5);
   if (err instanceof ProviderOperationError) return new Failure('provider_unavailable', err.message, undefined, 5);
+  // Cloudflare, for bindings: an outage is worth a retry; a refusal is about the owner's token or names.
+  if (err instanceof CloudflareUnavailable) return new Failure('provider_unavailable', err.message, undefined, err.retryAfterSeconds);
+  if (err instanceof CloudflareRequestError)
+    return new Failure('cloudflare_refused', err.message, { status: err.status, cloudflare_message: err.cloudflareMessage });
+  if (err instanceof HyperdriveLimitReached)
+    return new Failure('binding_limit', err.message, { limit: err.limit, count: err.count, resource: 'hyperdrive_configs' });
   // Hono's validator throws a 400 when a JSON body does not parse.
   if (err instanceof HTTPException && err.status === 400)
     return invalidFields([{ path: 'body', message: 'malformed JSON' }], 'the request body is not valid JSON');

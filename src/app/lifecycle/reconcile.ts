@@ -21,6 +21,7 @@ import { backgroundProviderOptions } from '../../neon/budget-gate';
 import type { LifecycleConfig } from '../../core/policy/lifecycle-config';
 import { mapLimit } from '../../core/schedule';
 import { fetchSpendFigures, type SpendFigure, type SpendSubject } from '../../neon/spend-figures';
+import { reconcileBindings, type BindingReconcileReport } from './reconcile-bindings';
 
 export interface ReconcileReport {
   projects_seen: number;
@@ -35,6 +36,8 @@ export interface ReconcileReport {
   stray_pools_retired: { pool: string; deleted: number }[];
   /** Databases whose pending claim the user accepted: now `claimed`. */
   claims_completed: string[];
+  /** Bindings into Cloudflare Workers: leaks removed, stale secrets rewritten (reconcile-bindings.ts). */
+  bindings?: BindingReconcileReport;
   errors: string[];
 }
 
@@ -76,6 +79,7 @@ export async function reconcileProvider(env: Env, cfg: LifecycleConfig): Promise
       report.errors.push(`${pa.id}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  report.bindings = await reconcileBindings(env, live);
   return report;
 }
 
