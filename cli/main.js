@@ -6,6 +6,7 @@ import { CliError, EXIT, usageError } from './errors.js';
 import { formatError, printJson } from './output.js';
 import { withSpinner } from './spinner.js';
 import { branch, claim, create, extend, get, keep, ls, rm } from './commands/databases.js';
+import { bind, unbind } from './commands/bind.js';
 import { env } from './commands/env.js';
 import { sessionEnd, sessionHeartbeat, sessionStart } from './commands/session.js';
 import { sql } from './commands/sql.js';
@@ -14,7 +15,23 @@ import { sql } from './commands/sql.js';
 /** @typedef {import('./context.js').Context} Context */
 
 /** @type {Command[]} */
-export const COMMANDS = [create, branch, ls, get, rm, sql, keep, extend, claim, env, sessionStart, sessionHeartbeat, sessionEnd];
+export const COMMANDS = [
+  create,
+  branch,
+  ls,
+  get,
+  rm,
+  sql,
+  keep,
+  extend,
+  claim,
+  bind,
+  unbind,
+  env,
+  sessionStart,
+  sessionHeartbeat,
+  sessionEnd,
+];
 
 export const EXIT_CODE_HELP = `Exit codes:
   0  ok

@@ -23,6 +23,8 @@ import type { Result } from '../core/result';
 import { createBranchSchema, createDatabaseSchema, databaseIdSchema, listDatabasesQuerySchema, type Database } from './schemas/databases';
 import { sqlRequestSchema } from './schemas/sql';
 import { runSql } from './sql/endpoint';
+import * as bindings from './bindings/service';
+import { bindingIdSchema, createBindingSchema, type Binding } from './schemas/bindings';
 import type { SqlResponse } from './sql/execute';
 
 export interface BindingCreateOptions {
@@ -102,6 +104,18 @@ export class DbleaseBinding extends WorkerEntrypoint<Env> {
     return this.as(
       token,
       async (p) => (await runSql(this.env, p, parse(databaseIdSchema, id, 'id'), parse(sqlRequestSchema, request))).response,
+    );
+  }
+
+  /** Writes the database into a Cloudflare Worker (a secret, or a Hyperdrive config), as POST /v1/databases/:id/bindings. */
+  async bind(token: string, id: string, input: unknown): Promise<Result<Binding>> {
+    return this.as(token, (p) => bindings.createBinding(this.env, p, parse(databaseIdSchema, id, 'id'), parse(createBindingSchema, input)));
+  }
+
+  /** Takes a binding out of Cloudflare (finished by dblease's sweeper), as DELETE /v1/databases/:id/bindings/:bid. */
+  async unbind(token: string, id: string, bindingId: string): Promise<Result<Binding>> {
+    return this.as(token, (p) =>
+      bindings.removeBinding(this.env, p, parse(databaseIdSchema, id, 'id'), parse(bindingIdSchema, bindingId, 'binding_id')),
     );
   }
 }

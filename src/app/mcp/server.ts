@@ -15,9 +15,10 @@ import { Failure, invalidFields } from '../../core/errors';
 import { fieldIssues } from '../http/errors';
 import { databaseTools } from './database-tools';
 import { sqlTools } from './sql-tools';
+import { bindingTools } from './binding-tools';
 import { failure, success, type ToolContext, type ToolDef } from './tool';
 
-export const TOOLS: ToolDef[] = [...databaseTools, ...sqlTools];
+export const TOOLS: ToolDef[] = [...databaseTools, ...sqlTools, ...bindingTools];
 const BY_NAME = new Map(TOOLS.map((t) => [t.name, t]));
 
 const INSTRUCTIONS =

@@ -5,7 +5,9 @@
  * Databases are real ones on the local stack where the connection string matters; the
  * 100-lease run uses records completed over RPC (their provider side is not the point).
  */
-import { env } from 'cloudflare:workers';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { env, exports } from 'cloudflare:workers';
 import { runInDurableObject } from 'cloudflare:test';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileBindings } from '../../../src/app/lifecycle/reconcile-bindings';
@@ -53,7 +55,7 @@ beforeAll(async () => {
   agent = await newAgent();
   const res = await call('/v1/account/cloudflare', { method: 'PUT', token: agent.ownerToken, body: { api_token: CF_TOKEN } });
   expect(res.status, await res.clone().text()).toBe(200);
-  for (const s of ['app', 'rotating', 'expiring', 'bursty', 'leaky', 'hd-app']) cf.addScript(s);
+  for (const s of ['app', 'rotating', 'expiring', 'bursty', 'leaky', 'hd-app', 'via-binding', 'via-mcp']) cf.addScript(s);
 });
 afterEach(() => cf.faultAtRandom(0));
 afterAll(() => server.close());
@@ -199,6 +201,53 @@ describe('bindings into Cloudflare Workers', () => {
     expect(cf.secret('leaky', 'DATABASE_URL')).toBeUndefined();
     expect(cf.secret('app', 'LEAK_TEST_URL')).toBeDefined();
     expect(live.state).toBe('active');
+  });
+
+  it('the service binding binds and unbinds, like the HTTP API', async () => {
+    const db = await createDb(agent.token);
+    const rpc = async (method: string, args: unknown[]) =>
+      (
+        await (env as unknown as { CONSUMER: Fetcher }).CONSUMER.fetch('http://consumer/rpc', {
+          method: 'POST',
+          body: JSON.stringify({ method, args }),
+        })
+      ).json<any>();
+    const bound = await rpc('bind', [agent.token, db.id, secretBinding('via-binding')]);
+    expect(bound).toMatchObject({ ok: true, value: { state: 'active', name: 'DATABASE_URL' } });
+    expect(cf.secret('via-binding', 'DATABASE_URL')).toBe((await connectionOf(agent.token, db.id)).pooled);
+    const refused = await rpc('bind', [agent.token, db.id, { type: 'worker_secret', cloudflare: { account_id: CF_ACCOUNT } }]);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'invalid_field' } });
+    expect(await rpc('unbind', [agent.token, db.id, bound.value.id])).toMatchObject({ ok: true, value: { state: 'removing' } });
+    await sweep(agent.id);
+    expect(cf.secret('via-binding', 'DATABASE_URL')).toBeUndefined();
+  });
+
+  it('MCP: bind_database and unbind_database', async () => {
+    const db = await createDb(agent.token);
+    const transport = new StreamableHTTPClientTransport(new URL('http://dblease.test/mcp'), {
+      fetch: (url, init) => exports.default.fetch(new Request(url, init)),
+      requestInit: { headers: { authorization: `Bearer ${agent.token}` } },
+    });
+    const client = new Client({ name: 'bindings-test', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const bound = (await client.callTool({
+        name: 'bind_database',
+        arguments: { database_id: db.id, binding: secretBinding('via-mcp') },
+      })) as { isError?: boolean; structuredContent?: any };
+      expect(bound.isError).not.toBe(true);
+      expect(bound.structuredContent).toMatchObject({ state: 'active' });
+      expect(cf.secret('via-mcp', 'DATABASE_URL')).toBeDefined();
+      const unbound = (await client.callTool({
+        name: 'unbind_database',
+        arguments: { database_id: db.id, binding_id: bound.structuredContent.id },
+      })) as { structuredContent?: any };
+      expect(unbound.structuredContent).toMatchObject({ state: 'removing' });
+      await sweep(agent.id);
+      expect(cf.secret('via-mcp', 'DATABASE_URL')).toBeUndefined();
+    } finally {
+      await client.close();
+    }
   });
 
   it('nothing leaks across 100 leases with random faults at Cloudflare', async () => {

@@ -6,6 +6,7 @@ import { call, createAccount, createDatabase, mintToken, rows, type TestDatabase
 
 const EXPECTED_TOOLS = [
   'apply_migration',
+  'bind_database',
   'branch_database',
   'claim_database',
   'create_database',
@@ -17,6 +18,7 @@ const EXPECTED_TOOLS = [
   'list_databases',
   'prepare_migration',
   'run_sql',
+  'unbind_database',
 ];
 
 const clients: Client[] = [];
