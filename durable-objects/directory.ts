@@ -1,7 +1,7 @@
 /**
  * The Directory: ONE object (`idFromName('directory')`) for what is global to a deployment,
  * decided in synchronous SQL so it cannot race (durable-objects/SCHEMA.md, "Directory"):
- * - the trusted orchestrators and their public keys (JWKS), and which are retired;
+ * - the trusted orchestrators and their public keys (inline JWKS, or the URL to fetch them from), and which are retired;
  * - which account belongs to which user of which orchestrator (`iss`, `sub`);
  * - the assertion ids (`jti`) already used, kept while the assertion could still be valid.
  */
@@ -36,6 +36,9 @@ CREATE TABLE IF NOT EXISTS used_assertions (
 CREATE INDEX IF NOT EXISTS used_assertions_expiry ON used_assertions (expires_at);
 `;
 
+/** Columns added after the first release, each applied once (SQLite has no ADD COLUMN IF NOT EXISTS). */
+const ADDED_COLUMNS: [table: string, column: string, ddl: string][] = [['orchestrators', 'jwks_uri', 'jwks_uri TEXT']];
+
 /** At most this many orchestrators are registered at once: the operator's list, not a public registry. */
 export const MAX_ORCHESTRATORS = 100;
 
@@ -45,7 +48,9 @@ export interface PublicJwks {
 
 export interface NewOrchestrator {
   name: string;
-  jwks: PublicJwks;
+  /** Inline public keys, or null when they are fetched from `jwks_uri`. */
+  jwks: PublicJwks | null;
+  jwks_uri: string | null;
   max_monthly_spend_usd: number | null;
   allowed_scopes: string[];
 }
@@ -61,6 +66,7 @@ type Row = {
   id: string;
   name: string;
   jwks: string;
+  jwks_uri: string | null;
   max_monthly_spend_usd: number | null;
   allowed_scopes: string;
   created_at: number;
@@ -71,7 +77,8 @@ const view = (r: Row): Orchestrator => ({
   id: r.id,
   object: 'orchestrator',
   name: r.name,
-  jwks: JSON.parse(r.jwks) as PublicJwks,
+  jwks: r.jwks_uri === null ? (JSON.parse(r.jwks) as PublicJwks) : null,
+  jwks_uri: r.jwks_uri,
   max_monthly_spend_usd: r.max_monthly_spend_usd,
   allowed_scopes: JSON.parse(r.allowed_scopes) as string[],
   created_at: new Date(r.created_at).toISOString(),
@@ -85,6 +92,13 @@ export class Directory extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(SCHEMA);
+    for (const [table, column, ddl] of ADDED_COLUMNS) {
+      const has = this.sql
+        .exec<{ name: string }>(`SELECT name FROM pragma_table_info('${table}')`)
+        .toArray()
+        .some((c) => c.name === column);
+      if (!has) this.sql.exec(`ALTER TABLE ${table} ADD COLUMN ${ddl}`);
+    }
   }
 
   registerOrchestrator(input: NewOrchestrator): Result<Orchestrator> {
@@ -97,17 +111,19 @@ export class Directory extends DurableObject<Env> {
     const row: Row = {
       id: newId('orc'),
       name: input.name,
-      jwks: JSON.stringify(input.jwks),
+      jwks: JSON.stringify(input.jwks ?? { keys: [] }),
+      jwks_uri: input.jwks_uri,
       max_monthly_spend_usd: input.max_monthly_spend_usd,
       allowed_scopes: JSON.stringify(input.allowed_scopes),
       created_at: Date.now(),
       retired_at: null,
     };
     this.sql.exec(
-      'INSERT INTO orchestrators (id, name, jwks, max_monthly_spend_usd, allowed_scopes, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO orchestrators (id, name, jwks, jwks_uri, max_monthly_spend_usd, allowed_scopes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       row.id,
       row.name,
       row.jwks,
+      row.jwks_uri,
       row.max_monthly_spend_usd,
       row.allowed_scopes,
       row.created_at,

@@ -37,6 +37,16 @@ export const ERRORS = {
       'The provisioning assertion is not valid: bad signature, unknown or retired orchestrator, expired, or the wrong audience (details.reason).',
     action: "Sign a fresh assertion with a registered key, for the catalog's audience.",
   },
+  invalid_sign_in_link: {
+    status: 401,
+    meaning: 'The dashboard sign-in link is unknown, used already, or past its 15 minutes.',
+    action: 'Ask the orchestrator for a new link, or sign in with an owner token.',
+  },
+  invalid_dashboard_session: {
+    status: 401,
+    meaning: 'The dashboard cookie is missing, forged, expired or signed out.',
+    action: 'Sign in to the dashboard again.',
+  },
   spend_cap_exceeded: {
     status: 402,
     meaning: "The lease's maximum cost would take the month past the account's spend cap.",
@@ -56,6 +66,11 @@ export const ERRORS = {
     status: 403,
     meaning: 'The token lacks the scope this needs (details.required_scope).',
     action: 'Use a token with that scope.',
+  },
+  cross_site_request: {
+    status: 403,
+    meaning: "A dashboard form was sent from another site, or without the page's form token.",
+    action: 'Use the form as the dashboard served it.',
   },
   account_suspended: {
     status: 403,
@@ -191,6 +206,11 @@ export const ERRORS = {
   misconfigured: { status: 500, meaning: 'The deployment is misconfigured (logged, naming what).', action: BUG },
   provider_misconfigured: { status: 500, meaning: "The provider accounts' configuration is invalid.", action: BUG },
   provider_account_unknown: { status: 500, meaning: 'A record names a provider account that is not configured.', action: BUG },
+  jwks_unavailable: {
+    status: 503,
+    meaning: "The orchestrator's JWKS URL did not answer with its keys, so the assertion could not be checked; nothing was provisioned.",
+    action: 'Retry after Retry-After seconds; the orchestrator should check its JWKS URL.',
+  },
   provider_unavailable: {
     status: 503,
     meaning: "The database provider is unavailable or dblease's budget at it is spent; nothing was left behind.",

@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
+import { startJwksHost } from '../support/jwks-host';
 import { startThrowawayStack } from '../support/throwaway-stack';
 
 /**
@@ -11,7 +12,12 @@ export default async function setup(project: TestProject) {
   project.provide('neonApiUrl', stack.urls.api);
   project.provide('neonApiKey', stack.config.apiKey);
   project.provide('localProxy', `${stack.config.host}:${stack.config.proxyPort}`);
-  return () => stack.dispose();
+  const jwksHost = await startJwksHost();
+  project.provide('jwksHost', jwksHost.url);
+  return async () => {
+    await jwksHost.close();
+    await stack.dispose();
+  };
 }
 
 declare module 'vitest' {
@@ -19,5 +25,7 @@ declare module 'vitest' {
     neonApiUrl: string;
     neonApiKey: string;
     localProxy: string;
+    /** An orchestrator's JWKS host (test/support/jwks-host.ts). */
+    jwksHost: string;
   }
 }

@@ -1,15 +1,17 @@
 /**
  * Verifying a provisioning assertion (docs/PROVISIONING.md): a compact JWS from a registered,
- * unretired orchestrator, verified with jose against its registered public keys, for this
+ * unretired orchestrator, verified with jose against its registered public keys (inline, or fetched
+ * from its JWKS URL: src/app/orchestrators/keys.ts), for this
  * deployment's audience, valid for at most 300 s. Refusals are 401 `invalid_assertion` with the
  * reason in `details` (never key material); malformed claims are 400s naming the claim.
  */
-import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+import { decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import { ASSERTION_ALGORITHMS, ASSERTION_CLOCK_SKEW_SECONDS, ASSERTION_MAX_AGE_SECONDS, PROVISIONABLE_SCOPES } from '../../core/catalog';
 import { Failure, invalidFields } from '../../core/errors';
 import type { Orchestrator } from '../../../durable-objects/directory';
 import { fieldIssues } from '../http/errors';
+import { keysUnavailable, verificationKeys } from '../orchestrators/keys';
 
 const invalid = (reason: string) => new Failure('invalid_assertion', `the assertion is not valid: ${reason}`, { reason });
 
@@ -51,7 +53,7 @@ export async function verifyAssertion(assertion: string, orchestrator: Orchestra
   if (orchestrator.retired_at !== null) throw invalid('the orchestrator is retired');
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(assertion, createLocalJWKSet(orchestrator.jwks as never), {
+    ({ payload } = await jwtVerify(assertion, verificationKeys(orchestrator), {
       issuer: orchestrator.id,
       audience,
       algorithms: [...ASSERTION_ALGORITHMS],
@@ -59,7 +61,7 @@ export async function verifyAssertion(assertion: string, orchestrator: Orchestra
       requiredClaims: ['iat', 'exp', 'jti', 'sub'],
     }));
   } catch (err) {
-    throw invalid(reasonOf(err));
+    throw keysUnavailable(err) ?? invalid(reasonOf(err));
   }
   const iat = payload.iat!;
   const exp = payload.exp!;

@@ -51,5 +51,6 @@ declare module 'vitest' {
     neonApiUrl: string;
     neonApiKey: string;
     localProxy: string;
+    jwksHost: string;
   }
 }
