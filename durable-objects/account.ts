@@ -23,6 +23,9 @@ import { admitOrReplay, IDEMPOTENCY_WAIT_MS, type AdmitCreateInput, type AdmitRe
 import { ensureProvisionedAccount, mintToken, openAccount } from './account-opening';
 import * as sealed from './sealed-records';
 import * as claims from './claims';
+import { databaseDetail, dashboardStats } from './dashboard-stats';
+import * as dashboardAuth from './dashboard-auth';
+import { stopEverything, type StopCaller } from './account-stop';
 import type { ClaimRequest } from './claims';
 import type { ProviderNames } from '../src/core/naming';
 import { chargeDelete, startRotation } from './provider-actions';
@@ -42,6 +45,7 @@ import type { DatabaseRecord, TokenView } from './views';
 
 export type { AdmitCreateInput, AdmitResult, ProviderNames, DatabasePatch, ListDatabasesFilter, DatabasePage, DatabaseRecord, TokenView };
 export type { AccountView, AbuseState, EventPage } from './account-settings';
+export type { StopReport } from './account-stop';
 export type { ProviderFacts } from './registry';
 export type { MigrationRecord, MigrationStep, NewMigration } from './migration-store';
 
@@ -72,7 +76,13 @@ export class AccountDurableObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new Store(ctx.storage);
-    this.lifecycle = new Lifecycle(ctx, env, this.store, () => this.config().prices, () => this.getSealer());
+    this.lifecycle = new Lifecycle(
+      ctx,
+      env,
+      this.store,
+      () => this.config().prices,
+      () => this.getSealer(),
+    );
     // Migrations run before any call is delivered, and only where an account exists (a read of
     // the catalogue writes nothing). A failure is kept and answered by every call (a logged
     // 500) instead of thrown here, where it would reset the object on every request.
@@ -153,6 +163,23 @@ export class AccountDurableObject extends DurableObject<Env> {
     });
   }
 
+  // ── the owner dashboard's reads (durable-objects/dashboard-stats.ts) ─────────────────────────
+
+  async dashboardStats() {
+    return this.rpc('dashboardStats', () => {
+      this.requireAccount();
+      return dashboardStats(this.store, Date.now());
+    });
+  }
+
+  async databaseDetail(dbId: string) {
+    return this.rpc('databaseDetail', () => databaseDetail(this.store, dbId));
+  }
+
+  async listSessions() {
+    return this.rpc('listSessions', () => sessionStore.listSessions(this.store, Date.now()));
+  }
+
   // ── tokens ─────────────────────────────────────────────────────────────────────────────────
 
   async authenticate(secret: string): Promise<Result<AccountPrincipal>> {
@@ -177,6 +204,48 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   async revokeToken(tokenId: string, by: string): Promise<Result<TokenView>> {
     return this.rpc('revokeToken', () => tokenStore.revokeToken(this.store, tokenId, Date.now(), by));
+  }
+
+  // ── the owner dashboard's sign-in (durable-objects/dashboard-auth.ts) ────────────────────────
+
+  async issueSignInCode(secret: string, issuedBy: string | null) {
+    return this.rpc('issueSignInCode', async () => {
+      this.requireAccount();
+      return dashboardAuth.issueSignInCode(this.store, await hashSecret(secret), issuedBy, Date.now());
+    });
+  }
+
+  async redeemSignInCode(code: string, sessionSecret: string) {
+    return this.rpc('redeemSignInCode', async () => {
+      const acct = this.requireAccount();
+      return dashboardAuth.redeemSignInCode(this.store, acct.id, await hashSecret(code), await hashSecret(sessionSecret), Date.now());
+    });
+  }
+
+  async openDashboardSession(principal: AccountPrincipal, sessionSecret: string) {
+    return this.rpc('openDashboardSession', async () =>
+      dashboardAuth.openSession(this.store, principal, await hashSecret(sessionSecret), Date.now()),
+    );
+  }
+
+  async authenticateDashboard(sessionSecret: string) {
+    return this.rpc('authenticateDashboard', async () => {
+      const acct = this.requireAccount();
+      return dashboardAuth.authenticateSession(this.store, acct.id, await hashSecret(sessionSecret), Date.now());
+    });
+  }
+
+  async endDashboardSession(sessionId: string) {
+    return this.rpc('endDashboardSession', () => dashboardAuth.endSession(this.store, sessionId, Date.now()));
+  }
+
+  /** "Stop everything" (durable-objects/account-stop.ts); the sweeper starts on the deletions at once. */
+  async stopEverything(caller: StopCaller) {
+    return this.rpc('stopEverything', async () => {
+      const report = stopEverything(this.store, caller, Date.now());
+      await this.lifecycle.poke();
+      return report;
+    });
   }
 
   // ── databases: the provisioning saga and the registry ──────────────────────────────────────
