@@ -46,6 +46,8 @@ export interface MigrationRecord {
   diff_json: string | null;
   verification_json: string | null;
   last_error_json: string | null;
+  /** The rehearsal report (src/app/migrations/rehearsal.ts), JSON text; null before the try ran. */
+  rehearsal_json: string | null;
   token_id: string | null;
   created_at: string;
   updated_at: string;
@@ -79,6 +81,7 @@ export type MigrationStep =
       diff_json: string | null;
       verification_json: string | null;
       last_error_json: string | null;
+      rehearsal_json?: string | null;
     }
   | { kind: 'claim_apply' }
   | { kind: 'applied' }
@@ -104,6 +107,7 @@ function record(store: Store, row: Row): MigrationRecord {
     diff_json: row.diff,
     verification_json: row.verification,
     last_error_json: row.lastError,
+    rehearsal_json: row.rehearsal,
     token_id: row.tokenId,
     created_at: iso(row.createdAt)!,
     updated_at: iso(row.updatedAt)!,
@@ -262,6 +266,7 @@ export function stepMigration(store: Store, id: string, step: MigrationStep, tok
           diff: step.diff_json,
           verification: step.verification_json,
           lastError: step.last_error_json,
+          rehearsal: step.rehearsal_json ?? null,
         };
         event = 'migration.prepared';
         break;

@@ -190,7 +190,7 @@ export const migrations = sqliteTable(
     verifySql: text('verify_sql'),
     /** SHA-256 of the parent's schema when the branch was taken; apply refuses if it changed. */
     parentFingerprint: text('parent_fingerprint'),
-    // The next three are JSON text, kept opaque here: they cross RPC as strings because their
+    // The next four are JSON text, kept opaque here: they cross RPC as strings because their
     // nesting is deeper than RPC's type mapping handles (see JsonData in src/core/result.ts).
     /** The schema diff (branch after the SQL against the parent), as returned to the agent. */
     diff: text('diff'),
@@ -198,6 +198,8 @@ export const migrations = sqliteTable(
     verification: text('verification'),
     /** The last failure (SQL error fields, or a refused apply), as the API's error body. */
     lastError: text('last_error'),
+    /** The rehearsal report of the try on the branch (duration, locks, touched tables' rows), JSON text. */
+    rehearsal: text('rehearsal'),
     idempotencyKey: text('idempotency_key'),
     requestHash: text('request_hash'),
     tokenId: text('token_id'),
