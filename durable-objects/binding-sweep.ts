@@ -33,7 +33,7 @@ export async function sweepBindings(store: Store, env: Env, sealer: () => Promis
     console.error(JSON.stringify({ at: 'binding-sweep', error: err instanceof Error ? err.message : String(err) }));
   }
   const api = token === null ? null : cloudflareApi(env, token, { timeoutMs });
-  await mapLimit(planned, CONCURRENCY, async (b) => {
+  const removeOne = async (b: (typeof planned)[number]) => {
     try {
       if (api === null) throw new Error('the account has no Cloudflare API token');
       await removeAtCloudflare(api, b);
@@ -44,6 +44,16 @@ export async function sweepBindings(store: Store, env: Env, sealer: () => Promis
       failRemoval(store, b.id, err instanceof Error ? err.message : String(err), Date.now(), retryAfterMs);
       report.failed += 1;
     }
+  };
+  // A Worker's settings are read, changed and written whole: two changes to one Worker at once
+  // would put back what the other took out. So one Worker's Hyperdrive removals go one by one.
+  const chains = new Map<string, typeof planned>();
+  for (const b of planned) {
+    const key = b.type === 'hyperdrive' && b.script_name ? `${b.cf_account_id}/${b.script_name}` : b.id;
+    chains.set(key, [...(chains.get(key) ?? []), b]);
+  }
+  await mapLimit([...chains.values()], CONCURRENCY, async (chain) => {
+    for (const b of chain) await removeOne(b);
   });
   return report;
 }

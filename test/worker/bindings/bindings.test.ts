@@ -136,6 +136,8 @@ describe('bindings into Cloudflare Workers', () => {
     expect(first.bindings_failed).toBe(1);
     const [row] = (await bindingRows(agent)).filter((r) => r.id === binding.id);
     expect(row.state).toBe('removing');
+    // The failure is recorded with Cloudflare's answer, and the retry put off by the back-off.
+    expect(row.last_error).toMatch(/429/);
     expect(row.next_attempt_at).toBeGreaterThan(Date.now());
     expect(cf.secret('bursty', 'DATABASE_URL')).toBeDefined();
     await sweepUntilRemoved(agent);
