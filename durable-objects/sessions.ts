@@ -4,7 +4,7 @@
  * ended (DELETE) or lapses (no heartbeat in time) the sweeper deletes them, except kept ones.
  * `ended` and `lapsed` are final: a late heartbeat gets 410 and revives nothing.
  */
-import { and, count, eq, gt, lt, lte } from 'drizzle-orm';
+import { and, count, desc, eq, gt, lt, lte } from 'drizzle-orm';
 import { Failure, invalidFields, notFound } from '../src/core/errors';
 import { newId } from '../src/core/ids';
 import { microToUsd, usdToMicro } from '../src/core/policy/cost';
@@ -142,6 +142,19 @@ export function endSession(store: Store, id: string, now: number, tokenId: strin
     store.appendEvent(db, now, 'session.ended', { tokenId, data: { session_id: id } });
     return sessionView({ ...row, ...update }, now);
   });
+}
+
+/** The owner's list (the dashboard): newest first, at most `limit`; ended ones stay until retention drops them. */
+export function listSessions(store: Store, now: number, limit = 100): SessionView[] {
+  return store.read('list sessions', (db) =>
+    db
+      .select()
+      .from(sessions)
+      .orderBy(desc(sessions.createdAt))
+      .limit(Math.min(200, Math.max(1, limit)))
+      .all()
+      .map((r) => sessionView(r, now)),
+  );
 }
 
 export function getSession(store: Store, id: string, now: number): SessionView {

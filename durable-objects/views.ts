@@ -49,6 +49,7 @@ export const databaseRecord = (d: typeof databases.$inferSelect): DatabaseRecord
   kept: d.kept,
   reserved_usd: microToUsd(d.reservedMicroUsd),
   reserved_micro_usd: d.reservedMicroUsd,
+  spent_usd: microToUsd(d.spentMicroUsd),
   created_at: iso(d.createdAt)!,
   ready_at: iso(d.readyAt),
   deleted_at: iso(d.deletedAt),

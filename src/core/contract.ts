@@ -49,6 +49,8 @@ export interface DatabaseRecord {
   kept: boolean;
   reserved_usd: number;
   reserved_micro_usd: number;
+  /** Booked from the provider's consumption figures so far. */
+  spent_usd: number;
   created_at: string;
   ready_at: string | null;
   deleted_at: string | null;

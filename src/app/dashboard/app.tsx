@@ -16,7 +16,7 @@ import { logFailure } from '../http/errors';
 import { Layout } from './layout';
 import { dashboardPage, type DashboardEnv } from './session';
 import { signIn } from './signin';
-import { pages } from './pages';
+import { pages } from './pages/index';
 
 export const dashboard = new Hono<DashboardEnv>();
 

@@ -12,6 +12,7 @@ export const NAV = [
   ['/sessions', 'Sessions'],
   ['/policy', 'Policy'],
   ['/events', 'Events'],
+  ['/stop', 'Stop everything'],
 ] as const;
 
 /** The hidden form-token field every state-changing form carries. */

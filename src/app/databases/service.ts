@@ -17,5 +17,6 @@
 export { branchDatabase, createDatabase } from './create';
 export { claimDatabase } from './claim';
 export { deleteDatabase } from './delete';
+export { databaseDetail } from './detail';
 export { connectionFor, getDatabase, keepDatabase, listDatabases, rotateCredentials, updateDatabase } from './existing';
 export type * from './types';

@@ -43,6 +43,7 @@ export function toDatabase(r: DatabaseRecord, extra: { connection?: Connection; 
     expires_at: r.expires_at,
     deleted_at: r.deleted_at,
     reserved_usd: r.reserved_usd,
+    spent_usd: r.spent_usd,
     ...(extra.connection ? { connection: extra.connection } : {}),
     ...(extra.timings ? { timings: extra.timings } : {}),
     ...(r.claim ? { claim: { id: r.claim.request_id, state: 'pending' as const, url: r.claim.url, expires_at: r.claim.expires_at } } : {}),

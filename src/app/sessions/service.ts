@@ -14,6 +14,12 @@ export async function heartbeatSession(env: Env, principal: AccountPrincipal, id
   return unwrap(await ownAccount(env, principal).heartbeatSession(id));
 }
 
+/** The account's sessions, newest first (the dashboard's list). */
+export async function listSessions(env: Env, principal: AccountPrincipal) {
+  needScope(principal, 'databases:read');
+  return { data: unwrap(await ownAccount(env, principal).listSessions()) };
+}
+
 export async function getSession(env: Env, principal: AccountPrincipal, id: string) {
   needScope(principal, 'databases:read');
   return unwrap(await ownAccount(env, principal).getSession(id));

@@ -4,53 +4,10 @@
  * one-time link of provisioning.
  */
 import { runInDurableObject } from 'cloudflare:test';
-import { exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { accountObject, call, createAccount, mintToken, OPERATOR_TOKEN, type TestAccount } from '../support/api';
 import { assertion, provision, registerOrchestrator, type Orchestrator } from '../support/orchestrators';
-
-/** A browser, as far as the dashboard can tell: a cookie jar and the headers a same-origin form sends. */
-class Browser {
-  readonly cookies = new Map<string, string>();
-  constructor(readonly origin = 'http://dblease.test') {}
-
-  async get(path: string): Promise<Response> {
-    return this.send(path, { method: 'GET' });
-  }
-
-  /** A form post; `site` is what the browser's Sec-Fetch-Site says about where the form was. */
-  async post(path: string, form: Record<string, string>, site: 'same-origin' | 'cross-site' = 'same-origin'): Promise<Response> {
-    const origin = site === 'same-origin' ? this.origin : 'https://evil.example';
-    return this.send(path, {
-      method: 'POST',
-      body: new URLSearchParams(form).toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin, 'sec-fetch-site': site },
-    });
-  }
-
-  private async send(path: string, init: { method: string; body?: string; headers?: Record<string, string> }) {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size > 0) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await exports.default.fetch(new Request(`${this.origin}${path}`, { ...init, headers, redirect: 'manual' }));
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const [name, value] = pair!.split('=');
-      if (/max-age=0/i.test(line) || value === '') this.cookies.delete(name!);
-      else this.cookies.set(name!, value!);
-    }
-    return res;
-  }
-
-  /** The form token of the page at `path` (the hidden `csrf` field of its first form). */
-  async formToken(path: string): Promise<string> {
-    const html = await (await this.get(path)).text();
-    return /name="csrf" value="([^"]+)"/.exec(html)![1]!;
-  }
-
-  async signIn(token: string): Promise<Response> {
-    return this.post('/signin', { csrf: await this.formToken('/signin'), token });
-  }
-}
+import { Browser } from '../support/browser';
 
 const sessionCookie = (b: Browser) => b.cookies.get('dblease_session') ?? b.cookies.get('__Host-dblease_session');
 
