@@ -6,7 +6,8 @@
  */
 import { and, eq, isNotNull, lt } from 'drizzle-orm';
 import type { Sealer } from '../src/core/crypto/sealed';
-import { databases, idempotencyKeys } from './schema';
+import { TOKEN_CONTEXT } from './cloudflare-token';
+import { cloudflareToken, databases, idempotencyKeys } from './schema';
 import type { Store } from './store';
 
 export interface ResealReport {
@@ -17,7 +18,7 @@ export interface ResealReport {
 }
 
 interface Stale {
-  table: 'password' | 'response';
+  table: 'password' | 'response' | 'cloudflare';
   id: string;
   context: string;
   sealed: string;
@@ -36,9 +37,11 @@ export async function reseal(store: Store, sealer: Sealer, now: number): Promise
       .from(idempotencyKeys)
       .where(isNotNull(idempotencyKeys.responseSealed))
       .all();
+    const cf = db.select({ sealed: cloudflareToken.tokenSealed }).from(cloudflareToken).all();
     return [
       ...passwords.map((r) => ({ table: 'password' as const, id: r.id, context: `pw:${r.id}`, sealed: r.sealed! })),
       ...responses.map((r) => ({ table: 'response' as const, id: r.key, context: `idem:${r.db}`, sealed: r.sealed! })),
+      ...cf.map((r) => ({ table: 'cloudflare' as const, id: 'cloudflare token', context: TOKEN_CONTEXT, sealed: r.sealed })),
     ].filter((s) => sealer.isStale(s.sealed));
   });
   const fresh: (Stale & { next: string })[] = [];
@@ -47,7 +50,7 @@ export async function reseal(store: Store, sealer: Sealer, now: number): Promise
     try {
       fresh.push({ ...s, next: await sealer.seal(await sealer.open(s.sealed, s.context), s.context) });
     } catch {
-      unreadable.push(s.table === 'password' ? s.id : `idempotency key of ${s.context.slice(5)}`);
+      unreadable.push(s.table === 'response' ? `idempotency key of ${s.context.slice(5)}` : s.id);
     }
   }
   const resealed = store.write('reseal: write', (db) => {
@@ -57,6 +60,10 @@ export async function reseal(store: Store, sealer: Sealer, now: number): Promise
         const where = and(eq(databases.id, s.id), eq(databases.passwordSealed, s.sealed));
         if (!db.select({ id: databases.id }).from(databases).where(where).get()) continue;
         db.update(databases).set({ passwordSealed: s.next }).where(where).run();
+      } else if (s.table === 'cloudflare') {
+        const where = eq(cloudflareToken.tokenSealed, s.sealed);
+        if (!db.select({ s: cloudflareToken.singleton }).from(cloudflareToken).where(where).get()) continue;
+        db.update(cloudflareToken).set({ tokenSealed: s.next }).where(where).run();
       } else {
         const where = and(eq(idempotencyKeys.key, s.id), eq(idempotencyKeys.responseSealed, s.sealed));
         if (!db.select({ key: idempotencyKeys.key }).from(idempotencyKeys).where(where).get()) continue;

@@ -25,6 +25,7 @@ import type { CreateBranch, CreateDatabase } from '../schemas/databases';
 import { waitForSql } from '../sql/ready';
 import { ownAccount, needScope, tokenCaller } from '../access';
 import { provisionBranch, provisionFresh, type Provisioned } from './provision';
+import { applySeed, planSeed, seedLimits } from './seed';
 import type { CreateOptions, Created, WaitUntil } from './types';
 import { connection, serverTiming, toDatabase } from './view';
 
@@ -48,6 +49,10 @@ export async function runCreate(
   const started = Date.now();
   const stub = ownAccount(env, principal);
   const tenant = principal.account_id;
+  // A seed is checked (and `seed.from` read) before anything is admitted: a refusal costs nothing.
+  const seed = request.kind === 'fresh' ? request.body.seed : undefined;
+  const seedLimit = seed ? await seedLimits(env, principal) : undefined;
+  const seedPlan = seed ? await planSeed(env, principal, seed, seedLimit!) : undefined;
 
   // 1. Admit.
   const admission = unwrap(
@@ -82,6 +87,8 @@ export async function runCreate(
         ? err
         : new Failure('provider_unavailable', `the new database did not accept its credentials: ${(err as Error).message}`, undefined, 5);
     });
+    // 3b. Seed it, so a 201 means the seed is in (a failure is undone like any other).
+    if (seedPlan) await applySeed(env, conn.direct, seedPlan, seedLimit!);
     const readyAt = Date.now();
 
     // 4. Complete. Only a token that may see credentials gets them; any other fetches them later, if granted.

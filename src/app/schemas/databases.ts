@@ -27,12 +27,29 @@ const idSchema = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[A-
 export const databaseIdSchema = idSchema('db').openapi({ example: 'db_4f9c2a1b7e3d5c6a' });
 export const sessionIdSchema = idSchema('ses').openapi({ example: 'ses_8a7b6c5d4e3f2a1b' });
 
+/** The cap on `seed.sql`: 8 Mi characters, inside the 12 MiB request body. */
+export const MAX_SEED_SQL = 8 * 1024 * 1024;
+export const seedSchema = z
+  .union([
+    z
+      .object({ sql: z.string().trim().min(1, 'seed.sql is empty').max(MAX_SEED_SQL, 'seed.sql is at most 8,388,608 characters') })
+      .strict(),
+    z.object({ from: databaseIdSchema, schema_only: z.boolean().optional() }).strict(),
+  ])
+  .openapi('Seed', {
+    description:
+      "Applied before the 201, in one transaction within the account's statement timeout: `sql` (any number of statements, " +
+      'at most 8,388,608 characters), or `from` another ready database of yours: its tables, columns, constraints, indexes, enums, sequences and views, and unless ' +
+      "`schema_only` its rows (at most 8 MiB as JSON; scope `sql`). A failing seed is a 422 with PostgreSQL's error fields and leaves nothing.",
+  });
+
 export const createDatabaseSchema = z
   .object({
     ttl_seconds: ttlSecondsSchema.optional(),
     labels: labelsSchema.optional(),
     session_id: sessionIdSchema.optional().openapi({ description: 'Bind the lease to an agent session.' }),
     region: z.string().regex(REGION_PATTERN, 'a region id: lower-case letters, digits and dashes').optional(),
+    seed: seedSchema.optional(),
   })
   .strict()
   .openapi('CreateDatabase');

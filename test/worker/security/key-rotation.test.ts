@@ -69,6 +69,17 @@ describe('rotating the encryption key', () => {
     await withSecrets(agent.id, {});
   });
 
+  it('re-seals the owner’s Cloudflare API token too', async () => {
+    const agent = await newAgent();
+    const stub = accountObject(agent.id);
+    unwrap(await stub.setCloudflareToken('cf-api-token-for-rotation', null));
+    await withSecrets(agent.id, { DBLEASE_ENCRYPTION_KEY: NEW_KEY, DBLEASE_ENCRYPTION_KEYS_PREVIOUS: DEVELOPMENT_ENCRYPTION_KEY });
+    expect(unwrap(await stub.reseal())).toMatchObject({ resealed: 1, unreadable: [] });
+    await withSecrets(agent.id, { DBLEASE_ENCRYPTION_KEY: NEW_KEY });
+    expect(unwrap(await stub.openCloudflareToken())).toBe('cf-api-token-for-rotation');
+    await withSecrets(agent.id, {});
+  });
+
   it('is the operator’s: account tokens are refused, and a bad cursor is a 400', async () => {
     const agent = await newAgent();
     await expectError(await call('/v1/operator/reseal', { token: agent.ownerToken, body: {} }), 401, 'invalid_operator_token');
