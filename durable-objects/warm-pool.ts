@@ -15,6 +15,17 @@ export interface WarmPoolStatus {
   /** Consecutive failed fills; the next refill waits longer after each. */
   failures: number;
   lastError?: string;
+  /**
+   * Since this incarnation of the object started (counters live in memory: an evicted pool
+   * starts them again, and `since` says from when): claims served, claims that found the pool
+   * empty (the create went on demand), and fills finished in the last minute (the refill rate).
+   */
+  since: string;
+  hits: number;
+  misses: number;
+  /** hits ÷ (hits + misses); null before the first claim. */
+  hitRatio: number | null;
+  fillsLastMinute: number;
 }
 
 /** Fills in flight per pool: enough to keep up with claims, few enough to stay far inside Neon's rate. */
@@ -34,6 +45,11 @@ export class WarmPool extends DurableObject<Env> {
   private refilling: Promise<void> | undefined;
   private failures = 0;
   private lastError: string | undefined;
+  private readonly since = Date.now();
+  private hits = 0;
+  private misses = 0;
+  /** When recent fills finished, for the refill rate (the last minute's only). */
+  private fillTimes: number[] = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -62,6 +78,9 @@ export class WarmPool extends DurableObject<Env> {
   }
 
   status(pool?: string): WarmPoolStatus {
+    const now = Date.now();
+    this.fillTimes = this.fillTimes.filter((t) => t > now - 60_000);
+    const claims = this.hits + this.misses;
     return {
       pool: this.name(pool),
       available: this.store.count('ready'),
@@ -69,6 +88,11 @@ export class WarmPool extends DurableObject<Env> {
       target: this.target(),
       failures: this.failures,
       ...(this.lastError ? { lastError: this.lastError } : {}),
+      since: new Date(this.since).toISOString(),
+      hits: this.hits,
+      misses: this.misses,
+      hitRatio: claims === 0 ? null : Math.round((this.hits / claims) * 1000) / 1000,
+      fillsLastMinute: this.fillTimes.length,
     };
   }
 
@@ -90,6 +114,8 @@ export class WarmPool extends DurableObject<Env> {
   claim(pool: string, claimant?: { accountId: string; dbId: string }): PoolEntry | null {
     this.name(pool);
     const entry = this.store.take(claimant);
+    if (entry) this.hits += 1;
+    else this.misses += 1;
     this.kick();
     return entry;
   }
@@ -194,6 +220,7 @@ export class WarmPool extends DurableObject<Env> {
           onProject: (projectId, accountId) => this.store.noteProject(id, projectId, accountId),
         });
         this.store.finishFilling(entry, Date.now());
+        this.fillTimes = [...this.fillTimes.filter((t) => t > Date.now() - 60_000), Date.now()];
         this.failures = 0;
         this.lastError = undefined;
       } catch (err) {

@@ -14,6 +14,12 @@ const WORKER_HOST = '127.0.0.1';
 const WORKER_PORT = Number(process.env.DBLEASE_WORKER_PORT || 8787);
 const WORKER_URL = `http://${WORKER_HOST}:${WORKER_PORT}`;
 const CRON_EVERY_MS = 60_000;
+/**
+ * The warm pool `npm start` keeps (DBLEASE_WARM_POOL_SIZE overrides it; 0 turns it off): enough
+ * that a burst of 50 concurrent creates is served from the pool, with room for the refill to
+ * lag. Pool projects are local databases with a suspended compute, so they cost a little disk.
+ */
+const LOCAL_WARM_POOL_SIZE = 60;
 
 function startWrangler(stack: LocalStack, workerSecrets: WorkerSecrets): ChildProcess {
   // Secrets reach `wrangler dev` through its environment (it reads required secrets from
@@ -23,6 +29,7 @@ function startWrangler(stack: LocalStack, workerSecrets: WorkerSecrets): ChildPr
     NEON_API_URL: stack.urls.api,
     NEON_LOCAL_PROXY: `${stack.config.host}:${stack.config.proxyPort}`,
     DBLEASE_ENV: 'development',
+    DBLEASE_WARM_POOL_SIZE: process.env.DBLEASE_WARM_POOL_SIZE || String(LOCAL_WARM_POOL_SIZE),
     // Bindings write into Workers through this Cloudflare API (a stand-in, say); unset: Cloudflare's own.
     ...(process.env.CLOUDFLARE_API_BASE_URL ? { CLOUDFLARE_API_BASE_URL: process.env.CLOUDFLARE_API_BASE_URL } : {}),
   };
@@ -79,12 +86,14 @@ async function developmentToken(dataDir: string, operatorToken: string): Promise
   return token;
 }
 
+function fireCron(): void {
+  fetch(`${WORKER_URL}/__scheduled?cron=${encodeURIComponent('* * * * *')}`).catch((err) =>
+    console.error(`[cron] could not reach the Worker: ${err instanceof Error ? err.message : err}`),
+  );
+}
+
 function fireCronEveryMinute(): NodeJS.Timeout {
-  return setInterval(() => {
-    fetch(`${WORKER_URL}/__scheduled?cron=${encodeURIComponent('* * * * *')}`).catch((err) =>
-      console.error(`[cron] could not reach the Worker: ${err instanceof Error ? err.message : err}`),
-    );
-  }, CRON_EVERY_MS);
+  return setInterval(fireCron, CRON_EVERY_MS);
 }
 
 async function main() {
@@ -104,9 +113,13 @@ async function main() {
     if (code !== 0 && code !== null) console.error(`wrangler dev exited with code ${code}`);
   });
   await waitForWorker(wrangler);
+  // Once now, so the warm pool starts filling at start-up rather than a minute later.
+  fireCron();
   fireCronEveryMinute().unref();
   const token = await developmentToken(stack.config.dataDir, secrets.DBLEASE_OPERATOR_TOKEN);
   console.log(`\ndblease Worker ready at ${WORKER_URL}  (GET ${WORKER_URL}/healthz)`);
+  const poolSize = process.env.DBLEASE_WARM_POOL_SIZE || String(LOCAL_WARM_POOL_SIZE);
+  console.log(`warm pool: ${poolSize} per region, filling in the background (the operator's GET /healthz shows it)`);
   if (token) {
     console.log(`development account token: ${token}`);
     console.log('first database:');

@@ -1,8 +1,9 @@
 import { env, exports } from 'cloudflare:workers';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { forgetProviderProbe } from '../../src/app/routes/health';
+import { forgetProviderProbe, health as healthApp } from '../../src/app/routes/health';
+import { warmPool } from '../../src/app/pool/claim';
 import { OPERATOR_TOKEN } from './support/api';
-import { addFaults, adminOrigin, removeFaults } from './support/local-stack';
+import { addFaults, adminOrigin, removeFaults, testClient } from './support/local-stack';
 
 const health = (token?: string) =>
   exports.default.fetch(new Request('http://dblease.test/healthz', { headers: token ? { authorization: `Bearer ${token}` } : {} }));
@@ -35,6 +36,31 @@ describe('GET /healthz', () => {
     expect(body.ok).toBe(true);
     expect(body.providers).toEqual([expect.objectContaining({ account: 'default', reachable: true })]);
     expect(body.providers[0]!.latency_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it("gives the operator each configured region's warm pool: size, target, refill and hit ratio", async () => {
+    // A region of this test's own, so no other file's claims move its counters.
+    const pool = `local#healthz-${crypto.randomUUID().slice(0, 8)}`;
+    const poolEnv = { ...env, DBLEASE_WARM_POOL_REGIONS: pool } as unknown as Env;
+    const pools = async () => {
+      const res = await healthApp.request('/', { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } }, poolEnv);
+      return (await res.json<{ pools: Record<string, unknown>[] }>()).pools;
+    };
+    const stub = warmPool(env, pool);
+    expect(await pools()).toEqual([expect.objectContaining({ region: pool, size: 0, target: 0, hits: 0, misses: 0, hit_ratio: null })]);
+    await stub.setTarget(pool, 1);
+    await stub.refill(pool);
+    await stub.setTarget(pool, 0); // no refill after the claim below
+    const entry = await stub.claim(pool);
+    expect(entry).not.toBeNull();
+    await testClient().deleteProject(entry!.projectId);
+    expect(await stub.claim(pool)).toBeNull(); // a miss
+    const [seen] = await pools();
+    expect(seen).toMatchObject({ region: pool, size: 0, target: 0, hits: 1, misses: 1, hit_ratio: 0.5 });
+    expect(seen!.refill).toEqual({ in_flight: 0, per_minute: 1, failures: 0 });
+    expect(Date.parse(String(seen!.since))).toBeLessThanOrEqual(Date.now());
+    // Anonymous callers still get only ok.
+    expect(await (await healthApp.request('/', {}, poolEnv)).json()).toEqual({ ok: true });
   });
 
   it('makes at most one provider call per 30 s however often it is hit', async () => {

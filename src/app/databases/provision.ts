@@ -26,6 +26,8 @@ export type Admitted = Extract<AdmitResult, { outcome: 'admitted' }>;
 export interface Provisioned {
   facts: ProviderFacts & { role_name: string; database_name: string };
   password: string;
+  /** Where it came from: the warm pool, made on demand (no pool, or the pool was empty), or a branch. */
+  source: 'pool' | 'on_demand' | 'branch';
 }
 
 export const warmPoolEnabled = (env: Env) => Number(env.DBLEASE_WARM_POOL_SIZE) > 0;
@@ -59,6 +61,7 @@ export async function provisionFresh(env: Env, tenant: string, admitted: Admitte
       database_name: made.databaseName,
     },
     password: decodeURIComponent(uri.password),
+    source: made.source,
   };
 }
 
@@ -88,5 +91,6 @@ export async function provisionBranch(env: Env, tenant: string, admitted: Admitt
       database_name: parent.database_name,
     },
     password,
+    source: 'branch',
   };
 }

@@ -97,6 +97,8 @@ export async function runCreate(
       provider: provisionedAt - admittedAt,
       ready: readyAt - provisionedAt,
       total: readyAt - started,
+      // A pool miss is visible here: the create went on demand.
+      source: made.source,
     };
     const record = { ...admission.database, state: 'ready' as const, ready_at: new Date(readyAt).toISOString() };
     const database = toDatabase(record, { connection: hasScope(principal.scopes, 'databases:credentials') ? conn : undefined, timings });

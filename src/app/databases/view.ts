@@ -26,7 +26,7 @@ export function connection(parts: { host: string; role: string; password: string
   return { direct: uri(parts.host), pooled: uri(poolerHost(parts.host)), host: parts.host, database: parts.database, role: parts.role };
 }
 
-export function toDatabase(r: DatabaseRecord, extra: { connection?: Connection; timings?: Record<string, number> } = {}): Database {
+export function toDatabase(r: DatabaseRecord, extra: { connection?: Connection; timings?: Database['timings'] } = {}): Database {
   return {
     id: r.id,
     object: 'database',
@@ -44,6 +44,7 @@ export function toDatabase(r: DatabaseRecord, extra: { connection?: Connection; 
     deleted_at: r.deleted_at,
     reserved_usd: r.reserved_usd,
     spent_usd: r.spent_usd,
+    .filter((entry): entry is [string, number] => typeof entry[1] === 'number')
     ...(extra.connection ? { connection: extra.connection } : {}),
     ...(extra.timings ? { timings: extra.timings } : {}),
     ...(r.claim ? { claim: { id: r.claim.request_id, state: 'pending' as const, url: r.claim.url, expires_at: r.claim.expires_at } } : {}),

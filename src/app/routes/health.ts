@@ -9,6 +9,8 @@ import { isOperator } from '../http/auth';
 import { providerAccounts, neonClient } from '../../neon/index';
 import { budgetGate } from '../../neon/budget-gate';
 import { DEFAULT_SCHEDULE } from '../../neon/backoff';
+import { lifecycleConfig } from '../../core/policy/lifecycle-config';
+import { warmPool } from '../pool/claim';
 
 export const PROBE_TTL_MS = 30_000;
 const PROBE_TIMEOUT_MS = 2_000;
@@ -54,6 +56,34 @@ function providerHealth(env: Env, now: number): { checked_at: number; result: Pr
   return { checked_at: cached.at, result: cached.result };
 }
 
+/**
+ * The warm pool of each configured region, for the operator: how many entries wait (`size`)
+ * against the `target`, the refill (fills in flight, fills finished in the last minute) and the
+ * share of claims it served since its object started. A pool that does not answer is reported,
+ * not fatal: the Worker still serves creates on demand.
+ */
+async function poolHealth(env: Env) {
+  return Promise.all(
+    lifecycleConfig(env).warmPoolRegions.map(async (region) => {
+      try {
+        const s = await warmPool(env, region).status(region);
+        return {
+          region,
+          size: s.available,
+          target: s.target,
+          refill: { in_flight: s.filling, per_minute: s.fillsLastMinute, failures: s.failures },
+          hits: s.hits,
+          misses: s.misses,
+          hit_ratio: s.hitRatio,
+          since: s.since,
+        };
+      } catch {
+        return { region, error: 'the warm pool did not answer' };
+      }
+    }),
+  );
+}
+
 /** Tests: forget the cached probe. */
 export const forgetProviderProbe = () => (cached = undefined);
 
@@ -64,5 +94,5 @@ export const health = new Hono<{ Bindings: Env }>().get('/', async (c) => {
   const status = ok ? 200 : 503;
   c.header('cache-control', 'no-store');
   if (!(await isOperator(c.env, c.req.header('authorization')))) return c.json({ ok }, status);
-  return c.json({ ok, checked_at: new Date(probe.checked_at).toISOString(), providers }, status);
+  return c.json({ ok, checked_at: new Date(probe.checked_at).toISOString(), providers, pools: await poolHealth(c.env) }, status);
 });

@@ -85,9 +85,11 @@ export const connectionSchema = z
   })
   .openapi('Connection');
 
-export const timingsSchema = z.record(z.string(), z.number()).openapi({
-  description: 'Milliseconds spent per step (admit, provider, ready, total).',
-  example: { admit: 2, provider: 61, ready: 9, total: 74 },
+export const timingsSchema = z.record(z.string(), z.union([z.number(), z.enum(['pool', 'on_demand', 'branch'])])).openapi({
+  description:
+    'Milliseconds spent per step (admit, provider, ready, total), and `source`: where the database came from (the warm pool; ' +
+    'on_demand when there is no pool or it was empty; or a branch).',
+  example: { admit: 2, provider: 61, ready: 9, total: 74, source: 'pool' },
 });
 
 export const databaseSchema = z

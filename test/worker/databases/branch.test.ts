@@ -28,7 +28,8 @@ describe('POST /v1/databases/:id/branches', () => {
       labels: { role: 'child' },
       region: parent.region,
     });
-    expect(Object.keys(child.timings)).toEqual(['admit', 'provider', 'ready', 'total']);
+    expect(Object.keys(child.timings)).toEqual(['admit', 'provider', 'ready', 'total', 'source']);
+    expect(child.timings.source).toBe('branch');
     expect(await query(child.connection.direct, 'select v from items')).toEqual([{ v: 'from parent' }]);
     // Writes do not cross, in either direction.
     await poolQuery(child.connection.pooled, "insert into items values (2, 'from child')");

@@ -18,7 +18,9 @@ describe('POST /v1/databases', () => {
       kept: false,
     });
     expect(Date.parse(db.expires_at) - Date.parse(db.created_at)).toBe(600_000);
-    expect(Object.keys(db.timings)).toEqual(['admit', 'provider', 'ready', 'total']);
+    expect(Object.keys(db.timings)).toEqual(['admit', 'provider', 'ready', 'total', 'source']);
+    // The suite's pool is off: made on demand, and the response says so.
+    expect(db.timings.source).toBe('on_demand');
     expect(res.headers.get('server-timing')).toMatch(/^admit;dur=\d+, provider;dur=\d+, ready;dur=\d+, total;dur=\d+, complete;dur=\d+$/);
     expect(await query(db.connection.direct, 'select 1 as one')).toEqual([{ one: 1 }]);
     // (The local stack gives each branch's role a physical name with a suffix.)

@@ -34,9 +34,12 @@ describe('fresh databases from the warm pool', () => {
     const filled = await stub.refill(POOL);
     expect(filled.available).toBeGreaterThanOrEqual(1);
     const entryProjects = new Set((await stub.projects()).map((p) => p.projectId));
+    const hitsBefore = (await stub.status(POOL)).hits;
 
     const { database, status } = await createDatabase(pooled, ctx, principal, { labels: { from: 'pool' } });
     expect(status).toBe(201);
+    expect(database.timings?.source).toBe('pool');
+    expect((await stub.status(POOL)).hits).toBe(hitsBefore + 1);
     expect(await query(database.connection!.direct, 'select 1 as one')).toEqual([{ one: 1 }]);
     const projects = await testClient().listProjects({ search: POOL_PROJECT_PREFIX });
     const mine = projects.filter((p) => entryProjects.has(p.id));
@@ -63,8 +66,17 @@ describe('fresh databases from the warm pool', () => {
       scopes: ['owner'],
       max_database_ttl_seconds: null,
     };
-    await warmPool(env, POOL).drain(POOL);
-    const { database } = await createDatabase(pooled, ctx, principal, {});
+    const stub = warmPool(env, POOL);
+    await stub.drain(POOL);
+    const before = await stub.status(POOL);
+    const { database, status } = await createDatabase(pooled, ctx, principal, {});
+    expect(status).toBe(201);
+    // The miss is told: in the response, and in the pool's counters.
+    expect(database.timings?.source).toBe('on_demand');
+    expect(await query(database.connection!.direct, 'select 1 as one')).toEqual([{ one: 1 }]);
+    const after = await stub.status(POOL);
+    expect(after.misses).toBe(before.misses + 1);
+    expect(after.hits).toBe(before.hits);
     const named = await testClient().listProjects({ search: database.id });
     expect(named.map((p) => p.name)).toEqual([`dblease-${agent.id}-${database.id}`]);
   });
