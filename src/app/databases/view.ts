@@ -1,29 +1,19 @@
 /** Registry records (what the account object holds) as the wire's `Database`, and connection strings. */
 import type { DatabaseRecord } from '../../../durable-objects/account';
+import { composeUri } from '../../neon/uri';
 import type { Database } from '../schemas/databases';
 
 export type Connection = NonNullable<Database['connection']>;
 
-/** Loopback hosts are the local stack's endpoints, which speak plain TCP. */
-const LOOPBACK = /^(127\.|localhost\b|\[::1\])/;
-
-/**
- * Neon's pooled host is the endpoint host with `-pooler` after the endpoint id
- * (`ep-x-123.region.aws.neon.tech` → `ep-x-123-pooler.region…`). Hosts that are not Neon
- * endpoint names (the local stack's `127.1.0.7:55432`) have no separate pooler.
- */
-export function poolerHost(host: string): string {
-  const [first, ...rest] = host.split('.');
-  if (!first?.startsWith('ep-') || first.endsWith('-pooler')) return host;
-  return [`${first}-pooler`, ...rest].join('.');
-}
-
 /** Direct and pooled URIs, built from parts so no extra provider call is needed to learn them. */
 export function connection(parts: { host: string; role: string; password: string; database: string }): Connection {
-  const auth = `${encodeURIComponent(parts.role)}:${encodeURIComponent(parts.password)}`;
-  const query = LOOPBACK.test(parts.host) ? '' : '?sslmode=require';
-  const uri = (host: string) => `postgresql://${auth}@${host}/${encodeURIComponent(parts.database)}${query}`;
-  return { direct: uri(parts.host), pooled: uri(poolerHost(parts.host)), host: parts.host, database: parts.database, role: parts.role };
+  return {
+    direct: composeUri(parts),
+    pooled: composeUri({ ...parts, pooled: true }),
+    host: parts.host,
+    database: parts.database,
+    role: parts.role,
+  };
 }
 
 export function toDatabase(r: DatabaseRecord, extra: { connection?: Connection; timings?: Database['timings'] } = {}): Database {
@@ -44,7 +34,6 @@ export function toDatabase(r: DatabaseRecord, extra: { connection?: Connection; 
     deleted_at: r.deleted_at,
     reserved_usd: r.reserved_usd,
     spent_usd: r.spent_usd,
-    .filter((entry): entry is [string, number] => typeof entry[1] === 'number')
     ...(extra.connection ? { connection: extra.connection } : {}),
     ...(extra.timings ? { timings: extra.timings } : {}),
     ...(r.claim ? { claim: { id: r.claim.request_id, state: 'pending' as const, url: r.claim.url, expires_at: r.claim.expires_at } } : {}),
@@ -52,8 +41,9 @@ export function toDatabase(r: DatabaseRecord, extra: { connection?: Connection; 
   };
 }
 
-/** `Server-Timing` from the `timings` object (`admit;dur=2, provider;dur=61, …`). */
-export const serverTiming = (timings: Record<string, number>) =>
+/** `Server-Timing` from the `timings` object (`admit;dur=2, provider;dur=61, …`); the source is not a duration. */
+export const serverTiming = (timings: Record<string, number | string>) =>
   Object.entries(timings)
+    .filter((entry): entry is [string, number] => typeof entry[1] === 'number')
     .map(([name, ms]) => `${name};dur=${Math.round(ms)}`)
     .join(', ');

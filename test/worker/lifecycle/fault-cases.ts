@@ -27,7 +27,6 @@ export const STEPS: Step[] = [
   { op: 'create', route: 'POST /projects', scope: 'account' },
   { op: 'create', route: 'POST /projects/:project_id/branches/:branch_id/roles', scope: 'arm_after_project' },
   { op: 'create', route: 'PATCH /projects/:project_id/branches/:branch_id/databases/:database_name', scope: 'arm_after_project' },
-  { op: 'create', route: 'GET /projects/:project_id/connection_uri', scope: 'arm_after_project' },
   { op: 'branch', route: 'POST /projects/:project_id/branches', scope: 'project' },
   { op: 'branch', route: 'POST /projects/:project_id/branches/:branch_id/roles/:role_name/reset_password', scope: 'project' },
   { op: 'delete', route: 'DELETE /projects/:project_id', scope: 'project' },

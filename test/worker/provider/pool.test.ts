@@ -52,7 +52,24 @@ describe('fresh databases on demand', () => {
     } finally {
       await pool.end();
     }
-    expect(Object.keys(db.timings)).toEqual(['create_project', 'create_role', 'transfer_database', 'connection_uri']);
+    expect(Object.keys(db.timings)).toEqual(['create_project', 'create_role', 'transfer_database']);
+  });
+
+  it('takes three provider requests: the project, the role, the hand-over (connection strings are composed, not fetched)', async () => {
+    const routes: string[] = [];
+    const db = await createFreshDatabase(env, testName('calls'), {
+      provider: { onExchange: (e) => void (e.phase === 'start' && routes.push(e.route)) },
+    });
+    handedOut.push(db.projectId);
+    expect(routes.filter((r) => !r.includes('/operations/'))).toEqual([
+      'POST /projects',
+      'POST /projects/:project_id/branches/:branch_id/roles',
+      'PATCH /projects/:project_id/branches/:branch_id/databases/:database_name',
+    ]);
+    // The composed string is the provider's own, and it answers.
+    const asked = await testClient().connectionUri(db.projectId, { databaseName: db.databaseName, roleName: db.roleName });
+    expect(new URL(db.connectionUri).host).toBe(new URL(asked).host);
+    expect(await selectOne(db.connectionUri)).toEqual({ one: 1 });
   });
 
   it('falls back to on-demand creation when the pool is empty or disabled', async () => {
