@@ -228,6 +228,7 @@ export function insertMigration(store: Store, input: NewMigration, now: number):
       diff: null,
       verification: null,
       lastError: null,
+      rehearsal: null,
       idempotencyKey: key,
       requestHash: input.request_hash,
       tokenId: input.token_id,
