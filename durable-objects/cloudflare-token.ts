@@ -5,7 +5,7 @@
  */
 import type { Sealer } from '../src/core/crypto/sealed';
 import { cloudflareToken } from './schema';
-import type { Store } from './store';
+import type { Db, Store } from './store';
 
 export const TOKEN_CONTEXT = 'cf:token';
 
@@ -32,3 +32,9 @@ export const tokenStatus = (store: Store) =>
     const row = db.select({ updatedAt: cloudflareToken.updatedAt }).from(cloudflareToken).get();
     return { configured: row !== undefined, updated_at: row ? new Date(row.updatedAt).toISOString() : null };
   });
+
+/**
+ * Whether a sealed token is held: such an account counts as live in the deadline index, so the
+ * operator's re-seal walk (README, "Rotating keys") visits it even with no live database.
+ */
+export const holdsCloudflareToken = (db: Db) => db.select({ s: cloudflareToken.singleton }).from(cloudflareToken).get() !== undefined;

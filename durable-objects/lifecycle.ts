@@ -21,6 +21,7 @@ import { bookSpend } from './spend-book';
 import { observeBeforeRemoval } from './abuse-observe';
 import { sweepBindings } from './binding-sweep';
 import { hasLiveBindings, nextBindingDeadline } from './bindings-store';
+import { holdsCloudflareToken } from './cloudflare-token';
 import type { Sealer } from '../src/core/crypto/sealed';
 import { hasLive, nextDeadline, planSweep, type SweepItem } from './lifecycle-plan';
 import * as registry from './registry';
@@ -76,7 +77,7 @@ export class Lifecycle {
     const grace = this.config().provisioningGraceMs;
     const { dueAt, live } = this.store.read('next deadline', (db) => {
       const times = [nextDeadline(db, { provisioningGraceMs: grace }), nextBindingDeadline(db)].filter((t) => t !== null);
-      return { dueAt: times.length ? Math.min(...times) : null, live: hasLive(db) || hasLiveBindings(db) };
+      return { dueAt: times.length ? Math.min(...times) : null, live: hasLive(db) || hasLiveBindings(db) || holdsCloudflareToken(db) };
     });
     if (dueAt !== this.alarmAt) {
       if (dueAt === null) await this.ctx.storage.deleteAlarm();
