@@ -9,6 +9,7 @@ import { Failure } from '../../core/errors';
 import type { SqlEnv } from '../sql/driver';
 import { sqlFailure, type SqlLimits } from '../sql/failures';
 import { inTransaction, runScript, SCRIPT_ROWS_KEPT, transactionId, withSession, type SqlSession } from './session';
+import { readRehearsal, type Rehearsal } from './rehearsal';
 import { fingerprint, readSnapshot, type SchemaSnapshot } from './snapshot';
 
 export interface Verification {
@@ -20,7 +21,14 @@ export interface Verification {
 }
 
 export type BranchOutcome =
-  | { ok: true; before: SchemaSnapshot; after: SchemaSnapshot; fingerprint: string; verification: Verification | null }
+  | {
+      ok: true;
+      before: SchemaSnapshot;
+      after: SchemaSnapshot;
+      fingerprint: string;
+      verification: Verification | null;
+      rehearsal: Rehearsal;
+    }
   | { ok: false; error: Failure };
 
 /**
@@ -71,13 +79,16 @@ async function verify(session: SqlSession, verifySql: string, limits: SqlLimits)
 /** Tries the migration on the branch; the branch keeps it only if the SQL itself succeeded. */
 export function tryOnBranch(env: SqlEnv, uri: string, sql: string, verifySql: string | null, limits: SqlLimits): Promise<BranchOutcome> {
   return withSession(env, uri, limits, async (session) => {
-    let snapshots: { before: SchemaSnapshot; after: SchemaSnapshot };
+    let snapshots: { before: SchemaSnapshot; after: SchemaSnapshot; rehearsal: Rehearsal };
     try {
       snapshots = await inTransaction(session, limits, async () => {
         // Read before the SQL: the branch is still exactly the parent as it was when branched.
         const before = await session.run(() => readSnapshot(session.client));
+        const started = Date.now();
         await scriptInOneTransaction(session, sql, 'branch');
-        return { commit: true, value: { before, after: await session.run(() => readSnapshot(session.client)) } };
+        // Still inside the transaction, so its locks are all still held (src/app/migrations/rehearsal.ts).
+        const rehearsal = await readRehearsal(session, Date.now() - started, new Set(Object.keys(before.tables)));
+        return { commit: true, value: { before, after: await session.run(() => readSnapshot(session.client)), rehearsal } };
       });
     } catch (err) {
       return { ok: false, error: agentFailure(err, limits) };

@@ -139,6 +139,7 @@ export async function prepareMigration(
           diff_json: JSON.stringify(diffSchemas(outcome.before, outcome.after)),
           verification_json: outcome.verification ? JSON.stringify(outcome.verification) : null,
           last_error_json: verified ? null : JSON.stringify(outcome.verification!.error ?? null),
+          rehearsal_json: JSON.stringify(outcome.rehearsal),
         },
         principal.token_id,
       ),

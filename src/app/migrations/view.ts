@@ -40,6 +40,7 @@ export function toMigration(m: MigrationRecord, opts: { detail: boolean } = { de
     sql: m.sql,
     verify_sql: m.verify_sql,
     schema_diff: parse(m.diff_json),
+    rehearsal: parse(m.rehearsal_json),
     verification:
       opts.detail || !verification
         ? verification

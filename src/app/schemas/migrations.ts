@@ -61,6 +61,19 @@ export const schemaDiffSchema = z
   })
   .openapi('SchemaDiff', { description: "The branch's schema after the SQL, against the parent's." });
 
+export const rehearsalSchema = z
+  .object({
+    duration_ms: z.number().openapi({ description: "The migration's wall time on the branch, round trips included." }),
+    locks: z.array(z.object({ relation: z.string(), kind: z.string(), mode: z.string(), created: z.boolean() })).openapi({
+      description: 'Every relation lock the SQL took (read from pg_locks before its transaction ended); `created`: made by the migration.',
+    }),
+    tables: z.array(z.object({ name: z.string(), rows: z.number(), exact: z.boolean() })).openapi({
+      description: "The touched tables' row counts after the SQL (the planner's estimate, `exact: false`, from a million rows).",
+    }),
+    warnings: z.array(z.string()).openapi({ description: 'ACCESS EXCLUSIVE on a table of 100,000 rows or more that existed before.' }),
+  })
+  .openapi('Rehearsal', { description: 'How the migration went on the branch: what applying it would cost the parent.' });
+
 export const migrationStateSchema = z.enum([
   'preparing',
   'ready',
@@ -82,6 +95,7 @@ export const migrationSchema = z
     sql: z.string(),
     verify_sql: z.string().nullable(),
     schema_diff: schemaDiffSchema.nullable(),
+    rehearsal: rehearsalSchema.nullable(),
     verification: z
       .object({
         passed: z.boolean(),
