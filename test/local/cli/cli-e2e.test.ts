@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveStandIn } from '../../support/cloudflare-over-http';
 import { startDevWorker, type DevWorker } from '../../support/dev-worker';
+import { CF_ACCOUNT, CF_TOKEN, CloudflareStandIn } from '../../worker/support/cloudflare-stand-in';
 import { startThrowawayStack, type ThrowawayStack } from '../../support/throwaway-stack';
 
 /**
@@ -32,6 +34,8 @@ interface Run {
 
 let stack: ThrowawayStack;
 let worker: DevWorker;
+const cloudflare = new CloudflareStandIn();
+let cloudflareServer: Awaited<ReturnType<typeof serveStandIn>>;
 let workerUrl: string;
 let token: string;
 const tempDirs: string[] = [];
@@ -114,7 +118,12 @@ async function isGone(id: string) {
 
 beforeAll(async () => {
   stack = await startThrowawayStack({}, 'dblease-cli-e2e-stack-');
-  worker = await startDevWorker(stack, { name: 'cli-e2e', operatorToken: OPERATOR_TOKEN });
+  cloudflareServer = await serveStandIn(cloudflare);
+  worker = await startDevWorker(stack, {
+    name: 'cli-e2e',
+    operatorToken: OPERATOR_TOKEN,
+    vars: { CLOUDFLARE_API_BASE_URL: cloudflareServer.url },
+  });
   workerUrl = worker.url;
 
   const health = await fetch(`${workerUrl}/healthz`);
@@ -135,6 +144,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.dispose().catch(() => {});
   await stack?.dispose().catch(() => {});
+  await cloudflareServer?.close().catch(() => {});
   for (const dir of tempDirs) await fs.rm(dir, { recursive: true, force: true }).catch(() => {});
 }, 60_000);
 
@@ -287,6 +297,33 @@ describe('dblease CLI against the Worker on the local stack', { timeout: 60_000 
     expect(human.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/claim\//m);
     const shown = await ok(['get', fresh.id]);
     expect(shown.claim).toMatchObject({ state: 'pending' });
+  });
+
+  it('bind|unbind: the connection string lands in the Worker as a secret, and leaves it again', async () => {
+    const db = await ok(['create', '--ttl', '5m']);
+    const missing = await fails(['bind', db.id, '--worker', 'my-app', '--account', CF_ACCOUNT], 7);
+    expect(missing.code).toBe('cloudflare_token_missing');
+    const put = await fetch(`${workerUrl}/v1/account/cloudflare`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ api_token: CF_TOKEN }),
+    });
+    expect(put.status, await put.clone().text()).toBe(200);
+    cloudflare.addScript('my-app');
+
+    const bound = await ok(['bind', db.id, '--worker', 'my-app', '--account', CF_ACCOUNT]);
+    expect(bound).toMatchObject({ type: 'worker_secret', name: 'DATABASE_URL', state: 'active' });
+    expect(await query(cloudflare.secret('my-app', 'DATABASE_URL')!, 'select 3 as three')).toEqual([{ three: 3 }]);
+
+    const unbound = await ok(['unbind', db.id, bound.id]);
+    expect(['removing', 'removed']).toContain(unbound.state);
+    expect(
+      await eventually(
+        async () => cloudflare.secret('my-app', 'DATABASE_URL'),
+        (s) => s === undefined,
+      ),
+    ).toBeUndefined();
+    expect((await cli(['bind', db.id, '--account', CF_ACCOUNT, '--json'])).code).not.toBe(0);
   });
 
   it('extend: a new lease length counted from now', async () => {
