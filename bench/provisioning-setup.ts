@@ -4,7 +4,7 @@ import type { LocalStack } from '../local/stack';
 import { startDevWorker, type DevWorker } from '../test/support/dev-worker';
 import { startThrowawayStack } from '../test/support/throwaway-stack';
 
-const OPERATOR_TOKEN = 'bench-operator-token';
+export const OPERATOR_TOKEN = 'bench-operator-token';
 
 export async function benchStack(): Promise<{ stack: LocalStack; dispose: () => Promise<void> }> {
   const stack = await startThrowawayStack({}, 'dblease-bench-prov-');

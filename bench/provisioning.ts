@@ -1,58 +1,55 @@
 /**
- * `npm run bench -- provisioning`: fresh-database create latency through the Worker, until the
- * returned connection string answers `select 1` from here, at concurrency 1, 10 and 50, with and
- * without the warm pool; the same provider calls made directly (NeonClient from Node); a bare
- * CREATE DATABASE on the same Postgres; and admission exactness under 1,000 concurrent creates.
- * Prints the target ratios (README, "Benchmarks") and writes JSON under bench/results/.
+ * `npm run bench -- provisioning`: the curve. Create + first query (the returned connection
+ * string answers `select 1` from here) through the Worker at concurrency 1, 5, 10, 25, 50 and
+ * 100, from the warm pool and on demand, each concurrent create on an account of its own, plus
+ * one warm-pool series with every create on one account; the same provider calls made directly
+ * (NeonClient from Node) for the orchestrator's overhead; an authenticated GET /v1/account for
+ * the claim's cost; provider requests per create; admission exactness under 1,000 concurrent
+ * creates. Prints p50/p95/p99 and the target ratios (README, "Benchmarks"), writes JSON and the
+ * chart (bench/results/provisioning-curve.svg). BENCH_RUNS (default 20) is about how many
+ * samples each level takes.
  */
-import pg from 'pg';
-import { readSuperuserPassword } from '../local/postgres/superuser-password';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { buildProject } from '../src/neon/provision';
 import { DEFAULT_OPTIONS, NeonClient, providerAccount } from '../src/neon/index';
+import { curveSvg } from './curve-chart';
 import { benchAdmission } from './provisioning-admission';
-import { api, benchAccount, benchStack, benchWorker, selectOne, type BenchWorker } from './provisioning-setup';
+import {
+  benchAccounts,
+  LEVELS,
+  measureAccountGet,
+  measureLevel,
+  poolHealth,
+  wavesFor,
+  waitForPool,
+  type LevelResult,
+} from './provisioning-curve';
+import { benchStack, benchWorker, OPERATOR_TOKEN, selectOne } from './provisioning-setup';
 import { machine, writeResult } from './report';
-import { measure, measureBursts, summarize, table, type Summary } from './stats';
+import { measure, summarize } from './stats';
 
-const RUNS = Number(process.env.BENCH_RUNS || 50);
-const POOL_SIZE = 60;
-type Series = { name: string; summary: Summary; raw: number[] };
+const RUNS = Number(process.env.BENCH_RUNS || 20);
+/** Enough for the widest wave (100) with room for the refill to lag. */
+const POOL_SIZE = Math.max(...LEVELS) + 10;
+
+type Curve = { name: string; levels: LevelResult[] };
 
 export async function benchProvisioning(): Promise<object> {
+  const began = Date.now();
   const { stack, dispose } = await benchStack();
-  const workers: BenchWorker[] = [];
+  const disposers: (() => Promise<void>)[] = [];
+  const log = (line: string) => console.error(`  ${line}`);
   try {
-    const series: Series[] = [];
-    let current = '';
-    const run = async (name: string, samples: Promise<number[]>) => {
-      const raw = await samples;
-      series.push({ name, summary: summarize(raw), raw: raw.map((x) => Math.round(x * 100) / 100) });
-      console.error(`  ${name}: median ${series.at(-1)!.summary.median} ms`);
-    };
-    const labelled = (name: string, samples: () => Promise<number[]>) => {
-      current = name;
-      return run(name, samples());
-    };
-    const get = (name: string) => series.find((s) => s.name === name)!.summary;
-
-    // 1. A bare CREATE DATABASE on the same Postgres, one connection per caller.
-    const admin = new pg.Pool({
-      host: stack.config.host,
-      port: stack.config.pgInternalPort,
-      user: 'postgres',
-      password: await readSuperuserPassword(stack.config.dataDir),
-      database: 'postgres',
-      max: 50,
-    });
+    const admin = await stack.cluster.connect('postgres');
     const pgVersion = (await admin.query('show server_version')).rows[0].server_version as string;
-    let n = 0;
-    const bare = () => admin.query(`create database bench_bare_${n++}`);
-    await run('bare CREATE DATABASE, alone', measure(RUNS, 1, bare));
-    await run('bare CREATE DATABASE, 50 concurrent', measureBursts(1, 50, bare));
     await admin.end();
+    const requestsSince = () => {
+      const before = stack.stats.snapshot().total;
+      return () => stack.stats.snapshot().total - before;
+    };
 
-    // 2. The provider calls of a fresh database, made directly (what the Worker's saga calls), then select 1.
-    // Generous bounds: on a loaded machine 50 concurrent project creates outlast the 10 s default.
+    // 1. The provider calls of a fresh database, made directly (what the Worker's saga calls), then select 1.
     const account = providerAccount({ NEON_API_URL: stack.urls.api, NEON_API_KEY: stack.config.apiKey }, 'default');
     const client = new NeonClient(account, {
       ...DEFAULT_OPTIONS,
@@ -60,142 +57,141 @@ export async function benchProvisioning(): Promise<object> {
       budgetMs: 120_000,
       operationTimeoutMs: 120_000,
     });
-    // A create that fails (e.g. a 503 when the provider is swamped) is counted, not timed.
-    const failures: Record<string, number> = {};
-    const counted = (task: (i: number) => Promise<void>) => async (i: number) => {
-      try {
-        await task(i);
-      } catch (err) {
-        failures[current] = (failures[current] ?? 0) + 1;
-        if (failures[current] === 1) console.error(`  (${current}: ${err instanceof Error ? err.message : String(err)})`);
-      }
-    };
-    const direct = async (i: number) => {
-      const built = await buildProject(client, {
-        projectName: `dblease-bench-direct-${i}-${n++}`,
-        roleName: 'agent',
-        databaseName: 'dblease',
-      });
-      await selectOne(built.connectionUri);
-    };
-    // The sequence before the ownership hand-over: a second CREATE DATABASE for the agent.
-    const twoDatabases = async (i: number) => {
-      const p = await client.createProject({
-        name: `dblease-bench-two-${i}-${n++}`,
-        ownerRoleName: 'dblease_admin',
-        databaseName: 'dblease_admin',
-      });
-      const [projectId, branchId] = [p.project.id, p.branch.id];
-      await client.createRole(projectId, branchId, 'agent');
-      await client.createDatabase(projectId, branchId, 'dblease', 'agent');
-      const uri = await client.connectionUri(projectId, { branchId, databaseName: 'dblease', roleName: 'agent' });
-      await client.connectionUri(projectId, { branchId, databaseName: 'dblease', roleName: 'agent', pooled: true });
-      await selectOne(uri);
-    };
-    await labelled('direct provider calls (project, role, hand-over, uris) + select 1, alone', () => measure(RUNS, 1, counted(direct)));
-    await labelled('direct provider calls, old sequence (second CREATE DATABASE) + select 1, alone', () =>
-      measure(RUNS, 1, counted(twoDatabases)),
+    let n = 0;
+    const directCount = requestsSince();
+    const direct = summarize(
+      await measure(RUNS, 1, async () => {
+        const built = await buildProject(client, { projectName: `dblease-bench-direct-${n++}`, roleName: 'agent', databaseName: 'neondb' });
+        await selectOne(built.connectionUri);
+      }),
     );
-    await labelled('direct provider calls + select 1, 10 concurrent', () => measureBursts(Math.ceil(RUNS / 10), 10, counted(direct)));
-    await labelled('direct provider calls + select 1, 50 concurrent', () => measureBursts(1, 50, counted(direct)));
+    const directRequestsPerCreate = directCount() / RUNS;
+    log(`direct provider calls + select 1, alone: p50 ${direct.median} ms, ${directRequestsPerCreate} provider requests per create`);
 
-    // 3. Through the Worker, on demand (no warm pool).
+    // 2. The Worker on demand (no warm pool), across accounts.
     const onDemand = await benchWorker(stack, { warmPoolSize: 0 });
-    workers.push(onDemand);
-    const token = await benchAccount(onDemand.url);
-    // The Worker's own account of where the time went (`timings`), per series.
-    const breakdown: Record<string, Record<string, number[]>> = {};
-    const create = (w: BenchWorker, t: string) => async () => {
-      const res = await api(w.url, t, 'POST', '/v1/databases', {});
-      if (res.status !== 201) throw new Error(`create answered ${res.status}: ${JSON.stringify(res.json)}`);
-      for (const [k, v] of Object.entries(res.json.timings as Record<string, number>)) ((breakdown[current] ??= {})[k] ??= []).push(v);
-      await selectOne(res.json.connection.direct);
-    };
-    const creating = (w: BenchWorker, t: string) => counted(create(w, t));
-    current = 'warm-up';
-    await create(onDemand, token)(); // warm the isolate and the account object
-    await labelled('Worker create + select 1, on demand, alone', () => measure(RUNS, 1, creating(onDemand, token)));
-    await labelled('Worker create + select 1, on demand, 10 concurrent', () =>
-      measureBursts(Math.ceil(RUNS / 10), 10, creating(onDemand, token)),
-    );
-    await labelled('Worker create + select 1, on demand, 50 concurrent', () => measureBursts(1, 50, creating(onDemand, token)));
+    disposers.push(onDemand.dispose);
+    const odTokens = await benchAccounts(onDemand.url, Math.max(...LEVELS));
+    await measureLevel(onDemand, odTokens, 1, 1); // warm the isolate and an account object
+    const odAccountGet = await measureAccountGet(onDemand, odTokens[0]!, RUNS);
+    const curves: Curve[] = [];
+    const odCount = requestsSince();
+    let odCreates = 0;
+    const od: Curve = { name: 'on demand, one account per create', levels: [] };
+    for (const c of LEVELS) {
+      const r = await measureLevel(onDemand, odTokens, c, wavesFor(RUNS, c));
+      od.levels.push(r);
+      odCreates += r.total.n;
+      log(`${od.name} @${c}: p50 ${r.total.median}, p99 ${r.total.p99} ms${r.failures ? `, ${r.failures} failed (${r.firstError})` : ''}`);
+    }
+    const odRequestsPerCreate = +(odCount() / Math.max(1, odCreates)).toFixed(2);
+    curves.push(od);
     const admission = await benchAdmission(onDemand.url);
     await onDemand.dispose();
-    workers.pop();
+    disposers.pop();
 
-    // 4. Through the Worker, from a warm pool of POOL_SIZE projects refilled between waves.
+    // 3. The Worker with a warm pool, refilled (in the background, on the provider budget) between waves.
     const pooled = await benchWorker(stack, { warmPoolSize: POOL_SIZE });
-    workers.push(pooled);
-    const poolToken = await benchAccount(pooled.url);
-    const poolProjects = async () => (await client.listProjects({ search: 'dblease-pool-' })).length;
-    let claimed = 0;
-    const waitForPool = async (need: number) => {
-      for (let t = 0; t < 600 && (await poolProjects()) - claimed < need; t++) await new Promise((r) => setTimeout(r, 100));
-    };
-    const fromPool = counted(async () => {
-      await create(pooled, poolToken)();
-      claimed++;
-    });
-    current = 'warm-up';
-    await fromPool(0); // the first claim finds an empty pool and starts the refill
-    await waitForPool(POOL_SIZE);
-    await labelled('Worker create + select 1, warm pool, alone', () => measure(Math.min(RUNS, POOL_SIZE - 1), 1, fromPool));
-    await waitForPool(POOL_SIZE);
-    await labelled('Worker create + select 1, warm pool, 10 concurrent', () =>
-      measureBursts(Math.min(5, Math.ceil(RUNS / 10)), 10, fromPool),
-    );
-    await waitForPool(POOL_SIZE);
-    await labelled('Worker create + select 1, warm pool, 50 concurrent', () => measureBursts(1, 50, fromPool));
+    disposers.push(pooled.dispose);
+    const poolTokens = await benchAccounts(pooled.url, Math.max(...LEVELS));
+    await measureLevel(pooled, poolTokens, 1, 1); // the first claim finds the pool empty and starts the refill
+    const poolAccountGet = await measureAccountGet(pooled, poolTokens[0]!, RUNS);
+    for (const [name, tokens] of [
+      ['warm pool, one account per create', poolTokens],
+      ['warm pool, all on one account', poolTokens.slice(0, 1)],
+    ] as const) {
+      const curve: Curve = { name, levels: [] };
+      for (const c of LEVELS) {
+        const r = await measureLevel(pooled, [...tokens], c, wavesFor(RUNS, c), () => waitForPool(pooled, OPERATOR_TOKEN, c));
+        curve.levels.push(r);
+        log(`${name} @${c}: p50 ${r.total.median}, p99 ${r.total.p99} ms, sources ${JSON.stringify(r.sources)}`);
+      }
+      curves.push(curve);
+    }
+    const pools = await poolHealth(pooled, OPERATOR_TOKEN);
     await pooled.dispose();
-    workers.pop();
+    disposers.pop();
 
-    const bareMedian = get('bare CREATE DATABASE, alone').median;
+    // The figures.
+    const at = (curve: string, c: number) => curves.find((x) => x.name === curve)!.levels.find((l) => l.concurrency === c)!;
     const ratio = (a: number, b: number) => +(a / b).toFixed(2);
+    const POOL = 'warm pool, one account per create';
+    const OD = 'on demand, one account per create';
     const ratios = {
-      'warm pool p99 @50 ÷ bare CREATE DATABASE (median) [≤ 0.5]': ratio(
-        get('Worker create + select 1, warm pool, 50 concurrent').p99,
-        bareMedian,
-      ),
-      'orchestrator overhead p50: Worker on demand ÷ direct calls, alone [≤ 1.15]': ratio(
-        get('Worker create + select 1, on demand, alone').median,
-        get('direct provider calls (project, role, hand-over, uris) + select 1, alone').median,
-      ),
-      'orchestrator overhead p99: Worker on demand ÷ direct calls, alone [≤ 1.3]': ratio(
-        get('Worker create + select 1, on demand, alone').p99,
-        get('direct provider calls (project, role, hand-over, uris) + select 1, alone').p99,
-      ),
-      'burst: warm pool p99 @50 ÷ p50 alone [≤ 2]': ratio(
-        get('Worker create + select 1, warm pool, 50 concurrent').p99,
-        get('Worker create + select 1, warm pool, alone').median,
-      ),
-      'burst: on demand p99 @50 ÷ p50 alone': ratio(
-        get('Worker create + select 1, on demand, 50 concurrent').p99,
-        get('Worker create + select 1, on demand, alone').median,
-      ),
-      'hand-over ÷ second CREATE DATABASE (direct, median)': ratio(
-        get('direct provider calls (project, role, hand-over, uris) + select 1, alone').median,
-        get('direct provider calls, old sequence (second CREATE DATABASE) + select 1, alone').median,
-      ),
+      'burst: warm pool p99 @50 ÷ p50 alone [≤ 2]': ratio(at(POOL, 50).total.p99, at(POOL, 1).total.median),
+      'overhead p50: Worker on demand alone ÷ direct calls alone [≤ 1.15]': ratio(at(OD, 1).total.median, direct.median),
+      'overhead p99: Worker on demand alone ÷ direct calls alone [≤ 1.3]': ratio(at(OD, 1).total.p99, direct.p99),
+      'warm-pool 201 alone p50 ÷ GET /v1/account p50 [≤ 2]': ratio(at(POOL, 1).request.median, poolAccountGet.median),
+      'warm pool p99 alone, ms [< 350]': at(POOL, 1).total.p99,
+      'warm pool p99 @50, ms [< 350]': at(POOL, 50).total.p99,
     };
-    console.log(`\nProvisioning: fresh database until its connection string answers, ms (${RUNS} runs alone)\n`);
-    console.log(table(series));
+    const rows = curves.flatMap((c) =>
+      c.levels.map((l) => ({
+        series: c.name,
+        concurrency: l.concurrency,
+        n: l.total.n,
+        p50: l.total.median,
+        p95: l.total.p95,
+        p99: l.total.p99,
+        request_p50: l.request.median,
+        failures: l.failures,
+      })),
+    );
+    const head = ['series', 'concurrency', 'n', 'p50', 'p95', 'p99', '201 p50', 'failed'];
+    const body = rows.map((r) => [r.series, r.concurrency, r.n, r.p50, r.p95, r.p99, r.request_p50, r.failures].map(String));
+    const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+    const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    const m = machine(pgVersion);
+    console.log(`\nProvisioning: create + first query through the Worker, ms (BENCH_RUNS=${RUNS})`);
+    console.log(`${m.cpus}, ${m.cores} cores, ${m.memory_gib} GiB; Node ${m.node}; PostgreSQL ${m.postgres}\n`);
+    console.log([line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n'));
+    console.log(`\ndirect provider calls + select 1, alone: p50 ${direct.median}, p95 ${direct.p95}, p99 ${direct.p99}`);
+    console.log(`GET /v1/account alone, p50: ${odAccountGet.median} (on-demand Worker), ${poolAccountGet.median} (warm-pool Worker)`);
+    console.log(`provider requests per create: ${odRequestsPerCreate} on demand through the Worker, ${directRequestsPerCreate} direct`);
     console.log('\nratios (targets in brackets)');
     for (const [k, v] of Object.entries(ratios)) console.log(`  ${k}: ${v}`);
+    console.log('\nwarm pool (GET /healthz, operator)');
+    for (const p of pools) console.log(`  ${JSON.stringify(p)}`);
+    console.log("\nthe Worker's timings (median ms per step)");
+    for (const c of curves)
+      for (const l of c.levels) console.log(`  ${c.name} @${l.concurrency}: ${JSON.stringify(l.steps)} ${JSON.stringify(l.sources)}`);
     console.log(`\nadmission exactness (${admission.method})`);
     console.log(
       `  ${admission.requests} concurrent creates across ${admission.accounts} accounts: ${admission.admitted} admitted, ${admission.over_admissions} over-admissions`,
     );
-    const steps = Object.fromEntries(
-      Object.entries(breakdown).map(([name, t]) => [name, Object.fromEntries(Object.entries(t).map(([k, v]) => [k, summarize(v).median]))]),
-    );
-    console.log("\nthe Worker's timings (median ms per step)");
-    for (const [name, t] of Object.entries(steps)) if (name !== 'warm-up') console.log(`  ${name}: ${JSON.stringify(t)}`);
-    if (Object.keys(failures).length > 0) console.log(`\nfailed creates (timed as failures, included above): ${JSON.stringify(failures)}`);
-    const result = { benchmark: 'provisioning', machine: machine(pgVersion), runs: RUNS, series, ratios, steps, failures, admission };
-    console.log(`\nwritten to ${await writeResult('provisioning', result)}`);
+
+    const colors: Record<string, string> = { [POOL]: '#0a6', 'warm pool, all on one account': '#06c', [OD]: '#c60' };
+    const svg = curveSvg({
+      title: `dblease: create + first query (${m.cores} cores, PostgreSQL ${m.postgres}, Node ${m.node})`,
+      levels: LEVELS,
+      targetMs: 350,
+      xLabel: 'concurrent creates',
+      yLabel: 'ms, log scale',
+      series: curves.flatMap((c) => [
+        { name: `${c.name}, p50`, values: c.levels.map((l) => l.total.median), color: colors[c.name]! },
+        { name: `${c.name}, p99`, values: c.levels.map((l) => l.total.p99), color: colors[c.name]!, dashed: true },
+      ]),
+    });
+    const chart = path.resolve('bench/results/provisioning-curve.svg');
+    await fs.mkdir(path.dirname(chart), { recursive: true });
+    await fs.writeFile(chart, svg);
+    const result = {
+      benchmark: 'provisioning',
+      machine: m,
+      runs: RUNS,
+      seconds: Math.round((Date.now() - began) / 1000),
+      curves,
+      direct,
+      account_get: { on_demand_worker: odAccountGet, warm_pool_worker: poolAccountGet },
+      provider_requests_per_create: { on_demand: odRequestsPerCreate, direct: directRequestsPerCreate },
+      ratios,
+      pools,
+      admission,
+    };
+    console.log(`\nchart: ${chart}\nwritten to ${await writeResult('provisioning', result)} (${result.seconds} s)`);
     return result;
   } finally {
-    for (const w of workers) await w.dispose().catch(() => {});
+    for (const d of disposers) await d().catch(() => {});
     await dispose();
   }
 }

@@ -1,0 +1,116 @@
+/**
+ * The provisioning curve's measurements: create + first query through the Worker at each
+ * concurrency level, every concurrent create on an account of its own (as agents of many users
+ * would), or all on one account (the per-account object's serialisation), from the warm pool or
+ * on demand. Each sample also keeps the 201 alone (before the first query) and the Worker's own
+ * `timings`, so the output can say where the time went.
+ */
+import { api, benchAccount, selectOne, type BenchWorker } from './provisioning-setup';
+import { summarize, type Summary } from './stats';
+
+export const LEVELS = [1, 5, 10, 25, 50, 100];
+
+export interface LevelResult {
+  concurrency: number;
+  total: Summary;
+  /** The 201 alone, without the first query. */
+  request: Summary;
+  /** The Worker's median ms per step, and how many creates each source served. */
+  steps: Record<string, number>;
+  sources: Record<string, number>;
+  failures: number;
+  firstError?: string;
+}
+
+/** Accounts to spread creates over: one per concurrent create at the highest level. */
+export async function benchAccounts(url: string, n: number): Promise<string[]> {
+  const tokens: string[] = [];
+  for (let i = 0; i < n; i += 20) {
+    tokens.push(...(await Promise.all(Array.from({ length: Math.min(20, n - i) }, () => benchAccount(url)))));
+  }
+  return tokens;
+}
+
+/** Waves per level: about `runs` samples in all, at least one wave. */
+export const wavesFor = (runs: number, concurrency: number) => Math.max(1, Math.round(runs / concurrency));
+
+/**
+ * One level: `waves` waves of exactly `concurrency` simultaneous creates, create `j` of a wave on
+ * `tokens[j % tokens.length]` (one token: all on one account). `beforeWave` lets the warm-pool
+ * series wait for its pool to be full again, so each wave measures claims, not refills.
+ */
+export async function measureLevel(
+  worker: BenchWorker,
+  tokens: string[],
+  concurrency: number,
+  waves: number,
+  beforeWave: () => Promise<void> = async () => {},
+): Promise<LevelResult> {
+  const totals: number[] = [];
+  const requests: number[] = [];
+  const steps: Record<string, number[]> = {};
+  const sources: Record<string, number> = {};
+  let failures = 0;
+  let firstError: string | undefined;
+  for (let w = 0; w < waves; w++) {
+    await beforeWave();
+    await Promise.all(
+      Array.from({ length: concurrency }, async (_, j) => {
+        const started = performance.now();
+        try {
+          const res = await api(worker.url, tokens[j % tokens.length]!, 'POST', '/v1/databases', {});
+          const answered = performance.now();
+          if (res.status !== 201) throw new Error(`create answered ${res.status}: ${JSON.stringify(res.json?.error ?? res.json)}`);
+          await selectOne(res.json.connection.direct);
+          totals.push(performance.now() - started);
+          requests.push(answered - started);
+          for (const [k, v] of Object.entries(res.json.timings as Record<string, number | string>)) {
+            if (typeof v === 'number') (steps[k] ??= []).push(v);
+            else sources[v] = (sources[v] ?? 0) + 1;
+          }
+        } catch (err) {
+          failures += 1;
+          firstError ??= err instanceof Error ? err.message : String(err);
+        }
+      }),
+    );
+  }
+  return {
+    concurrency,
+    total: summarize(totals),
+    request: summarize(requests),
+    steps: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, summarize(v).median])),
+    sources,
+    failures,
+    ...(firstError ? { firstError } : {}),
+  };
+}
+
+/** An authenticated `GET /v1/account`, alone: the round trip a claim is compared with. */
+export async function measureAccountGet(worker: BenchWorker, token: string, runs: number): Promise<Summary> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    const res = await api(worker.url, token, 'GET', '/v1/account');
+    if (res.status !== 200) throw new Error(`GET /v1/account answered ${res.status}`);
+    times.push(performance.now() - started);
+  }
+  return summarize(times);
+}
+
+/** The operator's view of the pools (`GET /healthz`). */
+export async function poolHealth(worker: BenchWorker, operatorToken: string): Promise<Record<string, unknown>[]> {
+  const res = await api(worker.url, operatorToken, 'GET', '/healthz');
+  return (res.json?.pools ?? []) as Record<string, unknown>[];
+}
+
+/** Waits (at most `timeoutMs`) until the region's pool holds `need` entries. */
+export async function waitForPool(worker: BenchWorker, operatorToken: string, need: number, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const [pool] = await poolHealth(worker, operatorToken);
+    if (Number(pool?.size ?? 0) >= need) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the warm pool did not reach ${need} entries within ${timeoutMs / 1000} s`);
+}
