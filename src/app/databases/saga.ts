@@ -25,6 +25,8 @@ import type { CreateBranch, CreateDatabase } from '../schemas/databases';
 import { waitForSql } from '../sql/ready';
 import { ownAccount, needScope, tokenCaller } from '../access';
 import { provisionBranch, provisionFresh, type Provisioned } from './provision';
+import { applyMask, checkMask } from './mask';
+import { connectionFor } from './existing';
 import { applySeed, planSeed, seedLimits } from './seed';
 import type { CreateOptions, Created, WaitUntil } from './types';
 import { connection, serverTiming, toDatabase } from './view';
@@ -51,8 +53,13 @@ export async function runCreate(
   const tenant = principal.account_id;
   // A seed is checked (and `seed.from` read) before anything is admitted: a refusal costs nothing.
   const seed = request.kind === 'fresh' ? request.body.seed : undefined;
-  const seedLimit = seed ? await seedLimits(env, principal) : undefined;
+  const anonymize = request.kind === 'branch' ? request.body.anonymize : undefined;
+  const seedLimit = seed || anonymize ? await seedLimits(env, principal) : undefined;
   const seedPlan = seed ? await planSeed(env, principal, seed, seedLimit!) : undefined;
+  if (anonymize && request.kind === 'branch') {
+    const parent = await connectionFor(env, principal, request.parentId, { scope: 'databases:read' });
+    await checkMask(env, parent.uri, anonymize.rules, seedLimit!);
+  }
 
   // 1. Admit.
   const admission = unwrap(
@@ -89,6 +96,8 @@ export async function runCreate(
     });
     // 3b. Seed it, so a 201 means the seed is in (a failure is undone like any other).
     if (seedPlan) await applySeed(env, conn.direct, seedPlan, seedLimit!);
+    // 3c. Mask an anonymised branch before anyone has its credentials (src/app/databases/mask.ts).
+    if (anonymize) await applyMask(env, conn.direct, anonymize.rules, seedLimit!);
     const readyAt = Date.now();
 
     // 4. Complete. Only a token that may see credentials gets them; any other fetches them later, if granted.

@@ -31,9 +31,7 @@ export const sessionIdSchema = idSchema('ses').openapi({ example: 'ses_8a7b6c5d4
 export const MAX_SEED_SQL = 8 * 1024 * 1024;
 export const seedSchema = z
   .union([
-    z
-      .object({ sql: z.string().trim().min(1, 'seed.sql is empty').max(MAX_SEED_SQL, 'seed.sql is at most 8,388,608 characters') })
-      .strict(),
+    z.object({ sql: z.string().trim().min(1, 'seed.sql is empty').max(MAX_SEED_SQL, 'seed.sql is at most 8,388,608 characters') }).strict(),
     z.object({ from: databaseIdSchema, schema_only: z.boolean().optional() }).strict(),
   ])
   .openapi('Seed', {
@@ -54,12 +52,39 @@ export const createDatabaseSchema = z
   .strict()
   .openapi('CreateDatabase');
 
+export const maskRuleSchema = z
+  .object({
+    table: z.string().min(1).max(200).openapi({ description: '`table` (in public) or `schema.table`.' }),
+    column: z.string().min(1).max(200),
+    method: z.enum(['null', 'fixed', 'hash', 'fake_email', 'fake_name', 'partial']).openapi({
+      description:
+        'null (nullable columns); fixed (`value`, cast to the column type); hash (deterministic within the branch: text, integer, bigint, ' +
+        'smallint, uuid; joins on it still match); fake_email, fake_name (derived from the hash: consistent too); partial (keeps `first` ' +
+        'and `last` characters, default 1, stars between). Text-like columns for the last three.',
+    }),
+    value: z.string().max(10_000).optional(),
+    first: z.number().int().min(0).max(100).optional(),
+    last: z.number().int().min(0).max(100).optional(),
+  })
+  .strict();
+
+export const anonymizeSchema = z
+  .object({ rules: z.array(maskRuleSchema).min(1).max(200) })
+  .strict()
+  .openapi('Anonymize', {
+    description:
+      'Masks these columns on the branch before the 201: no unmasked value of a masked column can be read through it (old row ' +
+      'versions are vacuumed away, statistics recomputed, materialized views refreshed). A rule naming an unknown table or column, ' +
+      'or a method the column type does not fit, is a 400 naming the rule (`anonymize.rules.2.column`).',
+  });
+
 export const createBranchSchema = z
   .object({
     ttl_seconds: ttlSecondsSchema.optional(),
     labels: labelsSchema.optional(),
     session_id: sessionIdSchema.optional(),
     point_in_time: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Branch from the parent as of this instant.' }),
+    anonymize: anonymizeSchema.optional(),
   })
   .strict()
   .openapi('CreateBranch');
