@@ -61,7 +61,14 @@ const sameOrigin = (): MiddlewareHandler<DashboardEnv> => async (c, next) => {
   if (!SAFE_METHODS.has(c.req.method)) {
     const site = c.req.header('sec-fetch-site');
     const origin = c.req.header('origin');
-    if ((site && site !== 'same-origin' && site !== 'none') || (origin && origin !== new URL(c.req.url).origin)) {
+    // Under `Referrer-Policy: no-referrer` a browser sends `Origin: null` with its own form posts;
+    // then only its Sec-Fetch-Site saying same-origin lets the post through.
+    const opaque = origin === 'null';
+    if (
+      (site && site !== 'same-origin' && site !== 'none') ||
+      (opaque && site !== 'same-origin') ||
+      (origin && !opaque && origin !== new URL(c.req.url).origin)
+    ) {
       throw new Failure('cross_site_request', 'this form was sent from another site');
     }
   }

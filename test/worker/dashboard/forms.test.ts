@@ -55,6 +55,20 @@ describe('the tokens page', () => {
   });
 });
 
+describe("a real browser's form posts", () => {
+  // Chromium sends `Origin: null` with a page's own form posts under Referrer-Policy: no-referrer.
+  it('are let through on Origin: null only when Sec-Fetch-Site says same-origin', async () => {
+    const nb = new Browser();
+    await nb.signIn(agent.ownerToken);
+    const csrf = await nb.formToken('/tokens');
+    const post = (site: 'same-origin' | 'cross-site', extra: Record<string, string>) =>
+      nb.post('/tokens', { csrf, name: 'opaque', scopes: 'sql' }, site, { origin: 'null', ...extra });
+    expect((await post('cross-site', {})).status).toBe(403);
+    expect((await post('same-origin', { 'sec-fetch-site': '' })).status).toBe(403);
+    expect((await post('same-origin', {})).status).toBe(201);
+  });
+});
+
 describe('the sessions page', () => {
   it('lists sessions and ends one', async () => {
     const session = await (await call('/v1/sessions', { token: agent.token, body: { labels: { agent: 'planner' } } })).json<any>();

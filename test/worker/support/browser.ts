@@ -13,15 +13,23 @@ export class Browser {
     return this.send(path, { method: 'GET' });
   }
 
-  /** A form post; `site` is what the browser's Sec-Fetch-Site says about where the form was. */
-  async post(path: string, form: Record<string, string | string[]>, site: 'same-origin' | 'cross-site' = 'same-origin'): Promise<Response> {
+  /**
+   * A form post; `site` is what the browser's Sec-Fetch-Site says about where the form was;
+   * `headers` override what it sends (`origin: 'null'` as under Referrer-Policy: no-referrer).
+   */
+  async post(
+    path: string,
+    form: Record<string, string | string[]>,
+    site: 'same-origin' | 'cross-site' = 'same-origin',
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
     const origin = site === 'same-origin' ? this.origin : 'https://evil.example';
     const body = new URLSearchParams();
     for (const [k, v] of Object.entries(form)) for (const one of ([] as string[]).concat(v)) body.append(k, one);
     return this.send(path, {
       method: 'POST',
       body: body.toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin, 'sec-fetch-site': site },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin, 'sec-fetch-site': site, ...headers },
     });
   }
 
