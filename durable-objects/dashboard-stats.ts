@@ -32,6 +32,7 @@ export function dashboardStats(store: Store, now: number): DashboardStats {
         readyAt: databases.readyAt,
         deletedAt: databases.deletedAt,
         spent: databases.spentMicroUsd,
+        reserved: databases.reservedMicroUsd,
       })
       .from(databases)
       // Everything that may have lived inside the window: not ended, or ended within it.
@@ -42,7 +43,13 @@ export function dashboardStats(store: Store, now: number): DashboardStats {
     // A failed create never lived; one still deleting lives until it is gone.
     const spans = rows
       .filter((r) => r.state !== 'failed')
-      .map((r) => ({ created_at: r.createdAt, ended_at: r.deletedAt, spent_micro_usd: r.spent }));
+      .map((r) => ({
+        created_at: r.createdAt,
+        ended_at: r.deletedAt,
+        spent_micro_usd: r.spent,
+        // Only a live record still holds its reservation (a deleted one's went back to the cap).
+        reserved_micro_usd: r.state === 'provisioning' || r.state === 'ready' ? r.reserved : 0,
+      }));
     const creates = db
       .select({ at: events.at })
       .from(events)

@@ -15,6 +15,8 @@ export interface LeaseSpan {
   ended_at: number | null;
   /** Booked spend (µ$), spread over its life for the per-day chart. */
   spent_micro_usd: number;
+  /** What it still holds against the cap (µ$), counted on the day it was created (when the hold was taken). */
+  reserved_micro_usd?: number;
 }
 
 export interface HourBucket {
@@ -30,6 +32,7 @@ export interface DayBucket {
   /** `YYYY-MM-DD` (UTC). */
   day: string;
   spent_micro_usd: number;
+  reserved_micro_usd: number;
 }
 
 /** The start of the UTC hour holding `ms`. */
@@ -65,13 +68,17 @@ export const monthStart = (now: number) => {
 /**
  * Spend per UTC day of the current month, up to today. The provider books spend per database,
  * not per day, so each span's booked spend is spread evenly over its life (until now), and only
- * the part of that life inside this month counts.
+ * the part of that life inside this month counts. Reservations are held, not spent: each
+ * counts on the day its database was created, if that is this month.
  */
 export function dailySpend(spans: readonly LeaseSpan[], now: number): DayBucket[] {
   const start = monthStart(now);
   const days = Math.floor((now - start) / DAY_MS) + 1;
   const totals = new Array<number>(days).fill(0);
+  const held = new Array<number>(days).fill(0);
   for (const s of spans) {
+    const created = Math.floor((s.created_at - start) / DAY_MS);
+    if ((s.reserved_micro_usd ?? 0) > 0 && created >= 0 && created < days) held[created]! += s.reserved_micro_usd!;
     if (s.spent_micro_usd <= 0) continue;
     const end = Math.min(s.ended_at ?? now, now);
     const life = Math.max(1, end - s.created_at);
@@ -83,5 +90,9 @@ export function dailySpend(spans: readonly LeaseSpan[], now: number): DayBucket[
       else if (end === s.created_at && s.created_at >= dayFrom && s.created_at < dayFrom + DAY_MS) totals[i]! += s.spent_micro_usd;
     }
   }
-  return totals.map((v, i) => ({ day: new Date(start + i * DAY_MS).toISOString().slice(0, 10), spent_micro_usd: Math.round(v) }));
+  return totals.map((v, i) => ({
+    day: new Date(start + i * DAY_MS).toISOString().slice(0, 10),
+    spent_micro_usd: Math.round(v),
+    reserved_micro_usd: held[i]!,
+  }));
 }

@@ -55,6 +55,17 @@ describe('dailySpend', () => {
     ];
     expect(dailySpend(spans, now).map((d) => d.spent_micro_usd)).toEqual([1000, 1000, 0]);
   });
+
+  it('counts what live databases hold on the day each was created, this month only', () => {
+    const spans: LeaseSpan[] = [
+      { created_at: Date.UTC(2026, 11, 1, 9), ended_at: null, spent_micro_usd: 0, reserved_micro_usd: 300 },
+      { created_at: Date.UTC(2026, 11, 3, 9), ended_at: null, spent_micro_usd: 0, reserved_micro_usd: 50 },
+      { created_at: Date.UTC(2026, 11, 3, 10), ended_at: null, spent_micro_usd: 0, reserved_micro_usd: 25 },
+      // Held since November: not this month's.
+      { created_at: Date.UTC(2026, 10, 20), ended_at: null, spent_micro_usd: 0, reserved_micro_usd: 999 },
+    ];
+    expect(dailySpend(spans, now).map((d) => d.reserved_micro_usd)).toEqual([300, 0, 75]);
+  });
 });
 
 describe('timeChart', () => {
@@ -79,6 +90,8 @@ describe('timeChart', () => {
     expect(svg).toContain('<title id="activity-title">Databases, last 24 h</title>');
     // The y axis runs to a round maximum above the data.
     expect(svg).toContain('>5</text>');
+    // Counts get no half-database tick.
+    expect(svg).not.toContain('>2.5</text>');
   });
 
   it('uses no inline style and escapes what it is given', () => {

@@ -26,6 +26,8 @@ export function Layout(props: { title: string; visit?: DashboardVisit; account?:
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{props.title} · dblease</title>
         <link rel="stylesheet" href="/dashboard.css" />
+        {/* No icon: without this line every page costs a browser a 404 for /favicon.ico. */}
+        <link rel="icon" href="data:," />
         <script src="/dashboard.js" defer></script>
       </head>
       <body>

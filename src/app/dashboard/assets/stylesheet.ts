@@ -52,14 +52,16 @@ svg text { font: 11px system-ui, sans-serif; fill: var(--muted); }
 .chart .axis-label { font-weight: 600; }
 .chart .line { fill: none; stroke: var(--accent); stroke-width: 2; }
 .chart .dot, .chart .legend.series-0 { fill: var(--accent); }
-.chart .bar.series-1, .chart .legend.series-1, #chart-spend .bar { fill: var(--ok); }
+.chart .bar.series-1, .chart .legend.series-1 { fill: var(--ok); }
+#chart-spend .bar.series-0, #chart-spend .legend.series-0 { fill: var(--accent); }
+#chart-spend .bar.series-1, #chart-spend .legend.series-1 { fill: #93c5fd; }
 .spend-bar { display: block; width: 100%; max-width: 32rem; height: 1rem; border-radius: 3px; }
 .bar-track { fill: var(--line); } .bar-spent { fill: var(--accent); } .bar-reserved { fill: #93c5fd; }
 meter { width: 100%; max-width: 32rem; height: 1rem; display: block; }
 .field-caption { display: block; font-weight: 600; margin: 0.5rem 0 0.25rem; }
 .filters { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-end; }
 .filters input[type='text'], .filters select { min-width: 12rem; }
-.labels { list-style: none; margin: 0; padding: 0; }
+.labels { list-style: none; margin: 0; padding: 0; display: inline-flex; flex-wrap: wrap; gap: 0.4rem; }
 .tree.level-1 { padding-left: 1.5rem; } .tree.level-2 { padding-left: 3rem; } .tree.level-3 { padding-left: 4.5rem; }
 .tree.level-4, .tree.level-5 { padding-left: 6rem; }
 .branch-mark { color: var(--muted); }

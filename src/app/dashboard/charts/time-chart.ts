@@ -28,7 +28,7 @@ export interface TimeChart {
 
 const W = 640;
 const H = 220;
-const PAD = { left: 56, right: 12, top: 12, bottom: 44 };
+const PAD = { left: 64, right: 12, top: 12, bottom: 44 };
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 const n = (v: number) => String(Math.round(v * 10) / 10);
@@ -54,8 +54,9 @@ export function timeChart(chart: TimeChart): string {
   const barW = (slot * 0.8) / Math.max(1, bars.length);
 
   const parts: string[] = [];
-  // The y axis: 0, half and the maximum.
-  for (const tick of [0, max / 2, max]) {
+  // The y axis: 0, half and the maximum (no half of a count).
+  const counts = chart.series.every((s) => s.values.every(Number.isInteger));
+  for (const tick of counts && !Number.isInteger(max / 2) ? [0, max] : [0, max / 2, max]) {
     parts.push(
       `<line class="grid" x1="${PAD.left}" x2="${W - PAD.right}" y1="${n(y(tick))}" y2="${n(y(tick))}"/>`,
       `<text class="tick" x="${PAD.left - 6}" y="${n(y(tick) + 4)}" text-anchor="end">${escape(fmt(tick))}</text>`,

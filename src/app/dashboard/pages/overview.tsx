@@ -53,6 +53,9 @@ function SpendBar({ spent, reserved, cap }: { spent: number; reserved: number; c
   );
 }
 
+/** Axis and tooltip money: two significant digits below a dollar ($0.058), cents above. */
+const money = (v: number) => `$${v === 0 || v >= 1 ? v.toFixed(2) : Number(v.toPrecision(2))}`;
+
 function Charts({ stats }: { stats: Stats }) {
   const hours = stats.activity.map((b) => new Date(b.start).toISOString().slice(11, 16));
   const activity = timeChart({
@@ -68,12 +71,15 @@ function Charts({ stats }: { stats: Stats }) {
   });
   const spend = timeChart({
     id: 'chart-spend',
-    title: 'Spend per day this month',
+    title: 'Spend per day this month: spent, and reserved by the databases created that day',
     buckets: stats.spend_by_day.map((d) => d.day.slice(5)),
-    series: [{ name: 'spent', values: stats.spend_by_day.map((d) => d.spent_micro_usd / 1_000_000), as: 'bar' }],
+    series: [
+      { name: 'spent', values: stats.spend_by_day.map((d) => d.spent_micro_usd / 1_000_000), as: 'bar' },
+      { name: 'reserved', values: stats.spend_by_day.map((d) => d.reserved_micro_usd / 1_000_000), as: 'bar' },
+    ],
     xLabel: 'Day (UTC)',
     yLabel: 'USD',
-    format: (v) => usd(v),
+    format: money,
   });
   return (
     <div class="charts">
