@@ -121,11 +121,11 @@ export class Branching {
    * records must be empty. Done before the response: the copy reflects the source as of the
    * request.
    */
-  private async copyInto(source: BranchRec, target: BranchRec) {
+  private async copyInto(source: BranchRec, target: BranchRec, keepPasswords = new Map<string, string>()) {
     const sourceRoles = this.store.rolesOf(source.id);
     const sourceDbs = this.store.databasesOf(source.id);
     const roles = new Map<string, RoleRec>();
-    for (const r of sourceRoles) roles.set(r.name, await this.newRole(target, r.name, r.password));
+    for (const r of sourceRoles) roles.set(r.name, await this.newRole(target, r.name, keepPasswords.get(r.name) ?? r.password));
     const copies: DatabaseRec[] = [];
     for (const db of sourceDbs) {
       await this.proxy.releaseIdle(db.physical);
@@ -194,7 +194,8 @@ export class Branching {
       }
       target.key = physicalKey();
       try {
-        await this.copyInto(source, target);
+        // The target's roles keep their passwords (a reset keeps the connection string); only the data comes from the source.
+        await this.copyInto(source, target, new Map(oldRoles.map((r) => [r.name, r.password])));
       } catch (err) {
         await this.dropBranchData(target);
         for (const r of oldRoles) await this.store.put('role', r);

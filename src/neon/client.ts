@@ -170,6 +170,19 @@ export class NeonClient {
     });
   }
 
+  /**
+   * Restores a branch to the head of `sourceBranchId` (its parent, for a reset): same id, same
+   * endpoints; the provider restarts its compute, ending the sessions on it. Waits for the operations.
+   */
+  async restoreBranch(projectId: string, branchId: string, sourceBranchId: string): Promise<void> {
+    await this.mutate<BranchResponse & Mutation>(projectId, {
+      method: 'POST',
+      path: path`/projects/${projectId}/branches/${branchId}/restore`,
+      route: 'POST /projects/:project_id/branches/:branch_id/restore',
+      body: { source_branch_id: sourceBranchId },
+    });
+  }
+
   /** True when deleted now, false when it was already gone. */
   deleteBranch(projectId: string, branchId: string): Promise<boolean> {
     return this.mutate<BranchResponse & Mutation>(projectId, {

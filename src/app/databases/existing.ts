@@ -14,7 +14,7 @@ import { rewriteSecrets } from '../bindings/rotation';
 
 const notReady = (r: DatabaseRecord) => new Failure('database_not_ready', `database ${r.id} is ${r.state}, not ready`, { state: r.state });
 
-function connectionOf(r: DatabaseRecord, password: string | null): Connection | undefined {
+export function connectionOf(r: DatabaseRecord, password: string | null): Connection | undefined {
   if ((r.state !== 'ready' && r.state !== 'claimed') || !r.host || password === null) return undefined;
   return connection({ host: r.host, role: r.role_name, password, database: r.database_name });
 }

@@ -17,6 +17,7 @@
 export { branchDatabase, createDatabase } from './create';
 export { claimDatabase } from './claim';
 export { deleteDatabase } from './delete';
+export { resetDatabase } from './reset';
 export { databaseDetail } from './detail';
 export { connectionFor, getDatabase, keepDatabase, listDatabases, rotateCredentials, updateDatabase } from './existing';
 export type * from './types';

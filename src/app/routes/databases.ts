@@ -140,6 +140,12 @@ const rotateCredentials = action(
   'The database with its new connection',
 );
 
+const resetDatabase = action(
+  '/{id}/reset',
+  "Reset a branch to its parent's current state: same id, host, role, password and connection string; its own writes are gone and open sessions end (409 for a fresh database or a branch with branches)",
+  'The reset branch',
+);
+
 const claimDatabase = createRoute({
   method: 'post',
   path: '/{id}/claim',
@@ -195,6 +201,7 @@ export const databases = newApp()
     if (result.retryAfter !== undefined) c.header('retry-after', String(result.retryAfter));
     return c.json(result.database, result.status);
   })
+  .openapi(resetDatabase, async (c) => c.json(await service.resetDatabase(c.env, c.get('principal'), c.req.valid('param').id), 200))
   .openapi(keepDatabase, async (c) => c.json(await service.keepDatabase(c.env, c.get('principal'), c.req.valid('param').id), 200))
   .openapi(claimDatabase, async (c) => c.json(await service.claimDatabase(c.env, c.get('principal'), c.req.valid('param').id), 202))
   .openapi(rotateCredentials, async (c) =>

@@ -1,0 +1,61 @@
+/**
+ * POST /v1/databases/:id/reset: a branch back to its parent's current state. Its id, host, role,
+ * password and connection strings stay the same, so an agent's configuration keeps working; its
+ * own writes are gone, and the provider ends the sessions open on it (the data under them is
+ * replaced). On Neon this is the branch restore API with the parent's branch as the source;
+ * the local stack implements the same route (local/neon-api/branching.ts `restore`), keeping the
+ * branch's roles and their passwords.
+ *
+ * Refused with 409: a fresh database (nothing to reset to: `invalid_state`), and a branch with
+ * live branches of its own (`has_children`: they were taken from the data a reset would replace).
+ * Scope `databases:write`; the answer carries `connection` with `databases:credentials`.
+ */
+import type { AccountPrincipal } from '../../core/auth/principal';
+import { hasScope } from '../../core/auth/tokens';
+import { Failure } from '../../core/errors';
+import { unwrap } from '../../core/result';
+import { neonClient } from '../../neon/index';
+import { ownAccount, needScope } from '../access';
+import { waitForSql } from '../sql/ready';
+import { connectionOf } from './existing';
+import type { Database } from '../schemas/databases';
+import { toDatabase } from './view';
+
+const LIVE = new Set(['provisioning', 'ready']);
+
+export async function resetDatabase(env: Env, principal: AccountPrincipal, id: string): Promise<Database> {
+  needScope(principal, 'databases:write');
+  const stub = ownAccount(env, principal);
+  const { database, password } = unwrap(await stub.getDatabase(id, { include_password: true, provider_action: true }));
+  if (database.kind !== 'branch' || !database.parent_id) {
+    throw new Failure('invalid_state', `database ${id} is a fresh database: only a branch can be reset to its parent`, {
+      state: database.state,
+    });
+  }
+  if (database.state !== 'ready') {
+    throw new Failure('invalid_state', `database ${id} is ${database.state}; only a ready branch can be reset`, { state: database.state });
+  }
+  const children = await liveChildren(stub, id);
+  if (children.length > 0) {
+    throw new Failure('has_children', `database ${id} has branches of its own; delete them before resetting it`, { children });
+  }
+  const { database: parent } = unwrap(await stub.getDatabase(database.parent_id));
+  const { account, project_id: projectId, branch_id: branchId } = database.provider;
+  if (!account || !projectId || !branchId || !parent.provider.branch_id) throw new Error(`ready database ${id} has no provider ids`);
+  await neonClient(env, account, { tenant: principal.account_id }).restoreBranch(projectId, branchId, parent.provider.branch_id);
+  const conn = connectionOf(database, password);
+  // A 200 means the same connection string opens the reset branch.
+  if (conn) await waitForSql(env, conn.direct);
+  return toDatabase(database, { connection: hasScope(principal.scopes, 'databases:credentials') ? conn : undefined });
+}
+
+async function liveChildren(stub: ReturnType<typeof ownAccount>, id: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = unwrap(await stub.listDatabases({ cursor, limit: 100, states: ['provisioning', 'ready'] }));
+    found.push(...page.databases.filter((d) => d.parent_id === id && LIVE.has(d.state)).map((d) => d.id));
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return found;
+}
