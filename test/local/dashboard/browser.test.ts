@@ -39,6 +39,15 @@ async function api(method: string, route: string, token: string, body?: unknown)
 }
 
 /** After every navigation: the token is not in the address bar. */
+/** Presses Tab until `selector` has the focus: it is reachable by keyboard, in order. */
+async function tabTo(selector: string, most = 15) {
+  for (let i = 0; i < most; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+  }
+  throw new Error(`${selector} is not reachable with Tab`);
+}
+
 async function go(url: string) {
   await page.goto(`${worker.url}${url}`);
   expect(page.url()).not.toContain(ownerToken);
@@ -93,11 +102,14 @@ describe('the owner dashboard in Chromium', { timeout: 30_000 }, () => {
   let agentToken: string;
   let dbId: string;
 
-  it('signs in with a pasted token, which never reaches the address bar', async () => {
+  it('signs in with a pasted token, by keyboard alone, and the token never reaches the address bar', async () => {
     await go('/');
     expect(new URL(page.url()).pathname).toBe('/signin');
-    await page.getByLabel('Token').fill(ownerToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await tabTo('#token');
+    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).labels?.[0]?.textContent)).toBe('Token');
+    await page.keyboard.insertText(ownerToken);
+    await tabTo('button[type="submit"]');
+    await page.keyboard.press('Enter');
     await page.waitForURL(`${worker.url}/`);
     expect(page.url()).not.toContain(ownerToken);
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Overview');
@@ -209,7 +221,10 @@ describe('the owner dashboard in Chromium', { timeout: 30_000 }, () => {
 
   it('signs out: the overview asks for a sign-in again', async () => {
     await go('/');
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    // Every page's controls are reachable by keyboard: the nav, then the sign-out button.
+    await tabTo('nav a[href="/stop"]');
+    await tabTo('.signout button');
+    await page.keyboard.press('Enter');
     await page.waitForURL(`${worker.url}/signin`);
     await go('/');
     expect(new URL(page.url()).pathname).toBe('/signin');

@@ -3,7 +3,7 @@
  * filters and cursors, and the database page with its actions, each through the services.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call } from '../support/api';
+import { accountObject, call } from '../support/api';
 import { Browser } from '../support/browser';
 import { branchDb, createDb, newAgent, type Agent } from '../support/databases';
 
@@ -97,6 +97,26 @@ describe('a database page', () => {
     expect([...timeline.matchAll(/<code>([a-z._]+)<\/code>/g)].map((m) => m[1])).toEqual(['database.provisioning', 'database.ready']);
     // Nothing secret on it.
     expect(html).not.toContain('postgresql://');
+  });
+
+  it("lists the database's bindings into the owner's Workers", async () => {
+    const db = await createDb(agent.token);
+    expect(await b.page(`/databases/${db.id}`)).not.toContain('<caption>Bindings</caption>');
+    const admitted = await accountObject(agent.id).admitBinding({
+      database_id: db.id,
+      type: 'worker_secret',
+      cf_account_id: 'cf-account',
+      script_name: 'orders-api',
+      name: 'DATABASE_URL',
+      pooled: true,
+      token_id: null,
+    });
+    expect(admitted.ok).toBe(true);
+    const html = await b.page(`/databases/${db.id}`);
+    expect(html).toContain('<caption>Bindings</caption>');
+    expect(html).toMatch(
+      /<th scope="row"><code>DATABASE_URL<\/code><\/th><td>Worker secret \(pooled\)<\/td><td>orders-api<\/td><td>creating/,
+    );
   });
 
   it('is 404 for another account, and for nonsense a 400', async () => {

@@ -4,7 +4,7 @@
  * events page's cursors, and "Stop everything" (the account's name to confirm, then a report).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call } from '../support/api';
+import { accountObject, call } from '../support/api';
 import { Browser } from '../support/browser';
 import { createDb, newAgent, type Agent } from '../support/databases';
 
@@ -14,6 +14,27 @@ beforeAll(async () => {
   agent = await newAgent();
   b = new Browser();
   await b.signIn(agent.ownerToken);
+});
+
+describe('every page', () => {
+  it('has landmarks, one <h1> of its own, and a <label> for every field', async () => {
+    const db = await createDb(agent.token);
+    const titles: string[] = [];
+    for (const path of ['/', '/databases', `/databases/${db.id}`, '/tokens', '/sessions', '/policy', '/events', '/stop']) {
+      const html = await b.page(path);
+      const h1s = [...html.matchAll(/<h1>(.*?)<\/h1>/g)].map((m) => m[1]!);
+      expect(h1s, path).toHaveLength(1);
+      titles.push(h1s[0]!);
+      for (const landmark of ['<header', '<nav aria-label="Main">', '<main>']) expect(html, path).toContain(landmark);
+      const ids = [...html.matchAll(/<(?:input|select|textarea)(?![^>]*type="hidden")[^>]*\sid="([^"]+)"/g)].map((m) => m[1]!);
+      const fields = [...html.matchAll(/<(?:input|select|textarea)(?![^>]*type="hidden")[^>]*>/g)];
+      expect(ids.length, `${path}: every field has an id`).toBe(fields.length);
+      for (const id of ids) expect(html, `${path}: a label for #${id}`).toContain(`<label for="${id}"`);
+      // The CSP allows no inline script or style: none is written.
+      expect(html, path).not.toMatch(/\sstyle=|<script>|\son[a-z]+=/);
+    }
+    expect(new Set(titles).size).toBe(titles.length);
+  });
 });
 
 describe('the tokens page', () => {
@@ -154,5 +175,8 @@ describe('Stop everything', () => {
     expect(['deleting', 'deleted']).toContain(after.state);
     // The visit that pressed it stays signed in, and pressing again is safe.
     expect((await sb.submit('/stop', { account_name: 'databases test' }, '/stop')).status).toBe(200);
+    // The sweep finishes inside the test, not while the run shuts down.
+    expect((await accountObject(acct.id).sweepNow()).ok).toBe(true);
+    expect((await (await call(`/v1/databases/${db.id}`, { token: acct.ownerToken })).json<any>()).state).toBe('deleted');
   });
 });

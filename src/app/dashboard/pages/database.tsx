@@ -7,6 +7,8 @@
 import { Hono } from 'hono';
 import { invalidFields } from '../../../core/errors';
 import { getAccount } from '../../accounts/service';
+import { listBindings } from '../../bindings/service';
+import type { Binding } from '../../schemas/bindings';
 import { claimDatabase, databaseDetail, deleteDatabase, keepDatabase, rotateCredentials, updateDatabase } from '../../databases/service';
 import type { DatabaseDetail } from '../../databases/detail';
 import { databaseIdSchema, type Database } from '../../schemas/databases';
@@ -142,6 +144,46 @@ function Actions({ d, visit, maxTtl, children }: { d: Database; visit: Dashboard
   );
 }
 
+/** Where the database is wired into the owner's Workers (the API's bindings); read-only here. */
+function Bindings({ bindings }: { bindings: Binding[] }) {
+  if (bindings.length === 0) return null;
+  return (
+    <table class="bindings">
+      <caption>Bindings</caption>
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Type</th>
+          <th scope="col">Worker</th>
+          <th scope="col">State</th>
+          <th scope="col">Created</th>
+        </tr>
+      </thead>
+      <tbody>
+        {bindings.map((x) => (
+          <tr data-id={x.id}>
+            <th scope="row">
+              <code>{x.name}</code>
+            </th>
+            <td>
+              {x.type === 'hyperdrive' ? `Hyperdrive ${x.hyperdrive_name ?? ''}` : 'Worker secret'}
+              {x.pooled && ' (pooled)'}
+            </td>
+            <td>{x.cloudflare.script_name ?? <span class="muted">—</span>}</td>
+            <td>
+              {x.state}
+              {x.update_pending && <span class="muted"> (new password not written yet)</span>}
+            </td>
+            <td>
+              <When at={x.created_at} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 function Timeline({ events }: { events: DatabaseDetail['events'] }) {
   return (
     <section class="card" aria-labelledby="timeline">
@@ -158,7 +200,11 @@ function Timeline({ events }: { events: DatabaseDetail['events'] }) {
 }
 
 async function render(c: Ctx, id: string, extra?: unknown, status: 200 | 202 = 200) {
-  const [detail, account] = await Promise.all([databaseDetail(c.env, c.var.principal, id), getAccount(c.env, c.var.principal)]);
+  const [detail, account, bindings] = await Promise.all([
+    databaseDetail(c.env, c.var.principal, id),
+    getAccount(c.env, c.var.principal),
+    listBindings(c.env, c.var.principal, id),
+  ]);
   const d = detail.database;
   return c.html(
     <Layout title={`Database ${d.id}`} visit={c.var.visit} current="/databases">
@@ -166,6 +212,7 @@ async function render(c: Ctx, id: string, extra?: unknown, status: 200 | 202 = 2
       <Facts d={d} spent={d.spent_usd} />
       <Actions d={d} visit={c.var.visit} maxTtl={account.policy.max_ttl_seconds} children={detail.children.length} />
       {detail.children.length > 0 && <DatabaseTable rows={detail.children} caption="Branches" />}
+      <Bindings bindings={bindings.data} />
       <Timeline events={detail.events} />
     </Layout>,
     status,
