@@ -122,6 +122,7 @@ async function main() {
   console.log(`warm pool: ${poolSize} per region, filling in the background (the operator's GET /healthz shows it)`);
   if (token) {
     console.log(`development account token: ${token}`);
+    console.log(`owner dashboard: ${WORKER_URL}/  (paste the token above into its Token field)`);
     console.log('first database:');
     console.log(
       `  curl -s -X POST ${WORKER_URL}/v1/databases -H "authorization: Bearer ${token}" -H 'content-type: application/json' -d '{"ttl_seconds":3600}'`,
