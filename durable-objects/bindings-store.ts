@@ -294,12 +294,18 @@ export const hasLiveBindings = (db: Db) =>
 /** For reconciliation: every binding ever made (live ones are what must stay), and the Cloudflare accounts and Workers written to. */
 export function bindingInventory(store: Store): {
   live: BindingRecord[];
-  targets: { cf_account_id: string; script_name: string | null; name: string; type: string }[];
+  targets: { cf_account_id: string; script_name: string | null; name: string; type: string; hyperdrive_id: string | null }[];
 } {
   return store.read('binding inventory', (db) => ({
     live: db.select().from(bindings).where(inArray(bindings.state, LIVE)).all().map(bindingRecord),
     targets: db
-      .selectDistinct({ cf_account_id: bindings.cfAccountId, script_name: bindings.scriptName, name: bindings.name, type: bindings.type })
+      .selectDistinct({
+        cf_account_id: bindings.cfAccountId,
+        script_name: bindings.scriptName,
+        name: bindings.name,
+        type: bindings.type,
+        hyperdrive_id: bindings.hyperdriveId,
+      })
       .from(bindings)
       .all(),
   }));

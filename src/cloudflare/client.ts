@@ -88,6 +88,18 @@ export function cloudflareApi(env: { CLOUDFLARE_API_BASE_URL?: string }, apiToke
         for await (const c of configs.list({ account_id: accountId })) out.push({ id: c.id, name: c.name });
         return out;
       }),
+    /** The Hyperdrive bindings in a Worker's settings, by name and config id; [] when the Worker is gone. */
+    hyperdriveBindings: async (accountId: string, script: string): Promise<{ name: string; id: string }[]> => {
+      try {
+        return await call('GET worker settings', async () => {
+          const current = ((await settings.get(script, { account_id: accountId })).bindings ?? []) as Binding[];
+          return current.flatMap((b) => (b.type === 'hyperdrive' && 'id' in b ? [{ name: b.name, id: String(b.id) }] : []));
+        });
+      } catch (err) {
+        if (err instanceof CloudflareRequestError && err.notFound) return [];
+        throw err;
+      }
+    },
     bindHyperdrive: (accountId: string, script: string, name: string, id: string) =>
       call('PATCH worker settings', () => replaceBinding(accountId, script, (b) => b.name === name, { type: 'hyperdrive', name, id })),
     /** Idempotent: a Worker gone, or without the binding, is done. Another config bound under the name since is left alone. */

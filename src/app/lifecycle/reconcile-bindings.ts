@@ -4,7 +4,9 @@
  * account's token is listed, and what no live record accounts for is removed:
  * - a Worker secret whose (Cloudflare account, Worker, name) a binding of dblease's ever wrote,
  *   with no live binding holding that name now (a name dblease wrote is dblease's on that Worker);
- * - a Hyperdrive config named `dblease-<this account>-<binding>` whose binding is not live.
+ * - a Hyperdrive config named `dblease-<this account>-<binding>` whose binding is not live;
+ * - a Worker's Hyperdrive binding to a config of a binding that is not live (a settings write
+ *   racing the sweeper's can put one back: the settings are read and written whole).
  * Cloudflare is listed BEFORE the records are read: a bind inserts its record before it writes,
  * so anything a listing shows is either in the records read after it, or a leak.
  * Secrets a rotation could not rewrite (`update_pending`) are written again here too.
@@ -71,6 +73,14 @@ async function reconcileAccount(env: Env, accountId: string, report: BindingReco
     }
   }
 
+  const seenWorkerBindings: { cf: string; script: string; name: string; id: string }[] = [];
+  const hyperdriveWorkers = before.targets.filter((t) => t.type === 'hyperdrive' && t.script_name !== null);
+  for (const t of new Map(hyperdriveWorkers.map((t) => [key(t.cf_account_id, t.script_name), t])).values()) {
+    for (const b of await api.hyperdriveBindings(t.cf_account_id, t.script_name!)) {
+      seenWorkerBindings.push({ cf: t.cf_account_id, script: t.script_name!, ...b });
+    }
+  }
+
   // 2. The live records, read after the listing.
   const { live } = unwrap(await stub.bindingInventory());
   const liveSecrets = new Set(live.filter((b) => b.type === 'worker_secret').map((b) => key(b.cf_account_id, b.script_name, b.name)));
@@ -84,6 +94,17 @@ async function reconcileAccount(env: Env, accountId: string, report: BindingReco
     if (liveIds.has(c.bindingId)) continue;
     await api.deleteHyperdrive(c.cf, c.id);
     report.leaks_removed.push({ account_id: accountId, kind: 'hyperdrive', cf_account_id: c.cf, name: c.name });
+  }
+
+  // Only configs dblease made for this account, whose binding is no longer live: never the owner's own.
+  const liveConfigIds = new Set(live.flatMap((b) => (b.hyperdrive_id ? [b.hyperdrive_id] : [])));
+  const deadConfigIds = new Set(
+    before.targets.flatMap((t) => (t.hyperdrive_id && !liveConfigIds.has(t.hyperdrive_id) ? [t.hyperdrive_id] : [])),
+  );
+  for (const w of seenWorkerBindings) {
+    if (!deadConfigIds.has(w.id)) continue;
+    await api.unbindHyperdrive(w.cf, w.script, w.name, w.id);
+    report.leaks_removed.push({ account_id: accountId, kind: 'hyperdrive', cf_account_id: w.cf, name: `${w.script}/${w.name}` });
   }
 
   // 3. Secrets still holding a password from before a rotation.

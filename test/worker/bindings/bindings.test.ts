@@ -205,6 +205,42 @@ describe('bindings into Cloudflare Workers', () => {
     expect(live.state).toBe('active');
   });
 
+  it('reconciliation takes out a Hyperdrive binding put back in a Worker after its config went', async () => {
+    cf.addScript('hd-race');
+    const db = await createDb(agent.token);
+    const keptBinding = await (
+      await bind(agent.token, db.id, {
+        type: 'hyperdrive',
+        cloudflare: { account_id: CF_ACCOUNT, script_name: 'hd-race' },
+        name: 'HD_LIVE',
+      })
+    ).json<any>();
+    const doomed = await (
+      await bind(agent.token, db.id, {
+        type: 'hyperdrive',
+        cloudflare: { account_id: CF_ACCOUNT, script_name: 'hd-race' },
+        name: 'HD_GONE',
+      })
+    ).json<any>();
+    await call(`/v1/databases/${db.id}/bindings/${doomed.id}`, { method: 'DELETE', token: agent.token });
+    await sweep(agent.id);
+    expect(cf.bindingsOf('hd-race').map((b) => b.name)).toEqual(['HD_LIVE']);
+    // What a settings write that read the Worker before the sweeper's removal writes back.
+    cf.bindingsOf('hd-race').push({ type: 'hyperdrive', name: 'HD_GONE', id: doomed.hyperdrive_id });
+    cf.bindingsOf('hd-race').push({ type: 'hyperdrive', name: 'OWNERS_OWN', id: 'f'.repeat(32) });
+
+    const report = await reconcileBindings(env, [agent.id]);
+    expect(report.errors).toEqual([]);
+    expect(report.leaks_removed).toContainEqual({
+      account_id: agent.id,
+      kind: 'hyperdrive',
+      cf_account_id: CF_ACCOUNT,
+      name: 'hd-race/HD_GONE',
+    });
+    expect(cf.bindingsOf('hd-race').map((b) => b.name)).toEqual(['HD_LIVE', 'OWNERS_OWN']);
+    expect(keptBinding.state).toBe('active');
+  });
+
   it('the service binding binds and unbinds, like the HTTP API', async () => {
     const db = await createDb(agent.token);
     const rpc = async (method: string, args: unknown[]) =>
