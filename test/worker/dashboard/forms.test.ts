@@ -35,6 +35,20 @@ describe('every page', () => {
     }
     expect(new Set(titles).size).toBe(titles.length);
   });
+
+  it('is only for a signed-in owner: pages go to the sign-in form, forms are refused', async () => {
+    const db = await createDb(agent.token);
+    const stranger = new Browser();
+    for (const path of ['/', '/databases', `/databases/${db.id}`, '/tokens', '/sessions', '/policy', '/events', '/stop']) {
+      const res = await stranger.get(path);
+      expect(res.status, path).toBe(303);
+      expect(res.headers.get('location'), path).toBe('/signin');
+    }
+    for (const path of [`/databases/${db.id}/delete`, `/databases/${db.id}/extend`, '/tokens', '/policy', '/stop']) {
+      expect((await stranger.post(path, { csrf: 'x' })).status, path).toBe(401);
+    }
+    await expect((await call(`/v1/databases/${db.id}`, { token: agent.token })).json()).resolves.toMatchObject({ state: 'ready' });
+  });
 });
 
 describe('the tokens page', () => {
