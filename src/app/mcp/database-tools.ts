@@ -27,7 +27,9 @@ const createDatabase = defineTool({
   description:
     'Creates a fresh, empty Postgres database as a lease and returns it with its connection strings (connection.direct, connection.pooled) ' +
     'when the token has the databases:credentials scope (otherwise fetch them later with get_database, if granted). ' +
-    'It expires after ttl_seconds (default from the account policy) unless extended or kept.',
+    'It expires after ttl_seconds (default from the account policy) unless extended or kept. ' +
+    'seed fills it before it is returned: {sql} (statements, in one transaction) or {from: <database id>, schema_only?} (copy ' +
+    "another database's schema and rows); a failing seed is an sql_error and leaves no database.",
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   input: createDatabaseSchema.extend({ idempotency_key: idempotencyKey }),
   async run({ env, ctx, principal }, { idempotency_key, ...input }) {
@@ -41,7 +43,8 @@ const branchDatabase = defineTool({
   title: 'Branch a database',
   description:
     'Creates a copy-on-write branch of a database: same schema and data, its own credentials (returned with the databases:credentials scope), its own lease. ' +
-    'Use it to test against real data, then delete it; the parent is never changed by work on the branch.',
+    'Use it to test against real data, then delete it; the parent is never changed by work on the branch. ' +
+    'anonymize {rules: [{table, column, method}]} masks columns (null, fixed, hash, fake_email, fake_name, partial) before the branch is returned.',
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   input: createBranchSchema.extend({ database_id: databaseId, idempotency_key: idempotencyKey }),
   async run({ env, ctx, principal }, { database_id, idempotency_key, ...input }) {

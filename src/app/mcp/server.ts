@@ -16,14 +16,16 @@ import { fieldIssues } from '../http/errors';
 import { databaseTools } from './database-tools';
 import { sqlTools } from './sql-tools';
 import { bindingTools } from './binding-tools';
+import { branchingTools } from './branching-tools';
 import { failure, success, type ToolContext, type ToolDef } from './tool';
 
-export const TOOLS: ToolDef[] = [...databaseTools, ...sqlTools, ...bindingTools];
+export const TOOLS: ToolDef[] = [...databaseTools, ...branchingTools, ...sqlTools, ...bindingTools];
 const BY_NAME = new Map(TOOLS.map((t) => [t.name, t]));
 
 const INSTRUCTIONS =
-  'dblease gives you real Postgres databases as leases. create_database or branch_database returns connection strings; ' +
-  'run_sql runs SQL without a driver. To change a schema safely: prepare_migration, read its schema_diff and verification, ' +
+  'dblease gives you real Postgres databases as leases. create_database (optionally with a seed) or branch_database (optionally anonymized) ' +
+  'returns connection strings; run_sql runs SQL without a driver; reset_database takes a branch back to its parent; describe_schema and ' +
+  'diff_schema read schemas. To change a schema safely: prepare_migration, read its schema_diff, rehearsal and verification, ' +
   'then apply_migration or discard_migration. Everything expires unless extended or kept; delete what you no longer need.';
 
 /** The tool list is the same for every request: converted to JSON Schema once per isolate. */

@@ -11,12 +11,15 @@ const EXPECTED_TOOLS = [
   'claim_database',
   'create_database',
   'delete_database',
+  'describe_schema',
+  'diff_schema',
   'discard_migration',
   'extend_database',
   'get_database',
   'get_usage',
   'list_databases',
   'prepare_migration',
+  'reset_database',
   'run_sql',
   'unbind_database',
 ];
@@ -73,11 +76,11 @@ describe('MCP server at /mcp', () => {
       expect(t.description!.length, t.name).toBeGreaterThan(40);
       expect(t.annotations?.openWorldHint, t.name).toBe(false);
     }
-    for (const name of ['list_databases', 'get_database', 'get_usage'])
+    for (const name of ['list_databases', 'get_database', 'get_usage', 'describe_schema', 'diff_schema'])
       expect(byName[name]!.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
-    for (const name of ['delete_database', 'apply_migration', 'discard_migration', 'run_sql'])
+    for (const name of ['delete_database', 'apply_migration', 'discard_migration', 'run_sql', 'reset_database'])
       expect(byName[name]!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
-    for (const name of ['delete_database', 'apply_migration', 'discard_migration'])
+    for (const name of ['delete_database', 'apply_migration', 'discard_migration', 'reset_database'])
       expect(byName[name]!.annotations!.idempotentHint).toBe(true);
     for (const name of ['create_database', 'branch_database', 'prepare_migration', 'claim_database']) {
       expect(byName[name]!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false, idempotentHint: false });
@@ -85,6 +88,9 @@ describe('MCP server at /mcp', () => {
     expect(byName.run_sql!.inputSchema.properties).toHaveProperty('queries');
     expect(byName.get_database!.inputSchema.required).toEqual(['database_id']);
     expect(byName.prepare_migration!.inputSchema.required).toEqual(expect.arrayContaining(['database_id', 'sql']));
+    expect(byName.create_database!.inputSchema.properties).toHaveProperty('seed');
+    expect(byName.branch_database!.inputSchema.properties).toHaveProperty('anonymize');
+    expect(byName.diff_schema!.inputSchema.required).toEqual(['database_id', 'against']);
   });
 
   it('creates, branches, queries, lists, gets, extends and deletes through the tools', async () => {
@@ -204,5 +210,68 @@ describe('MCP server at /mcp', () => {
       expect((await res.json<any>()).error.type).toBe('unauthenticated');
     }
     await expect(connect('dbl_invalid')).rejects.toThrow();
+  });
+});
+
+describe('MCP branching tools: seeds, anonymised branches, reset, schema and diff', () => {
+  let token: string;
+  let parent: any;
+
+  beforeAll(async () => {
+    token = (await createAccount('mcp branching')).ownerToken;
+    const created = await callTool(await connect(token), 'create_database', {
+      ttl_seconds: 900,
+      seed: { sql: "create table users (id int primary key, email text not null); insert into users values (1, 'ada@example.com')" },
+    });
+    expect(created.isError, created.text).toBe(false);
+    parent = created.data;
+  });
+
+  it('create_database applies the seed; describe_schema describes it, DDL included', async () => {
+    const client = await connect(token);
+    const rows = await callTool(client, 'run_sql', { database_id: parent.id, query: 'select email from users' });
+    expect(rows.data.rows).toEqual([{ email: 'ada@example.com' }]);
+    const described = await callTool(client, 'describe_schema', { database_id: parent.id });
+    expect(described.isError, described.text).toBe(false);
+    expect(described.data).toMatchObject({
+      object: 'schema',
+      database_id: parent.id,
+      fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(described.data.tables['public.users'].columns.email).toEqual({ type: 'text', nullable: false, default: null });
+    expect(described.data.ddl.join('\n')).toMatch(/CREATE TABLE "public"."users"/);
+  });
+
+  it('branch_database masks the anonymize rules; diff_schema names the column a branch added', async () => {
+    const client = await connect(token);
+    const branch = await callTool(client, 'branch_database', {
+      database_id: parent.id,
+      anonymize: { rules: [{ table: 'users', column: 'email', method: 'fake_email' }] },
+    });
+    expect(branch.isError, branch.text).toBe(false);
+    const masked = await callTool(client, 'run_sql', { database_id: branch.data.id, query: 'select email from users' });
+    expect(masked.data.rows).toHaveLength(1);
+    expect(masked.data.rows[0].email).not.toBe('ada@example.com');
+    await callTool(client, 'run_sql', { database_id: branch.data.id, query: 'alter table users add column nickname text' });
+    const diff = await callTool(client, 'diff_schema', { database_id: branch.data.id, against: parent.id });
+    expect(diff.isError, diff.text).toBe(false);
+    expect(diff.data).toMatchObject({ object: 'schema_diff', database_id: branch.data.id, against: parent.id, changed: true });
+    expect(diff.data.tables.changed[0].columns.added.map((c: any) => c.name)).toEqual(['nickname']);
+    const bad = await callTool(client, 'diff_schema', { database_id: branch.data.id, against: 'nope' });
+    expect(bad.error).toMatchObject({ code: 'invalid_field', details: { fields: [{ path: 'against' }] } });
+  });
+
+  it("reset_database drops the branch's own writes and keeps its connection string; refused for a fresh database", async () => {
+    const client = await connect(token);
+    const branch = await callTool(client, 'branch_database', { database_id: parent.id });
+    await callTool(client, 'run_sql', { database_id: branch.data.id, query: "insert into users values (2, 'own@example.com')" });
+    const reset = await callTool(client, 'reset_database', { database_id: branch.data.id });
+    expect(reset.isError, reset.text).toBe(false);
+    expect(reset.data).toMatchObject({ id: branch.data.id, state: 'ready', kind: 'branch' });
+    expect(reset.data.connection.direct).toBe(branch.data.connection.direct);
+    const after = await callTool(client, 'run_sql', { database_id: branch.data.id, query: 'select id from users order by id' });
+    expect(after.data.rows).toEqual([{ id: 1 }]);
+    const fresh = await callTool(client, 'reset_database', { database_id: parent.id });
+    expect(fresh.error).toMatchObject({ type: 'conflict', code: 'invalid_state' });
   });
 });
