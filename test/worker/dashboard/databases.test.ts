@@ -170,6 +170,19 @@ describe('a database page', () => {
     expect(await b.page(`/databases/${db.id}`)).not.toContain('postgresql://');
   });
 
+  it('asks the provider for a claim link, and shows it on the page', async () => {
+    const db = await createDb(agent.token);
+    expect(await b.page(`/databases/${db.id}`)).toContain('Claim into my Neon account</button>');
+    const res = await b.submit(`/databases/${db.id}/claim`);
+    const html = await res.text();
+    expect(res.status, html.slice(0, 300)).toBe(202);
+    const claim = (await detail(db.id)).claim;
+    expect(claim).toMatchObject({ state: 'pending' });
+    expect(html).toContain(`<a href="${claim.url.replace(/&/g, '&amp;')}">the claim link</a>`);
+    // A pending claim: no second claim button.
+    expect(await b.page(`/databases/${db.id}`)).not.toContain('Claim into my Neon account</button>');
+  });
+
   it('deletes a database with branches only when the cascade box is ticked', async () => {
     const db = await createDb(agent.token);
     const branch = await branchDb(agent.token, db.id);
