@@ -43,7 +43,7 @@ async function api(method: string, route: string, token: string, body?: unknown)
 async function tabTo(selector: string, most = 15) {
   for (let i = 0; i < most; i++) {
     await page.keyboard.press('Tab');
-    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+    if (await page.locator(selector).evaluate((el) => el === el.ownerDocument.activeElement)) return;
   }
   throw new Error(`${selector} is not reachable with Tab`);
 }
@@ -106,7 +106,9 @@ describe('the owner dashboard in Chromium', { timeout: 30_000 }, () => {
     await go('/');
     expect(new URL(page.url()).pathname).toBe('/signin');
     await tabTo('#token');
-    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).labels?.[0]?.textContent)).toBe('Token');
+    expect(await page.locator('#token').evaluate((el) => el.ownerDocument.querySelector(`label[for="${el.id}"]`)?.textContent)).toBe(
+      'Token',
+    );
     await page.keyboard.insertText(ownerToken);
     await tabTo('button[type="submit"]');
     await page.keyboard.press('Enter');
