@@ -16,6 +16,7 @@ import { WorkerEntrypoint } from 'cloudflare:workers';
 import { authenticateToken } from './http/auth';
 import type { AccountPrincipal } from '../core/auth/principal';
 import * as service from './databases/service';
+import * as schema from './schema/service';
 import { invalidFields } from '../core/errors';
 import { fieldIssues, logFailure } from './http/errors';
 import { toFailure, wireJson, type WireError } from './http/error-mapping';
@@ -43,6 +44,13 @@ function parse<T>(
   return parsed.data;
 }
 
+/**
+ * Schema snapshots use prototype-less objects as maps of names (src/app/migrations/snapshot.ts), which RPC's structured
+ * clone refuses ("Could not serialize object"); a JSON round trip gives plain objects with the same keys (JSON.parse
+ * defines a `__proto__` key as an own property, so no name is lost).
+ */
+const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
 export class DbleaseBinding extends WorkerEntrypoint<Env> {
   /** Runs `work` as the token's principal; every failure comes back as data. */
   private async as<T>(token: string, work: (principal: AccountPrincipal) => Promise<T>): Promise<Result<T, WireError>> {
@@ -56,7 +64,10 @@ export class DbleaseBinding extends WorkerEntrypoint<Env> {
     }
   }
 
-  /** A fresh database, with its connection strings for tokens with `databases:credentials`. Scope `databases:write`. */
+  /**
+   * A fresh database, with its connection strings for tokens with `databases:credentials`; `seed` ({sql} or {from, schema_only})
+   * is applied before it is returned. Scope `databases:write`.
+   */
   async create(token: string, input: unknown = {}, opts: BindingCreateOptions = {}): Promise<Result<Database>> {
     return this.as(token, async (p) => {
       const created = await service.createDatabase(this.env, this.ctx, p, parse(createDatabaseSchema, input), {
@@ -66,7 +77,7 @@ export class DbleaseBinding extends WorkerEntrypoint<Env> {
     });
   }
 
-  /** A copy-on-write branch of `parentId`. Scope `databases:write`. */
+  /** A copy-on-write branch of `parentId`, masked by `anonymize` ({rules}) before it is returned. Scope `databases:write`. */
   async branch(token: string, parentId: string, input: unknown = {}, opts: BindingCreateOptions = {}): Promise<Result<Database>> {
     return this.as(token, async (p) => {
       const body = parse(createBranchSchema, input);
@@ -75,6 +86,23 @@ export class DbleaseBinding extends WorkerEntrypoint<Env> {
       });
       return created.database;
     });
+  }
+
+  /** A branch back to its parent's current state, the same connection strings kept, as POST /v1/databases/:id/reset. */
+  async reset(token: string, id: string): Promise<Result<Database>> {
+    return this.as(token, (p) => service.resetDatabase(this.env, p, parse(databaseIdSchema, id, 'id')));
+  }
+
+  /** A database's schema (tables, enums, fingerprint, DDL), as GET /v1/databases/:id/schema. Scope `databases:read`. */
+  async schema(token: string, id: string): Promise<Result<schema.SchemaDescription>> {
+    return this.as(token, async (p) => plain(await schema.describeSchema(this.env, p, parse(databaseIdSchema, id, 'id'))));
+  }
+
+  /** The schema diff of `id` against `against` (the "before"), as GET /v1/databases/:id/schema/diff. Scope `databases:read`. */
+  async diffSchema(token: string, id: string, against: string): Promise<Result<Awaited<ReturnType<typeof schema.diffSchema>>>> {
+    return this.as(token, async (p) =>
+      plain(await schema.diffSchema(this.env, p, parse(databaseIdSchema, id, 'id'), parse(databaseIdSchema, against, 'against'))),
+    );
   }
 
   /** One database; `credentials: true` adds its connection (scope `databases:credentials`). */

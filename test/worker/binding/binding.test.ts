@@ -51,6 +51,32 @@ describe('service binding (DbleaseBinding) from a second Worker', () => {
     expect(deleted.value).toMatchObject({ id: db.id, state: 'deleted', pending: false });
   });
 
+  it('passes seed and anonymize through create and branch, and offers reset, schema and diffSchema', async () => {
+    const seed = { sql: "create table users (id int primary key, email text); insert into users values (1, 'ada@example.com')" };
+    const db = (await rpc('create', acct.ownerToken, { ttl_seconds: 300, seed })).value;
+    const rules = [{ table: 'users', column: 'email', method: 'hash' }];
+    const branch = (await rpc('branch', acct.ownerToken, db.id, { ttl_seconds: 300, anonymize: { rules } })).value;
+    expect(await rows(acct.ownerToken, db.id, 'select email from users')).toEqual([{ email: 'ada@example.com' }]);
+    expect((await rows(acct.ownerToken, branch.id, 'select email from users'))[0].email).toMatch(/^[0-9a-f]{64}$/);
+
+    const described = await rpc('schema', acct.ownerToken, db.id);
+    expect(described.value).toMatchObject({ object: 'schema', database_id: db.id });
+    expect(Object.keys(described.value.tables)).toEqual(['public.users']);
+    await rows(acct.ownerToken, branch.id, 'alter table users add column nickname text');
+    const diff = await rpc('diffSchema', acct.ownerToken, branch.id, db.id);
+    expect(diff.value.tables.changed[0].columns.added.map((c: any) => c.name)).toEqual(['nickname']);
+    expect((await rpc('diffSchema', acct.ownerToken, branch.id, 'nope')).error).toMatchObject({
+      code: 'invalid_field',
+      details: { fields: [{ path: 'against' }] },
+    });
+
+    const reset = await rpc('reset', acct.ownerToken, branch.id);
+    expect(reset.value).toMatchObject({ id: branch.id, state: 'ready', connection: { direct: branch.connection.direct } });
+    expect((await rpc('diffSchema', acct.ownerToken, branch.id, db.id)).value.changed).toBe(false);
+    expect((await rpc('reset', acct.ownerToken, db.id)).error).toMatchObject({ type: 'conflict', code: 'invalid_state' });
+    expect((await rpc('delete', acct.ownerToken, db.id, { cascade: true })).ok).toBe(true);
+  });
+
   it('enforces the same account, scopes and policy as HTTP, and returns dblease errors as data', async () => {
     const unauth = await rpc('list', 'dbl_not_a_token', {});
     expect(unauth).toMatchObject({ ok: false, error: { type: 'unauthenticated' } });
