@@ -24,7 +24,6 @@ import { ensureProvisionedAccount, mintToken, openAccount } from './account-open
 import * as sealed from './sealed-records';
 import * as claims from './claims';
 import { databaseDetail, dashboardStats } from './dashboard-stats';
-import { databaseDetail, dashboardStats } from './dashboard-stats';
 import * as dashboardAuth from './dashboard-auth';
 import { stopEverything, type StopCaller } from './account-stop';
 import type { ClaimRequest } from './claims';
@@ -162,23 +161,6 @@ export class AccountDurableObject extends DurableObject<Env> {
       this.requireAccount();
       return settings.listEvents(this.store, cursor, limit);
     });
-  }
-
-  // ── the owner dashboard's reads (durable-objects/dashboard-stats.ts) ─────────────────────────
-
-  async dashboardStats() {
-    return this.rpc('dashboardStats', () => {
-      this.requireAccount();
-      return dashboardStats(this.store, Date.now());
-    });
-  }
-
-  async databaseDetail(dbId: string) {
-    return this.rpc('databaseDetail', () => databaseDetail(this.store, dbId));
-  }
-
-  async listSessions() {
-    return this.rpc('listSessions', () => sessionStore.listSessions(this.store, Date.now()));
   }
 
   // ── the owner dashboard's reads (durable-objects/dashboard-stats.ts) ─────────────────────────
