@@ -134,11 +134,9 @@ export const databaseSchema = z
     expires_at: z.string().nullable(),
     deleted_at: z.string().nullable(),
     reserved_usd: z.number(),
-    spent_usd: z
-      .number()
-      .openapi({
-        description: "Booked from the provider's consumption figures so far (the rest of the reservation is held against the cap).",
-      }),
+    spent_usd: z.number().openapi({
+      description: "Booked from the provider's consumption figures so far (the rest of the reservation is held against the cap).",
+    }),
     /** Present on create, rotate, and GET with the `databases:credentials` scope. */
     connection: connectionSchema.optional(),
     /** Present on create. */
