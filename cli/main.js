@@ -7,6 +7,7 @@ import { formatError, printJson } from './output.js';
 import { withSpinner } from './spinner.js';
 import { branch, claim, create, extend, get, keep, ls, rm } from './commands/databases.js';
 import { bind, unbind } from './commands/bind.js';
+import { reset, schema } from './commands/branching.js';
 import { env } from './commands/env.js';
 import { sessionEnd, sessionHeartbeat, sessionStart } from './commands/session.js';
 import { sql } from './commands/sql.js';
@@ -18,6 +19,8 @@ import { sql } from './commands/sql.js';
 export const COMMANDS = [
   create,
   branch,
+  reset,
+  schema,
   ls,
   get,
   rm,

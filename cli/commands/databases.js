@@ -2,6 +2,7 @@
 import { parseDuration, parseLabels, requirePositionals } from '../args.js';
 import { newIdempotencyKey } from '../client.js';
 import { usageError } from '../errors.js';
+import { anonymizeFromFile, seedFromFile } from './branching.js';
 import { formatDatabase, formatDatabaseTable } from '../output.js';
 
 /** @typedef {import('../context.js').Command} Command */
@@ -44,15 +45,21 @@ export function databasePath(id) {
 export const create = {
   name: 'create',
   summary: 'create a fresh database and print its connection strings',
-  usage: 'dblease create [--ttl 1h] [--label k=v]... [--session ses_…] [--region r]',
+  usage: 'dblease create [--ttl 1h] [--label k=v]... [--session ses_…] [--region r] [--seed file.sql]',
   options: {
     ...LEASE_OPTIONS,
     region: { type: 'string', value: 'region', help: 'where to place it (default: the operator default)' },
+    seed: {
+      type: 'string',
+      value: 'file.sql',
+      help: 'run this SQL (at most 8,388,608 characters) in one transaction before it is returned',
+    },
   },
   async run(ctx) {
     requirePositionals(ctx.args.positionals, []);
     const body = leaseBody(ctx);
     if (ctx.args.values.region) body.region = ctx.args.values.region;
+    if (ctx.args.values.seed !== undefined) body.seed = await seedFromFile(ctx, /** @type {string} */ (ctx.args.values.seed));
     const key = /** @type {string | undefined} */ (ctx.args.values['idempotency-key']) || newIdempotencyKey();
     const db = await ctx.spin('creating database', () => ctx.client.request('POST', '/v1/databases', { body, idempotencyKey: key }));
     ctx.print(db, formatDatabase(db, ctx.now(), { withConnection: true }));
@@ -63,15 +70,22 @@ export const create = {
 export const branch = {
   name: 'branch',
   summary: 'create a copy-on-write branch of a database',
-  usage: 'dblease branch <db_id> [--ttl 1h] [--label k=v]... [--session ses_…] [--at <iso time>]',
+  usage: 'dblease branch <db_id> [--ttl 1h] [--label k=v]... [--session ses_…] [--at <iso time>] [--anonymize rules.json]',
   options: {
     ...LEASE_OPTIONS,
     at: { type: 'string', value: 'time', help: 'branch the parent as of this ISO 8601 instant' },
+    anonymize: {
+      type: 'string',
+      value: 'rules.json',
+      help: 'mask columns before it is returned: a JSON array of {table, column, method} (null, fixed, hash, fake_email, fake_name, partial)',
+    },
   },
   async run(ctx) {
     const [parent] = requirePositionals(ctx.args.positionals, ['parent database id']);
     const body = leaseBody(ctx);
     if (ctx.args.values.at) body.point_in_time = ctx.args.values.at;
+    if (ctx.args.values.anonymize !== undefined)
+      body.anonymize = await anonymizeFromFile(ctx, /** @type {string} */ (ctx.args.values.anonymize));
     const key = /** @type {string | undefined} */ (ctx.args.values['idempotency-key']) || newIdempotencyKey();
     const db = await ctx.spin(`branching ${parent}`, () =>
       ctx.client.request('POST', `${databasePath(parent)}/branches`, { body, idempotencyKey: key }),

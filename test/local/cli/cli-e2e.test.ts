@@ -416,3 +416,55 @@ describe('dblease CLI against the Worker on the local stack', { timeout: 60_000 
     expect(auth.stdout + auth.stderr).not.toContain('not-a-real-token');
   });
 });
+
+describe('dblease CLI: seeds, anonymised branches, schema and reset', { timeout: 60_000 }, () => {
+  let seeded: Json;
+
+  it('create --seed file.sql: its rows are in before it returns; a missing, empty, too-large or failing seed is exit 2', async () => {
+    const dir = await tempDir('dblease-cli-e2e-seed-');
+    const file = path.join(dir, 'seed.sql');
+    await fs.writeFile(file, "create table users (id int primary key, email text);\ninsert into users values (1, 'ada@example.com');\n");
+    seeded = await ok(['create', '--ttl', '10m', '--seed', file]);
+    expect(await query(seeded.connection.direct, 'select email from users')).toEqual([{ email: 'ada@example.com' }]);
+
+    expect((await fails(['create', '--seed', path.join(dir, 'nope.sql')], 2)).message).toMatch(/cannot read --seed .*nope\.sql: ENOENT/);
+    await fs.writeFile(path.join(dir, 'empty.sql'), '  \n');
+    expect((await fails(['create', '--seed', path.join(dir, 'empty.sql')], 2)).details.fields[0].path).toBe('seed.sql');
+    await fs.writeFile(path.join(dir, 'big.sql'), `select 1;${' '.repeat(8 * 1024 * 1024)}`);
+    expect((await fails(['create', '--seed', path.join(dir, 'big.sql')], 2)).message).toMatch(
+      /^--seed .*big\.sql is 8,388,617 characters; the API takes at most 8,388,608$/,
+    );
+    await fs.writeFile(path.join(dir, 'bad.sql'), "create table t (n int);\ninsert into t values ('not a number');\n");
+    const failed = await fails(['create', '--seed', path.join(dir, 'bad.sql')], 2);
+    expect(failed).toMatchObject({ code: 'sql_error', details: { code: '22P02' } });
+  });
+
+  it('branch --anonymize rules.json masks the column; schema prints DDL, schema --diff names the column the branch added', async () => {
+    if (!seeded) throw new Error('skipped: create --seed failed in an earlier step');
+    const dir = await tempDir('dblease-cli-e2e-mask-');
+    const rules = path.join(dir, 'rules.json');
+    await fs.writeFile(rules, JSON.stringify([{ table: 'users', column: 'email', method: 'hash' }]));
+    const masked = await ok(['branch', seeded.id, '--ttl', '10m', '--anonymize', rules]);
+    expect((await query(masked.connection.direct, 'select email from users'))[0].email).toMatch(/^[0-9a-f]{64}$/);
+
+    const ddl = await cli(['schema', seeded.id]);
+    expect(ddl.code, ddl.stderr).toBe(0);
+    expect(ddl.stdout).toMatch(/^CREATE TABLE "public"\."users" \(.*\);$/m);
+    await query(masked.connection.direct, 'alter table users add column nickname text');
+    const diff = await ok(['schema', masked.id, '--diff', seeded.id]);
+    expect(diff.tables.changed[0].columns.added.map((c: Json) => c.name)).toEqual(['nickname']);
+    const human = await cli(['schema', masked.id, '--diff', seeded.id]);
+    expect(human.stdout).toBe('~ public.users\n  + column nickname text\n');
+  });
+
+  it("reset: the branch's own writes go and its connection string stays; a fresh database is exit 7", async () => {
+    if (!seeded) throw new Error('skipped: create --seed failed in an earlier step');
+    const branch = await ok(['branch', seeded.id, '--ttl', '10m']);
+    await query(branch.connection.direct, "insert into users values (2, 'own@example.com')");
+    const reset = await ok(['reset', branch.id]);
+    expect(reset).toMatchObject({ id: branch.id, state: 'ready', parent_id: seeded.id });
+    expect(reset.connection).toEqual(branch.connection);
+    expect(await query(branch.connection.direct, 'select id from users')).toEqual([{ id: 1 }]);
+    expect((await fails(['reset', seeded.id], 7)).code).toBe('invalid_state');
+  });
+});
