@@ -11,6 +11,7 @@ import { account } from './routes/account';
 import { bindingRoutes, cloudflareAccount } from './routes/bindings';
 import { abuse } from './routes/abuse';
 import { catalogRoute } from './routes/catalog';
+import { dashboard } from './dashboard/app';
 import { databases } from './routes/databases';
 import { schemaRoutes } from './routes/schema';
 import { events } from './routes/events';
@@ -65,6 +66,8 @@ app.route('/v1/events', events);
 app.route('/v1/operator', operator);
 app.route('/v1/orchestrators', orchestrators);
 app.route('/v1/provision', provisionRoute);
+// The owner dashboard: HTML pages at `/`, `/signin`, `/databases`… (src/app/dashboard/).
+app.route('/', dashboard);
 
 /** Built once per isolate, on first request: the routes never change at run time. */
 let openApiDocument: ReturnType<typeof app.getOpenAPI31Document> | undefined;

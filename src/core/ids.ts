@@ -6,7 +6,7 @@
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 const RANDOM_CHARS = 20; // ~103 bits
 
-export type IdPrefix = 'acc' | 'tok' | 'db' | 'req' | 'mig' | 'ses' | 'orc' | 'bnd';
+export type IdPrefix = 'acc' | 'tok' | 'db' | 'req' | 'mig' | 'ses' | 'orc' | 'bnd' | 'dsh' | 'sic';
 
 export function newId(prefix: IdPrefix): string {
   // 252 is the largest multiple of 36 below 256: rejecting bytes above it keeps characters uniform.
