@@ -109,7 +109,8 @@ export const ERRORS = {
   },
   cloudflare_refused: {
     status: 422,
-    meaning: "Cloudflare refused the request (details.status, details.cloudflare_message): the token's permissions, an unknown Worker or account.",
+    meaning:
+      "Cloudflare refused the request (details.status, details.cloudflare_message): the token's permissions, an unknown Worker or account.",
     action: 'Fix the token or the names, then retry.',
   },
   branch_depth_exceeded: {
