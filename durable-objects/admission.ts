@@ -34,6 +34,8 @@ export interface AdmitCreateInput {
   region?: string;
   ttl_seconds?: number;
   labels?: Record<string, string>;
+  /** A branch masked with anonymisation rules before its credentials are handed out. */
+  anonymized?: boolean;
   session_id?: string | null;
   idempotency_key?: string;
   /** Hash of the request (method, path, canonical body) that carried the idempotency key. */
@@ -159,6 +161,7 @@ export function admit(
       providerAccount: parent?.providerAccount ?? null,
       providerProjectId: parent?.providerProjectId ?? null,
       labels: input.labels ?? {},
+      anonymized: input.anonymized ?? false,
       sessionId: input.session_id ?? null,
       tokenId: input.token.id,
       ttlSeconds: ttl.value,

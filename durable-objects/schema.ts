@@ -109,6 +109,8 @@ export const databases = sqliteTable(
     connectedAt: integer('connected_at'),
     /** Last time its credentials were handed out again (GET with the password, rotation); the create is `ready_at`. */
     credentialsFetchedAt: integer('credentials_fetched_at'),
+    /** Made with masking rules (src/app/databases/mask.ts): it is never reset to its parent's unmasked data. */
+    anonymized: integer('anonymized', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
     index('databases_state').on(t.state),

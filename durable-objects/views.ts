@@ -47,6 +47,7 @@ export const databaseRecord = (d: typeof databases.$inferSelect): DatabaseRecord
   ttl_seconds: d.ttlSeconds,
   expires_at: iso(d.expiresAt),
   kept: d.kept,
+  anonymized: d.anonymized,
   reserved_usd: microToUsd(d.reservedMicroUsd),
   reserved_micro_usd: d.reservedMicroUsd,
   spent_usd: microToUsd(d.spentMicroUsd),

@@ -47,6 +47,8 @@ export interface DatabaseRecord {
   ttl_seconds: number;
   expires_at: string | null;
   kept: boolean;
+  /** Masked with anonymisation rules when it was branched. */
+  anonymized: boolean;
   reserved_usd: number;
   reserved_micro_usd: number;
   /** Booked from the provider's consumption figures so far. */

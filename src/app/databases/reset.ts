@@ -6,8 +6,9 @@
  * the local stack implements the same route (local/neon-api/branching.ts `restore`), keeping the
  * branch's roles and their passwords.
  *
- * Refused with 409: a fresh database (nothing to reset to: `invalid_state`), and a branch with
- * live branches of its own (`has_children`: they were taken from the data a reset would replace).
+ * Refused with 409: a fresh database (nothing to reset to: `invalid_state`), an anonymised branch
+ * (`invalid_state`: its parent's data is not masked), and a branch with live branches of its own
+ * (`has_children`: they were taken from the data a reset would replace).
  * Scope `databases:write`; the answer carries `connection` with `databases:credentials`.
  */
 import type { AccountPrincipal } from '../../core/auth/principal';
@@ -34,6 +35,18 @@ export async function resetDatabase(env: Env, principal: AccountPrincipal, id: s
   }
   if (database.state !== 'ready') {
     throw new Failure('invalid_state', `database ${id} is ${database.state}; only a ready branch can be reset`, { state: database.state });
+  }
+  if (database.anonymized) {
+    // Its parent holds the unmasked data, and the agent already holds this branch's credentials:
+    // a reset would show it the originals before any masking could run again.
+    throw new Failure(
+      'invalid_state',
+      `database ${id} is an anonymised branch: a reset would bring back its parent's unmasked data; delete it and branch again with the same rules`,
+      {
+        state: database.state,
+        anonymized: true,
+      },
+    );
   }
   const children = await liveChildren(stub, id);
   if (children.length > 0) {

@@ -70,6 +70,7 @@ export async function runCreate(
       region: request.kind === 'fresh' ? request.region : undefined,
       ttl_seconds: request.body.ttl_seconds,
       labels: request.body.labels,
+      anonymized: anonymize !== undefined,
       session_id: request.body.session_id ?? null,
       idempotency_key: opts.idempotencyKey,
       request_hash: await requestHash(request),

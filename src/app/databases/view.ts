@@ -28,6 +28,7 @@ export function toDatabase(r: DatabaseRecord, extra: { connection?: Connection; 
     labels: r.labels,
     session_id: r.session_id,
     kept: r.kept,
+    anonymized: r.anonymized,
     created_at: r.created_at,
     ready_at: r.ready_at,
     expires_at: r.expires_at,

@@ -129,6 +129,7 @@ export const databaseSchema = z
     labels: z.record(z.string(), z.string()),
     session_id: sessionIdSchema.nullable(),
     kept: z.boolean(),
+    anonymized: z.boolean().openapi({ description: 'Branched with masking rules (`anonymize`); such a branch cannot be reset.' }),
     created_at: z.string(),
     ready_at: z.string().nullable(),
     expires_at: z.string().nullable(),

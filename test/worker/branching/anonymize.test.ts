@@ -62,6 +62,16 @@ describe('anonymised branches', () => {
       { email: 'ada.lovelace@example.com' },
       { email: 'grace.hopper@example.com' },
     ]);
+
+    // A reset would bring the parent's unmasked rows back under credentials the agent holds: refused.
+    expect(branch.anonymized).toBe(true);
+    const reset = await expectError(
+      await call(`/v1/databases/${branch.id}/reset`, { method: 'POST', token: agent.token }),
+      409,
+      'invalid_state',
+    );
+    expect(reset.details).toMatchObject({ anonymized: true });
+    expect(await everything(uri)).not.toContain('ada.lovelace@example.com');
   });
 
   it('a rule naming an unknown table or column, or a method the type does not fit, is a 400 naming the rule; nothing is left', async () => {

@@ -1,0 +1,1 @@
+ALTER TABLE `databases` ADD `anonymized` integer DEFAULT false NOT NULL;
