@@ -70,9 +70,13 @@ describe('service binding (DbleaseBinding) from a second Worker', () => {
       details: { fields: [{ path: 'against' }] },
     });
 
-    const reset = await rpc('reset', acct.ownerToken, branch.id);
-    expect(reset.value).toMatchObject({ id: branch.id, state: 'ready', connection: { direct: branch.connection.direct } });
-    expect((await rpc('diffSchema', acct.ownerToken, branch.id, db.id)).value.changed).toBe(false);
+    // Reset: a plain branch comes back to its parent; an anonymised one and a fresh database are refused.
+    const plain = (await rpc('branch', acct.ownerToken, db.id, { ttl_seconds: 300 })).value;
+    await rows(acct.ownerToken, plain.id, 'alter table users add column nickname text');
+    const reset = await rpc('reset', acct.ownerToken, plain.id);
+    expect(reset.value).toMatchObject({ id: plain.id, state: 'ready', connection: { direct: plain.connection.direct } });
+    expect((await rpc('diffSchema', acct.ownerToken, plain.id, db.id)).value.changed).toBe(false);
+    expect((await rpc('reset', acct.ownerToken, branch.id)).error).toMatchObject({ code: 'invalid_state', details: { anonymized: true } });
     expect((await rpc('reset', acct.ownerToken, db.id)).error).toMatchObject({ type: 'conflict', code: 'invalid_state' });
     expect((await rpc('delete', acct.ownerToken, db.id, { cascade: true })).ok).toBe(true);
   });

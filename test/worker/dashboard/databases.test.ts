@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { accountObject, call } from '../support/api';
 import { Browser } from '../support/browser';
-import { branchDb, createDb, newAgent, type Agent } from '../support/databases';
+import { branchDb, createDb, newAgent, query, type Agent } from '../support/databases';
 
 /** The table rows' database ids, in order, and their tree levels. */
 const rowsOf = (html: string) =>
@@ -168,6 +168,25 @@ describe('a database page', () => {
     expect(html).toContain('data-copy="new-connection"');
     // Shown once: the page afterwards has no connection string.
     expect(await b.page(`/databases/${db.id}`)).not.toContain('postgresql://');
+  });
+
+  it('resets a branch to its parent: its own writes go, the connection string stays; never an anonymised branch', async () => {
+    const parent = await createDb(agent.token, { seed: { sql: 'create table t (v int); insert into t values (1)' } });
+    const branch = await branchDb(agent.token, parent.id);
+    await query(branch.connection.direct, 'insert into t values (2)');
+    expect(await b.page(`/databases/${branch.id}`)).toContain('Reset to parent</button>');
+    expect(await b.page(`/databases/${parent.id}`)).not.toContain('Reset to parent</button>');
+
+    const res = await b.submit(`/databases/${branch.id}/reset`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('Reset to its parent');
+    expect(await query(branch.connection.direct, 'select v from t order by v')).toEqual([{ v: 1 }]);
+
+    const masked = await branchDb(agent.token, parent.id, {
+      anonymize: { rules: [{ table: 't', column: 'v', method: 'fixed', value: '0' }] },
+    });
+    expect(await b.page(`/databases/${masked.id}`)).not.toContain('Reset to parent</button>');
+    expect((await b.submit(`/databases/${masked.id}/reset`)).status).toBe(409);
   });
 
   it('asks the provider for a claim link, and shows it on the page', async () => {

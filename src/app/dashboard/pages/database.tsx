@@ -1,7 +1,8 @@
 /**
  * One database (`/databases/:id`): its facts, its events as a timeline, its branches, and the
  * owner's actions, each a form posting to the same services as the API: extend (a TTL choice),
- * keep, rotate credentials (the new password shown once, behind a reveal), claim, and delete
+ * keep, rotate credentials (the new password shown once, behind a reveal), reset a branch to its
+ * parent (never an anonymised one), claim, and delete
  * (with its branches only when the owner ticks the cascade box).
  */
 import { Hono } from 'hono';
@@ -9,7 +10,15 @@ import { invalidFields } from '../../../core/errors';
 import { getAccount } from '../../accounts/service';
 import { listBindings } from '../../bindings/service';
 import type { Binding } from '../../schemas/bindings';
-import { claimDatabase, databaseDetail, deleteDatabase, keepDatabase, rotateCredentials, updateDatabase } from '../../databases/service';
+import {
+  claimDatabase,
+  databaseDetail,
+  deleteDatabase,
+  keepDatabase,
+  resetDatabase,
+  rotateCredentials,
+  updateDatabase,
+} from '../../databases/service';
 import type { DatabaseDetail } from '../../databases/detail';
 import { databaseIdSchema, type Database } from '../../schemas/databases';
 import { FormToken, Layout } from '../layout';
@@ -114,6 +123,15 @@ function Actions({ d, visit, maxTtl, children }: { d: Database; visit: Dashboard
           <button type="submit" class="secondary">
             Rotate credentials
           </button>
+        </form>
+      )}
+      {d.state === 'ready' && d.kind === 'branch' && !d.anonymized && children === 0 && (
+        <form method="post" action={action('reset')} class="inline">
+          <FormToken value={visit.csrf} />
+          <button type="submit" class="secondary">
+            Reset to parent
+          </button>
+          <span class="muted"> its own writes go; the connection string stays</span>
         </form>
       )}
       {d.state === 'ready' && d.kind === 'fresh' && !d.claim && (
@@ -266,6 +284,15 @@ export const databasePage = new Hono<DashboardEnv>()
           </details>
         </section>
       ),
+    );
+  })
+  .post('/databases/:id/reset', signedIn(), async (c) => {
+    const id = idOf(c);
+    await resetDatabase(c.env, c.var.principal, id);
+    return render(
+      c,
+      id,
+      <Notice>Reset to its parent's current state. The connection string is the same; open sessions were ended.</Notice>,
     );
   })
   .post('/databases/:id/claim', signedIn(), async (c) => {
