@@ -5,7 +5,7 @@
  * it `removing` with a back-off, so it is retried at the account's next alarm, never forgotten.
  */
 import { removeAtCloudflare } from '../src/cloudflare/bindings';
-import { cloudflareApi } from '../src/cloudflare/client';
+import { connectCloudflare } from '../src/cloudflare/connect';
 import { CloudflareUnavailable } from '../src/cloudflare/errors';
 import type { Sealer } from '../src/core/crypto/sealed';
 import { mapLimit } from '../src/core/schedule';
@@ -32,7 +32,7 @@ export async function sweepBindings(store: Store, env: Env, sealer: () => Promis
     token = null;
     console.error(JSON.stringify({ at: 'binding-sweep', error: err instanceof Error ? err.message : String(err) }));
   }
-  const api = token === null ? null : cloudflareApi(env, token, { timeoutMs });
+  const api = token === null ? null : await connectCloudflare(env, token, { timeoutMs });
   const removeOne = async (b: (typeof planned)[number]) => {
     try {
       if (api === null) throw new Error('the account has no Cloudflare API token');

@@ -2,7 +2,8 @@
 import type { AccountPrincipal } from '../../core/auth/principal';
 import { Failure } from '../../core/errors';
 import { unwrap } from '../../core/result';
-import { cloudflareApi, type CloudflareApi } from '../../cloudflare/client';
+import type { CloudflareApi } from '../../cloudflare/client';
+import { connectCloudflare } from '../../cloudflare/connect';
 import { ownAccount } from '../access';
 
 /** The account's Cloudflare client, or 409 `cloudflare_token_missing`. */
@@ -14,5 +15,5 @@ export async function cloudflareFor(env: Env, principal: AccountPrincipal): Prom
       'this account has no Cloudflare API token: the owner sets one with PUT /v1/account/cloudflare',
     );
   }
-  return cloudflareApi(env, token);
+  return connectCloudflare(env, token);
 }

@@ -13,7 +13,8 @@
  */
 import type { BindingRecord } from '../../../durable-objects/bindings-store';
 import { writeSecret } from '../../cloudflare/bindings';
-import { cloudflareApi, type CloudflareApi } from '../../cloudflare/client';
+import type { CloudflareApi } from '../../cloudflare/client';
+import { connectCloudflare } from '../../cloudflare/connect';
 import { parseHyperdriveConfigName } from '../../cloudflare/naming';
 import { unwrap } from '../../core/result';
 import { mapLimit } from '../../core/schedule';
@@ -50,7 +51,7 @@ async function reconcileAccount(env: Env, accountId: string, report: BindingReco
   const token = unwrap(await stub.openCloudflareToken());
   if (token === null) return;
   report.accounts_checked += 1;
-  const api = cloudflareApi(env, token);
+  const api = await connectCloudflare(env, token);
 
   // 1. What Cloudflare holds, of the names dblease ever wrote.
   const secretTargets = [

@@ -8,7 +8,6 @@ import { authenticateToken } from '../http/auth';
 import { Failure, unauthenticated } from '../../core/errors';
 import { errorResponse, toFailure, wireError } from '../http/error-mapping';
 import type { AppEnv } from '../http/context';
-import { handleMcp } from '../mcp/server';
 
 const CHALLENGE = 'Bearer realm="dblease"';
 
@@ -26,6 +25,8 @@ export const mcp = new Hono<AppEnv>()
       res.headers.set('www-authenticate', `${CHALLENGE}, error="invalid_token", error_description="${failure.message.replace(/"/g, "'")}"`);
       return res;
     }
+    // Loaded on first use: the MCP SDK is a large module graph that HTTP-only isolates never need.
+    const { handleMcp } = await import('../mcp/server');
     return handleMcp(c.req.raw, { env: c.env, ctx: c.executionCtx, principal, requestId: c.get('requestId') });
   })
   .on(['GET', 'DELETE'], '/', (c) => {
