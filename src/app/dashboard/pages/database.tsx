@@ -24,7 +24,7 @@ import { databaseIdSchema, type Database } from '../../schemas/databases';
 import { FormToken, Layout } from '../layout';
 import { signedIn, type DashboardEnv, type DashboardVisit } from '../session';
 import { DatabaseTable } from './databases';
-import { formBody, Labels, Notice, usd, When, type Ctx } from './ui';
+import { formBody, Labels, Notice, usd, When, type Ctx, ColumnHeads } from './ui';
 
 /** The lease lengths offered, in seconds; those above the account's maximum TTL are left out. */
 export const TTL_CHOICES: [number, string][] = [
@@ -168,15 +168,7 @@ function Bindings({ bindings }: { bindings: Binding[] }) {
   return (
     <table class="bindings">
       <caption>Bindings</caption>
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Type</th>
-          <th scope="col">Worker</th>
-          <th scope="col">State</th>
-          <th scope="col">Created</th>
-        </tr>
-      </thead>
+      <ColumnHeads columns={['Name', 'Type', 'Worker', 'State', 'Created']} />
       <tbody>
         {bindings.map((x) => (
           <tr data-id={x.id}>

@@ -9,7 +9,7 @@ import { databaseStateSchema, sessionIdSchema } from '../../schemas/databases';
 import type { Database } from '../../schemas/databases';
 import { Layout } from '../layout';
 import { signedIn, type DashboardEnv } from '../session';
-import { Labels, usd, When } from './ui';
+import { Labels, usd, When, ColumnHeads } from './ui';
 
 const STATES = databaseStateSchema.options;
 
@@ -77,19 +77,7 @@ export function DatabaseTable({ rows, caption = 'Databases' }: { rows: readonly 
   return (
     <table class="databases">
       <caption>{caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Id</th>
-          <th scope="col">Kind</th>
-          <th scope="col">Labels</th>
-          <th scope="col">Session</th>
-          <th scope="col">State</th>
-          <th scope="col">Created</th>
-          <th scope="col">Expires</th>
-          <th scope="col">Reserved</th>
-          <th scope="col">Spent</th>
-        </tr>
-      </thead>
+      <ColumnHeads columns={['Id', 'Kind', 'Labels', 'Session', 'State', 'Created', 'Expires', 'Reserved', 'Spent']} />
       <tbody>
         {rows.length === 0 && (
           <tr>

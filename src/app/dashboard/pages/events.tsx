@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { listEvents } from '../../accounts/service';
 import { Layout } from '../layout';
 import { signedIn, type DashboardEnv } from '../session';
-import { When } from './ui';
+import { When, ColumnHeads } from './ui';
 
 const PAGE = 50;
 
@@ -14,15 +14,7 @@ export const eventsPage = new Hono<DashboardEnv>().get('/events', signedIn(), as
     <Layout title="Events" visit={c.var.visit} current="/events">
       <table class="events">
         <caption>Events, oldest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Event</th>
-            <th scope="col">Database</th>
-            <th scope="col">Token</th>
-            <th scope="col">Details</th>
-          </tr>
-        </thead>
+        <ColumnHeads columns={['When', 'Event', 'Database', 'Token', 'Details']} />
         <tbody>
           {page.data.map((e) => (
             <tr data-id={e.id}>

@@ -8,7 +8,7 @@ import { getAccount, updatePolicy } from '../../accounts/service';
 import { policyPatchSchema } from '../../schemas/account';
 import { FormToken, Layout } from '../layout';
 import { signedIn, type DashboardEnv } from '../session';
-import { formBody, formNumber, Notice, parseWith, type Ctx } from './ui';
+import { formBody, formNumber, Notice, parseWith, type Ctx, ColumnHeads } from './ui';
 
 const words = (field: string) =>
   field
@@ -28,13 +28,7 @@ async function render(c: Ctx, extra?: unknown) {
         </p>
         <table>
           <caption>Limits</caption>
-          <thead>
-            <tr>
-              <th scope="col">Limit</th>
-              <th scope="col">Value</th>
-              <th scope="col">Operator's maximum</th>
-            </tr>
-          </thead>
+          <ColumnHeads columns={['Limit', 'Value', "Operator's maximum"]} />
           <tbody>
             {POLICY_FIELDS.map((f) => (
               <tr>

@@ -5,7 +5,7 @@ import { sessionIdSchema } from '../../schemas/databases';
 import { endSession, listSessions } from '../../sessions/service';
 import { FormToken, Layout } from '../layout';
 import { signedIn, type DashboardEnv } from '../session';
-import { Labels, Notice, usd, When, type Ctx } from './ui';
+import { Labels, Notice, usd, When, type Ctx, ColumnHeads } from './ui';
 
 async function render(c: Ctx, extra?: unknown) {
   const { data } = await listSessions(c.env, c.var.principal);
@@ -17,19 +17,7 @@ async function render(c: Ctx, extra?: unknown) {
       </p>
       <table class="sessions">
         <caption>Sessions</caption>
-        <thead>
-          <tr>
-            <th scope="col">Id</th>
-            <th scope="col">State</th>
-            <th scope="col">Labels</th>
-            <th scope="col">Budget</th>
-            <th scope="col">Created</th>
-            <th scope="col">Expires</th>
-            <th scope="col">
-              <span class="visually-hidden">Action</span>
-            </th>
-          </tr>
-        </thead>
+        <ColumnHeads columns={['Id', 'State', 'Labels', 'Budget', 'Created', 'Expires', { hidden: 'Action' }]} />
         <tbody>
           {data.length === 0 && (
             <tr>

@@ -9,7 +9,7 @@ import { invalidFields } from '../../../core/errors';
 import { createToken, listTokens, revokeToken } from '../../tokens/service';
 import { FormToken, Layout } from '../layout';
 import { signedIn, type DashboardEnv } from '../session';
-import { formBody, formNumber, Notice, parseWith, usd, When, type Ctx } from './ui';
+import { formBody, formNumber, Notice, parseWith, usd, When, type Ctx, ColumnHeads } from './ui';
 
 async function render(c: Ctx, extra?: unknown, status: 200 | 201 = 200) {
   const { data } = await listTokens(c.env, c.var.principal);
@@ -19,19 +19,7 @@ async function render(c: Ctx, extra?: unknown, status: 200 | 201 = 200) {
       {extra as string}
       <table class="tokens">
         <caption>Tokens</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Id</th>
-            <th scope="col">Scopes</th>
-            <th scope="col">This month</th>
-            <th scope="col">Last used</th>
-            <th scope="col">Created</th>
-            <th scope="col">
-              <span class="visually-hidden">Action</span>
-            </th>
-          </tr>
-        </thead>
+        <ColumnHeads columns={['Name', 'Id', 'Scopes', 'This month', 'Last used', 'Created', { hidden: 'Action' }]} />
         <tbody>
           {data.map((t) => (
             <tr data-id={t.id}>

@@ -58,6 +58,28 @@ export function Labels({ labels }: { labels: Record<string, string> }) {
   );
 }
 
+/**
+ * A table's head row: one `<th scope="col">` per column. A column given as `{hidden}` is named
+ * for screen readers only (an actions column).
+ */
+export function ColumnHeads({ columns }: { columns: (string | { hidden: string })[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((col) =>
+          typeof col === 'string' ? (
+            <th scope="col">{col}</th>
+          ) : (
+            <th scope="col">
+              <span class="visually-hidden">{col.hidden}</span>
+            </th>
+          ),
+        )}
+      </tr>
+    </thead>
+  );
+}
+
 export function Notice({ children, kind = 'info' }: { children: unknown; kind?: 'info' | 'error' }) {
   return (
     <p class={`notice ${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
