@@ -14,6 +14,7 @@
 import { and, eq, isNull, ne, notInArray, or } from 'drizzle-orm';
 import { dashboardSessions, databases, sessions, tokens } from './schema';
 import type { Db, Store } from './store';
+import { revokeLiveTokens } from './account-tokens';
 import { transition } from './transitions';
 
 export interface StopReport {
@@ -46,21 +47,8 @@ export function stopEverything(store: Store, caller: StopCaller, now: number): S
   });
 }
 
-function revokeOtherTokens(store: Store, db: Db, keepId: string, now: number): number {
-  const live = db
-    .select({ id: tokens.id, name: tokens.name })
-    .from(tokens)
-    .where(and(isNull(tokens.revokedAt), ne(tokens.id, keepId)))
-    .all();
-  for (const t of live) {
-    db.update(tokens).set({ revokedAt: now }).where(eq(tokens.id, t.id)).run();
-    store.appendEvent(db, now, 'token.revoked', {
-      tokenId: keepId,
-      data: { revoked_token_id: t.id, name: t.name, reason: 'stop everything' },
-    });
-  }
-  return live.length;
-}
+const revokeOtherTokens = (store: Store, db: Db, keepId: string, now: number) =>
+  revokeLiveTokens(store, db, ne(tokens.id, keepId), now, { by: keepId, reason: 'stop everything' });
 
 function endAgentSessions(store: Store, db: Db, by: string, now: number): number {
   const active = db.select({ id: sessions.id }).from(sessions).where(eq(sessions.state, 'active')).all();

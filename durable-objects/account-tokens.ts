@@ -2,7 +2,7 @@
  * Tokens inside the account object: only `hash` (SHA-256 of the secret) is stored, found by its
  * 16-hex-digit `lookup` prefix and then compared in full in constant time.
  */
-import { and, eq, gte, isNull, sql } from 'drizzle-orm';
+import { and, eq, gte, isNull, sql, type SQL } from 'drizzle-orm';
 import type { AccountPrincipal } from '../src/core/auth/principal';
 import { constantTimeEqual, type Scope, type SecretHash } from '../src/core/auth/tokens';
 import { Failure, notFound, unauthenticated } from '../src/core/errors';
@@ -123,19 +123,27 @@ export function revokeToken(store: Store, tokenId: string, now: number, by: stri
 
 /** Revokes every live token minted by `createdBy` (a retired orchestrator), each with its event. */
 export function revokeTokensBy(store: Store, createdBy: string, now: number): number {
-  return store.write('revoke tokens by', (db) => {
-    const live = db
-      .select()
-      .from(tokens)
-      .where(and(eq(tokens.createdBy, createdBy), isNull(tokens.revokedAt)))
-      .all();
-    for (const row of live) {
-      db.update(tokens).set({ revokedAt: now }).where(eq(tokens.id, row.id)).run();
-      store.appendEvent(db, now, 'token.revoked', {
-        tokenId: null,
-        data: { revoked_token_id: row.id, name: row.name, reason: 'orchestrator retired' },
-      });
-    }
-    return live.length;
-  });
+  return store.write('revoke tokens by', (db) =>
+    revokeLiveTokens(store, db, eq(tokens.createdBy, createdBy), now, { by: null, reason: 'orchestrator retired' }),
+  );
+}
+
+/**
+ * Inside the caller's transaction: revokes every live token `which` picks, each with its
+ * `token.revoked` event naming who (`by`) and why; the number revoked.
+ */
+export function revokeLiveTokens(store: Store, db: Db, which: SQL | undefined, now: number, cause: { by: string | null; reason: string }) {
+  const live = db
+    .select({ id: tokens.id, name: tokens.name })
+    .from(tokens)
+    .where(and(isNull(tokens.revokedAt), which))
+    .all();
+  for (const row of live) {
+    db.update(tokens).set({ revokedAt: now }).where(eq(tokens.id, row.id)).run();
+    store.appendEvent(db, now, 'token.revoked', {
+      tokenId: cause.by,
+      data: { revoked_token_id: row.id, name: row.name, reason: cause.reason },
+    });
+  }
+  return live.length;
 }
