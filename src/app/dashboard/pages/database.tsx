@@ -24,7 +24,7 @@ import { databaseIdSchema, type Database } from '../../schemas/databases';
 import { FormToken, Layout } from '../layout';
 import { signedIn, type DashboardEnv, type DashboardVisit } from '../session';
 import { DatabaseTable } from './databases';
-import { formBody, Labels, Notice, usd, When, type Ctx, ColumnHeads } from './ui';
+import { formBody, Labels, Notice, usd, When, type Ctx, ColumnHeads, CopyableSecret } from './ui';
 
 /** The lease lengths offered, in seconds; those above the account's maximum TTL are left out. */
 export const TTL_CHOICES: [number, string][] = [
@@ -266,12 +266,7 @@ export const databasePage = new Hono<DashboardEnv>()
           <details>
             <summary>Reveal the new connection string</summary>
             <p>
-              <code id="new-connection" class="secret">
-                {conn.direct}
-              </code>{' '}
-              <button type="button" class="secondary" data-copy="new-connection">
-                Copy
-              </button>
+              <CopyableSecret id="new-connection" value={conn.direct} />
             </p>
           </details>
         </section>

@@ -9,7 +9,7 @@ import { invalidFields } from '../../../core/errors';
 import { createToken, listTokens, revokeToken } from '../../tokens/service';
 import { FormToken, Layout } from '../layout';
 import { signedIn, type DashboardEnv } from '../session';
-import { formBody, formNumber, Notice, parseWith, usd, When, type Ctx, ColumnHeads } from './ui';
+import { formBody, formNumber, Notice, parseWith, usd, When, type Ctx, ColumnHeads, CopyableSecret } from './ui';
 
 async function render(c: Ctx, extra?: unknown, status: 200 | 201 = 200) {
   const { data } = await listTokens(c.env, c.var.principal);
@@ -105,12 +105,7 @@ export const tokensPage = new Hono<DashboardEnv>()
         <h2 id="created">Token {created.name} created</h2>
         <p>Copy it now: this is the only time it is shown.</p>
         <p>
-          <code id="new-token-secret" class="secret">
-            {created.token}
-          </code>{' '}
-          <button type="button" class="secondary" data-copy="new-token-secret">
-            Copy
-          </button>
+          <CopyableSecret id="new-token-secret" value={created.token} />
         </p>
       </section>,
       201,

@@ -80,6 +80,20 @@ export function ColumnHeads({ columns }: { columns: (string | { hidden: string }
   );
 }
 
+/** A secret shown once, with a copy button (dashboard.js copies the element's text). */
+export function CopyableSecret({ id, value }: { id: string; value: string }) {
+  return (
+    <>
+      <code id={id} class="secret">
+        {value}
+      </code>{' '}
+      <button type="button" class="secondary" data-copy={id}>
+        Copy
+      </button>
+    </>
+  );
+}
+
 export function Notice({ children, kind = 'info' }: { children: unknown; kind?: 'info' | 'error' }) {
   return (
     <p class={`notice ${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
