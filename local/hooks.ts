@@ -2,20 +2,26 @@
  * The two halves of the local stack, the Neon-compatible control plane and the SQL proxies,
  * run in one process and need a few things from each other. These are those seams.
  *
- * Naming: a *logical* name is what Neon clients see (role `neondb_owner`, database `neondb`);
- * a *physical* name is the real PostgreSQL role or database that holds one branch's copy.
- * Roles are branch-scoped in Neon but cluster-wide in PostgreSQL, hence the two.
+ * As at Neon, every branch has its own storage and every endpoint its own compute (a
+ * PostgreSQL postmaster): role and database names are the real ones on that compute. The
+ * proxy authenticates the client itself (SCRAM against the role's secret read from the
+ * compute) and then opens a trusted session on the compute's private Unix socket, which only
+ * the stack can reach (ARCHITECTURE.md, "Local stack").
  */
 
-/** What the proxies need to route one client connection to the right branch. */
+/** What the proxies need to route one client connection to the right compute. */
 export interface EndpointTarget {
   endpointId: string;
   branchId: string;
   projectId: string;
-  /** Physical database for a logical database name on this endpoint's branch. */
-  database(logical: string): string | undefined;
-  /** Physical role for a logical role name on this endpoint's branch. */
-  role(logical: string): string | undefined;
+  /** A read replica: its sessions start with `default_transaction_read_only`. */
+  readOnly: boolean;
+}
+
+/** Where a running compute accepts trusted connections: `host` is its Unix-socket folder. */
+export interface ComputeAddress {
+  socketDir: string;
+  port: number;
 }
 
 /** A refusal the client should see verbatim (as a PostgreSQL FATAL or an HTTP 4xx). */
@@ -38,10 +44,17 @@ export interface ComputeGate {
    */
   resolve(hostOrEndpointId: string): EndpointTarget | undefined;
   /**
-   * Wakes an idle endpoint, as Neon's proxy wakes a suspended compute on connect. Resolves
-   * once its databases accept connections; rejects with ConnectRefused when it cannot.
+   * Wakes an idle endpoint, as Neon's proxy wakes a suspended compute on connect: starts its
+   * compute if needed (the client waits; that is the cold start). Resolves with the compute's
+   * address; rejects with ConnectRefused when it cannot.
    */
-  ensureAwake(endpointId: string): Promise<void>;
+  ensureAwake(endpointId: string): Promise<ComputeAddress>;
+  /**
+   * The SCRAM secret (`pg_authid.rolpassword`) of a role that may log in through the endpoint,
+   * read from its running compute; undefined for a role that does not exist there, cannot log
+   * in, has expired or is a superuser. API-made and SQL-made roles alike.
+   */
+  roleSecret(endpointId: string, role: string): Promise<string | undefined>;
   /** A client connection through this endpoint opened / closed (compute time, idle suspend). */
   connectionOpened(endpointId: string): void;
   connectionClosed(endpointId: string): void;
@@ -51,12 +64,12 @@ export interface ComputeGate {
 export interface ProxyConnections {
   /** Starts accepting PostgreSQL connections on an endpoint's loopback address. */
   listenEndpoint(host: string): Promise<void>;
+  /** Stops listening there and ends the client sessions that came in through it. */
   stopEndpoint(host: string): Promise<void>;
   /**
-   * Closes the proxies' own idle upstream connections to a physical database (so it can serve
-   * as a branch template) or of a physical role (so a reset password is not still honoured).
-   * Connections a client holds open are not touched.
+   * Closes the proxies' own idle upstream connections to one compute (it is stopping), or only
+   * those of one role there (its password changed or it is being dropped). Connections a client
+   * holds open are not touched.
    */
-  releaseIdle(physicalDatabase: string): Promise<void>;
-  releaseRole(physicalRole: string): Promise<void>;
+  releaseIdle(compute: ComputeAddress, role?: string): Promise<void>;
 }
