@@ -5,7 +5,7 @@ import path from 'node:path';
  * (see README, "Local stack") so that tests and two parallel runs can pick their own ports.
  */
 export interface LocalStackConfig {
-  /** Folder holding PostgreSQL's data directory and nothing else of value. */
+  /** Folder holding the control cluster, the project template and a data directory per branch. */
   dataDir: string;
   host: string;
   /**
@@ -13,7 +13,7 @@ export interface LocalStackConfig {
    * loopback address per endpoint (the endpoint's `host`), as Neon routes by SNI.
    */
   pgPort: number;
-  /** The real PostgreSQL, on 127.0.0.1 only, with per-branch physical role and database names. */
+  /** The control plane's own PostgreSQL (its metadata), on 127.0.0.1 only; tenants never reach it. */
   pgInternalPort: number;
   apiPort: number;
   proxyPort: number;
@@ -25,6 +25,8 @@ export interface LocalStackConfig {
    */
   allowedOrigins: string[];
   rateLimit: RateLimitConfig;
+  /** At most this many computes (postmasters) run at once; the longest-idle one makes room. */
+  maxComputes: number;
   /** Neon's default when an endpoint says `suspend_timeout_seconds: 0`. */
   defaultSuspendTimeoutSeconds: number;
   /** Region reported for every project; Neon clients only echo it. */
@@ -102,6 +104,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
       perMinute: positive(env.DBLEASE_LOCAL_RATE_PER_MINUTE, 700, 'DBLEASE_LOCAL_RATE_PER_MINUTE'),
       perSecondPerRoute: positive(env.DBLEASE_LOCAL_RATE_PER_SECOND, 40, 'DBLEASE_LOCAL_RATE_PER_SECOND'),
     },
+    maxComputes: positive(env.DBLEASE_LOCAL_MAX_COMPUTES, 100, 'DBLEASE_LOCAL_MAX_COMPUTES'),
     defaultSuspendTimeoutSeconds: positive(env.DBLEASE_LOCAL_SUSPEND_TIMEOUT, 300, 'DBLEASE_LOCAL_SUSPEND_TIMEOUT'),
     regionId: 'local',
     faults,

@@ -5,7 +5,7 @@ import { bearerAuth } from 'hono/bearer-auth';
 import { adminRoutes } from './admin';
 import type { LocalStackConfig } from './config';
 import { FaultInjector } from './faults';
-import type { ComputeGate } from './hooks';
+import { ConnectRefused, type ComputeGate } from './hooks';
 import { loopbackHostOnly } from './loopback-host';
 import { createNeonApi, type NeonApi } from './neon-api/index';
 import { startCluster, type Cluster } from './postgres/cluster';
@@ -68,7 +68,8 @@ export async function startLocalStack(base: LocalStackConfig): Promise<LocalStac
     let api: NeonApi | undefined;
     const gate: ComputeGate = {
       resolve: (host) => api?.gate.resolve(host),
-      ensureAwake: (id) => (api ? api.gate.ensureAwake(id) : Promise.resolve()),
+      ensureAwake: (id) => (api ? api.gate.ensureAwake(id) : Promise.reject(new ConnectRefused('the local stack is starting', '57P03'))),
+      roleSecret: (id, role) => (api ? api.gate.roleSecret(id, role) : Promise.resolve(undefined)),
       connectionOpened: (id) => api?.gate.connectionOpened(id),
       connectionClosed: (id) => api?.gate.connectionClosed(id),
     };

@@ -1,8 +1,10 @@
 import type { LocalStackConfig } from '../config';
-import type { ProxyConnections } from '../hooks';
+import type { BranchStorage } from '../postgres/storage';
+import { TEMPLATE_DATABASE, TEMPLATE_ROLE } from '../postgres/template';
 import type { Compute } from './compute';
+import type { Computes } from './computes';
 import { now, type BranchRec, type DatabaseRec, type ProjectRec, type RoleRec } from './model';
-import { branchId, password, physicalKey, physicalName } from './names';
+import { branchId, password } from './names';
 import type { Operations } from './operations';
 import type { Physical } from './physical';
 import type { Provision } from './provision';
@@ -14,16 +16,21 @@ export interface NewBranch {
   expires_at?: string;
 }
 
-/** Branches as real copies: their roles, their databases, and what happens on delete and restore. */
+/**
+ * Branches as Neon has them: each one its own data directory, a copy-on-write snapshot of its
+ * parent (or of the project template), so roles, passwords, grants, ownership and policies come
+ * with it exactly and diverge afterwards. ARCHITECTURE.md, "Local stack".
+ */
 export class Branching {
   constructor(
     private readonly config: LocalStackConfig,
     private readonly store: Store,
     private readonly ops: Operations,
+    private readonly storage: BranchStorage,
+    private readonly computes: Computes,
     private readonly physical: Physical,
     private readonly compute: Compute,
     private readonly provision: Provision,
-    private readonly proxy: ProxyConnections,
   ) {}
 
   private async newBranchRec(project: ProjectRec, fields: Partial<BranchRec> & { name?: string }): Promise<BranchRec> {
@@ -33,7 +40,6 @@ export class Branching {
       id,
       project_id: project.id,
       name: fields.name ?? id,
-      key: physicalKey(),
       default: false,
       protected: false,
       current_state: 'init',
@@ -47,48 +53,55 @@ export class Branching {
     return rec;
   }
 
-  async newRole(branch: BranchRec, name: string, pw = password()): Promise<RoleRec> {
+  private roleRec(branch: BranchRec, name: string, pw: string): RoleRec {
     const at = now();
-    const role: RoleRec = {
-      project_id: branch.project_id,
-      branch_id: branch.id,
-      name,
-      physical: physicalName(name, branch.key),
-      password: pw,
-      protected: false,
-      created_at: at,
-      updated_at: at,
-    };
-    await this.physical.createRole(role.physical, role.password);
-    await this.store.put('role', role);
-    return role;
+    return { project_id: branch.project_id, branch_id: branch.id, name, password: pw, protected: false, created_at: at, updated_at: at };
   }
 
-  async newDatabase(branch: BranchRec, name: string, owner: RoleRec, template?: DatabaseRec): Promise<DatabaseRec> {
+  private async databaseRec(branch: BranchRec, name: string, owner: string): Promise<DatabaseRec> {
     const at = now();
-    const db: DatabaseRec = {
+    return {
       id: await this.store.next('database'),
       project_id: branch.project_id,
       branch_id: branch.id,
       name,
-      physical: physicalName(name, branch.key),
-      owner_name: owner.name,
+      owner_name: owner,
       created_at: at,
       updated_at: at,
     };
-    await this.physical.createDatabase(db.physical, owner.physical, template?.physical);
+  }
+
+  async newRole(branch: BranchRec, name: string, pw = password()): Promise<RoleRec> {
+    const role = this.roleRec(branch, name, pw);
+    await this.physical.createRole(branch, name, pw);
+    await this.store.put('role', role);
+    return role;
+  }
+
+  async newDatabase(branch: BranchRec, name: string, owner: RoleRec): Promise<DatabaseRec> {
+    const db = await this.databaseRec(branch, name, owner.name);
+    await this.physical.createDatabase(branch, name, owner.name);
     await this.store.put('database', db);
     return db;
   }
 
-  /** The project's first branch, with its owner role and database. Closed until an endpoint starts. */
+  /**
+   * The project's first branch: a clone of the template, whose owner role and database are
+   * renamed to the ones asked for and given a fresh password. Its compute is left running for
+   * the endpoint that starts next.
+   */
   async createRoot(project: ProjectRec, opts: { name: string; role: string; database: string }): Promise<BranchRec> {
     const branch = await this.newBranchRec(project, { name: opts.name, default: true });
     try {
-      const role = await this.newRole(branch, opts.role);
-      const db = await this.newDatabase(branch, opts.database, role);
-      await this.physical.grantConnect([db.physical], [role.physical]);
-      await this.physical.setAllowConnections([db.physical], false);
+      await this.storage.fromTemplate(branch.id);
+      const role = this.roleRec(branch, opts.role, password());
+      await this.compute.lock(branch.id, async () => {
+        await this.physical.renameRole(branch, TEMPLATE_ROLE, role.name);
+        await this.physical.setPassword(branch, role.name, role.password);
+        if (opts.database !== TEMPLATE_DATABASE) await this.physical.renameDatabase(branch, TEMPLATE_DATABASE, opts.database);
+      });
+      await this.store.put('role', role);
+      await this.store.put('database', await this.databaseRec(branch, opts.database, role.name));
       return await this.ready(branch);
     } catch (err) {
       await this.dropBranchData(branch);
@@ -100,13 +113,38 @@ export class Branching {
   async createChild(project: ProjectRec, parent: BranchRec, opts: NewBranch): Promise<BranchRec> {
     const branch = await this.newBranchRec(project, { ...opts, parent_id: parent.id });
     try {
-      await this.copyInto(parent, branch);
+      await this.snapshot(parent, branch.id);
+      await this.inheritRecords(parent, branch);
       return await this.ready(branch);
     } catch (err) {
       await this.dropBranchData(branch);
       await this.store.remove('branch', branch);
       throw err;
     }
+  }
+
+  /**
+   * The source's state now, as a new data directory named `intoId`: an online snapshot when its
+   * compute runs (its sessions, even mid-transaction, are not touched), a plain clone at rest
+   * otherwise. Under the source's lock, so it neither starts nor stops meanwhile.
+   */
+  private async snapshot(source: BranchRec, intoId: string) {
+    await this.compute.lock(source.id, async () => {
+      if (this.computes.isRunning(source.id)) {
+        await this.computes.withClient(source, 'postgres', (c) => this.storage.snapshotOnline(source.id, intoId, c));
+      } else {
+        await this.storage.copyAtRest(source.id, intoId);
+      }
+    });
+  }
+
+  /** The copy carries the source's roles and databases physically; the API learns of them here. */
+  private async inheritRecords(source: BranchRec, target: BranchRec, keepPasswords = new Map<string, string>()) {
+    for (const r of this.store.rolesOf(source.id)) {
+      await this.store.put('role', { ...this.roleRec(target, r.name, keepPasswords.get(r.name) ?? r.password), protected: r.protected });
+    }
+    for (const d of this.store.databasesOf(source.id))
+      await this.store.put('database', await this.databaseRec(target, d.name, d.owner_name));
   }
 
   private async ready(branch: BranchRec) {
@@ -116,53 +154,12 @@ export class Branching {
     return branch;
   }
 
-  /**
-   * Copies the source's roles (with their passwords) and databases into `target`, whose own
-   * records must be empty. Done before the response: the copy reflects the source as of the
-   * request.
-   */
-  private async copyInto(source: BranchRec, target: BranchRec, keepPasswords = new Map<string, string>()) {
-    const sourceRoles = this.store.rolesOf(source.id);
-    const sourceDbs = this.store.databasesOf(source.id);
-    const roles = new Map<string, RoleRec>();
-    for (const r of sourceRoles) roles.set(r.name, await this.newRole(target, r.name, keepPasswords.get(r.name) ?? r.password));
-    const copies: DatabaseRec[] = [];
-    for (const db of sourceDbs) {
-      await this.proxy.releaseIdle(db.physical);
-      await this.physical.waitUntilUnused(db.physical);
-      const owner = roles.get(db.owner_name);
-      if (!owner) throw new Error(`database ${db.name} has no owner role ${db.owner_name} on branch ${source.id}`);
-      copies.push(await this.newDatabase(target, db.name, owner, db));
-    }
-    const pairs = sourceRoles.map((r) => ({ from: r.physical, to: roles.get(r.name)!.physical }));
-    const sourceFix = {
-      dbs: sourceDbs.map((d) => ({ physical: d.physical, owner: this.store.role(source.id, d.owner_name)!.physical })),
-      roles: sourceRoles.map((r) => r.physical),
-    };
-    for (const copy of copies) await this.physical.adoptCopy(copy.physical, pairs, sourceFix);
-    await this.physical.grantConnect(
-      copies.map((d) => d.physical),
-      [...roles.values()].map((r) => r.physical),
-    );
-    await this.physical.setAllowConnections(
-      copies.map((d) => d.physical),
-      false,
-    );
-  }
-
-  /** Drops a branch's databases (ending their sessions) and roles, and forgets them. */
-  private async dropBranchData(branch: BranchRec, dbs = this.store.databasesOf(branch.id), roles = this.store.rolesOf(branch.id)) {
-    for (const db of dbs) {
-      await this.proxy.releaseIdle(db.physical).catch(() => {});
-      await this.physical.dropDatabase(db.physical);
-      await this.store.remove('database', db);
-    }
-    for (const role of roles) {
-      await this.proxy.releaseRole(role.physical).catch(() => {});
-      await this.physical.terminateRoleSessions(role.physical);
-      await this.physical.dropRole(role.physical);
-      await this.store.remove('role', role);
-    }
+  /** Stops a branch's compute, removes its data directory and forgets its roles and databases. */
+  private async dropBranchData(branch: BranchRec) {
+    await this.computes.stop(branch.id);
+    await this.storage.remove(branch.id);
+    for (const db of this.store.databasesOf(branch.id)) await this.store.remove('database', db);
+    for (const role of this.store.rolesOf(branch.id)) await this.store.remove('role', role);
   }
 
   /** Deletes a branch with its endpoints and data. The caller checks Neon's refusals first. */
@@ -173,44 +170,39 @@ export class Branching {
   }
 
   /**
-   * Restore to the head of another branch. The target keeps its id and endpoints; it gets a
-   * copy of the source's databases and roles under a new physical key. Its old data either
-   * becomes the `preserveUnderName` branch (taking over the target's children, as Neon
-   * does) or is dropped.
+   * Restore to the head of another branch. The target keeps its id, endpoints and role
+   * passwords (so its connection strings stay valid); its data becomes a snapshot of the
+   * source's. Its compute restarts, which ends its sessions. The old data either becomes the
+   * `preserveUnderName` branch (taking over the target's children, as Neon does) or is dropped.
    */
   async restore(project: ProjectRec, target: BranchRec, source: BranchRec, preserveUnderName?: string) {
-    const oldDbs = this.store.databasesOf(target.id);
     const oldRoles = this.store.rolesOf(target.id);
+    const oldDbs = this.store.databasesOf(target.id);
+    const incoming = `${target.id}.restoring`;
+    await this.storage.remove(incoming);
+    await this.snapshot(source, incoming);
     let preserved: BranchRec | undefined;
     await this.compute.lock(target.id, async () => {
+      await this.computes.stop(target.id);
       if (preserveUnderName) {
-        preserved = await this.newBranchRec(project, { name: preserveUnderName, parent_id: target.parent_id, key: target.key });
+        preserved = await this.newBranchRec(project, { name: preserveUnderName, parent_id: target.parent_id });
+        await this.storage.move(target.id, preserved.id);
         for (const r of oldRoles) await this.store.put('role', { ...r, branch_id: preserved.id });
         for (const d of oldDbs) await this.store.put('database', { ...d, branch_id: preserved.id });
         await this.ready(preserved);
       } else {
-        for (const r of oldRoles) await this.store.remove('role', r);
-        for (const d of oldDbs) await this.store.remove('database', d);
+        await this.storage.remove(target.id);
       }
-      target.key = physicalKey();
-      try {
-        // The target's roles keep their passwords (a reset keeps the connection string); only the data comes from the source.
-        await this.copyInto(source, target, new Map(oldRoles.map((r) => [r.name, r.password])));
-      } catch (err) {
-        await this.dropBranchData(target);
-        for (const r of oldRoles) await this.store.put('role', r);
-        for (const d of oldDbs) await this.store.put('database', d);
-        if (preserved) await this.store.remove('branch', preserved);
-        throw err;
+      for (const r of oldRoles) await this.store.remove('role', r);
+      for (const d of oldDbs) await this.store.remove('database', d);
+      await this.storage.move(incoming, target.id);
+      await this.inheritRecords(source, target, new Map(oldRoles.map((r) => [r.name, r.password])));
+      // The copy holds the source's passwords; the target's own come back where names match.
+      for (const r of this.store.rolesOf(target.id)) {
+        const mine = oldRoles.find((o) => o.name === r.name);
+        if (mine && mine.password !== this.store.role(source.id, r.name)?.password)
+          await this.physical.setPassword(target, r.name, r.password);
       }
-      await this.compute.applyBranchState(target.id);
-      // The target's compute restarts on Neon: sessions on the old data end here too.
-      if (preserved)
-        await this.physical.setAllowConnections(
-          oldDbs.map((d) => d.physical),
-          false,
-        );
-      else await this.dropBranchData(target, oldDbs, oldRoles);
     });
     if (preserved) {
       for (const child of this.store.branchesOf(project.id)) {
@@ -238,10 +230,13 @@ export class Branching {
     }
   }
 
-  /** Cleans what a crash left half-made: branches still in `init`, deletions under way. */
+  /** Cleans what a crash left half-made: branches still in `init`, data folders nobody owns. */
   async recover() {
+    await this.storage.removeUnknown(new Set(this.store.branches.keys()));
     for (const branch of [...this.store.branches.values()]) {
-      if (branch.current_state === 'init') {
+      if (branch.current_state === 'init' || !(await this.storage.exists(branch.id))) {
+        if (branch.current_state !== 'init') this.config.log(`neon-api: branch ${branch.id} has no data directory; it is removed`);
+        for (const ep of this.store.endpointsOfBranch(branch.id)) await this.store.remove('endpoint', ep);
         await this.dropBranchData(branch);
         await this.store.remove('branch', branch);
       }

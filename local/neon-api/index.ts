@@ -8,7 +8,9 @@ import { Compute } from './compute';
 import type { Deps } from './context';
 import { Operations } from './operations';
 import { Organizations } from './organizations';
+import { Computes } from './computes';
 import { Physical } from './physical';
+import { BranchStorage } from '../postgres/storage';
 import { Provision } from './provision';
 import { recover } from './recovery';
 import { Store } from './store';
@@ -23,7 +25,7 @@ export interface NeonApi {
   orgs: Organizations;
   /** Serves `/api/v2/...`. */
   app: Hono;
-  /** Stops timers and persists consumption; the cluster keeps running. */
+  /** Stops timers and every compute, and persists consumption; the control cluster keeps running. */
   close(): Promise<void>;
 }
 
@@ -42,15 +44,46 @@ export async function createNeonApi(opts: {
 }): Promise<NeonApi> {
   const { config, cluster, proxy } = opts;
   const store = await Store.open(cluster);
-  const physical = new Physical(cluster);
+  const storage = await BranchStorage.open(config.dataDir, config.log);
   const ops = new Operations(store);
-  const usage = new Usage(store, physical);
-  const compute = new Compute(config, store, ops, physical, usage);
+  // The computes and the endpoint state machine need each other: eviction under the cap goes
+  // through the endpoints' suspend, and every stop ends their compute time.
+  let compute: Compute | undefined;
+  let usage: Usage | undefined;
+  const computes = new Computes({
+    storage,
+    dataDir: config.dataDir,
+    maxRunning: config.maxComputes,
+    log: config.log,
+    evictable: (branchId) => compute?.evictable(branchId) ?? false,
+    evict: (branchId) => compute!.evict(branchId),
+    stopped: (branchId) => {
+      for (const ep of store.endpointsOfBranch(branchId)) usage?.stopped(ep.id);
+    },
+  });
+  const physical = new Physical(computes);
+  usage = new Usage(store, physical);
+  compute = new Compute(config, store, ops, computes, physical, usage);
   const provision = new Provision(config, store, ops, compute, usage, proxy);
-  const branching = new Branching(config, store, ops, physical, compute, provision, proxy);
+  const branching = new Branching(config, store, ops, storage, computes, physical, compute, provision);
   const orgs = new Organizations(config.apiKey, store);
   const transfers = new Transfers(store, opts.apiOrigin ?? (() => `http://${config.host}:${config.apiPort}`));
-  const deps: Deps = { config, cluster, proxy, store, ops, physical, usage, compute, branching, provision, orgs, transfers };
+  const deps: Deps = {
+    config,
+    cluster,
+    proxy,
+    store,
+    ops,
+    storage,
+    computes,
+    physical,
+    usage,
+    compute,
+    branching,
+    provision,
+    orgs,
+    transfers,
+  };
 
   await recover(deps);
 
@@ -58,11 +91,11 @@ export async function createNeonApi(opts: {
   let running: Promise<void> | undefined;
   const tick = async () => {
     ticks += 1;
-    usage.accountOpen();
-    await compute.suspendIdle();
+    usage!.accountOpen();
+    await compute!.suspendIdle();
     await branching.expireDue();
-    if (ticks % SAMPLE_EVERY_TICKS === 0) await usage.sampleStorage();
-    if (ticks % FLUSH_EVERY_TICKS === 0) await usage.flush();
+    if (ticks % SAMPLE_EVERY_TICKS === 0) await usage!.sampleStorage();
+    if (ticks % FLUSH_EVERY_TICKS === 0) await usage!.flush();
   };
   const timer = setInterval(() => {
     if (running) return;
@@ -82,8 +115,10 @@ export async function createNeonApi(opts: {
       closed = true;
       clearInterval(timer);
       await running;
-      usage.accountOpen();
-      await usage.flush().catch(() => {});
+      await computes.stopAll();
+      await storage.close();
+      usage!.accountOpen();
+      await usage!.flush().catch(() => {});
       await store.close();
     },
   };

@@ -24,8 +24,6 @@ export interface BranchRec {
   project_id: string;
   name: string;
   parent_id?: string;
-  /** Suffix of this branch's physical role and database names; changes on restore. */
-  key: string;
   default: boolean;
   protected: boolean;
   expires_at?: string;
@@ -57,6 +55,8 @@ export interface EndpointRec {
   started_at?: string;
   suspended_at?: string;
   last_active?: string;
+  /** How long its compute took to start the last time it started: the cold start, in ms. */
+  last_start_ms?: number;
   seq: number;
 }
 
@@ -64,7 +64,6 @@ export interface RoleRec {
   project_id: string;
   branch_id: string;
   name: string;
-  physical: string;
   password: string;
   protected: boolean;
   created_at: string;
@@ -76,7 +75,6 @@ export interface DatabaseRec {
   project_id: string;
   branch_id: string;
   name: string;
-  physical: string;
   owner_name: string;
   created_at: string;
   updated_at: string;

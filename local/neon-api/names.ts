@@ -186,27 +186,10 @@ export const projectId = () => `${pick(ADJECTIVES)}-${pick(NOUNS)}-${digits(8)}`
 export const branchId = () => `br-${pick(ADJECTIVES)}-${pick(NOUNS)}-${randomString(LOWER_ALNUM, 8)}`;
 export const endpointId = () => `ep-${pick(ADJECTIVES)}-${pick(NOUNS)}-${randomString(LOWER_ALNUM, 8)}`;
 export const operationId = () => crypto.randomUUID();
-/** The physical suffix of one branch's roles and databases. */
-export const physicalKey = () => randomString(LOWER_ALNUM, 6);
 /** Neon's current password format: `npg_` and 12 letters or digits. */
 export const password = () => `npg_${randomString(ALNUM, 12)}`;
 
 const MAX_IDENT_BYTES = 63;
-
-/**
- * `neondb_owner` on branch key `k3x9a2` → `neondb_owner__k3x9a2`. Names that would pass
- * PostgreSQL's 63-byte limit keep a truncated logical part plus a hash of the whole name, so
- * two long names that share a prefix stay distinct. The mapping is stored; it is never parsed.
- */
-export function physicalName(logical: string, key: string): string {
-  const full = `${logical}__${key}`;
-  if (Buffer.byteLength(full) <= MAX_IDENT_BYTES) return full;
-  const hash = crypto.createHash('sha256').update(logical).digest('hex').slice(0, 8);
-  const suffix = `_${hash}__${key}`;
-  let head = logical;
-  while (Buffer.byteLength(head + suffix) > MAX_IDENT_BYTES) head = [...head].slice(0, -1).join('');
-  return head + suffix;
-}
 
 /**
  * Endpoint addresses: 127.1.0.1, 127.1.0.2, … skipping .0 and .255 in the last octet, never

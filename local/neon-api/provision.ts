@@ -74,9 +74,9 @@ export class Provision {
 
   async deleteEndpoint(ep: EndpointRec) {
     await this.compute.lock(ep.branch_id, async () => {
-      this.usage.forget(ep.id);
+      this.usage.stopped(ep.id);
       await this.store.remove('endpoint', ep);
-      await this.compute.applyBranchState(ep.branch_id);
+      await this.compute.stopIfUnused(ep.branch_id);
     });
     await this.proxy.stopEndpoint(ep.ip);
   }

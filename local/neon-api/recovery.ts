@@ -4,10 +4,11 @@ const INTERRUPTED = 'interrupted by a restart of the local stack';
 
 /**
  * Start-up: finish or fail what a crash left running, so every operation agrees with the
- * physical state; then re-apply endpoint state and listeners.
+ * physical state. No compute runs yet: every endpoint reads idle and starts on its first
+ * connection. Then the listeners open again.
  */
 export async function recover(deps: Deps) {
-  const { store, ops, branching, compute, proxy } = deps;
+  const { store, ops, branching, proxy } = deps;
   await branching.recover();
   for (const op of [...store.operations.values()]) {
     if (op.status !== 'running' && op.status !== 'scheduling') continue;
@@ -15,21 +16,11 @@ export async function recover(deps: Deps) {
     const branch = op.branch_id ? store.branches.get(op.branch_id) : undefined;
     switch (op.action) {
       case 'start_compute':
-        if (ep && !ep.disabled) {
-          ep.state = 'active';
-          ep.pending_state = undefined;
-          ep.started_at = new Date().toISOString();
-          await store.put('endpoint', ep);
-          await compute.applyBranchState(ep.branch_id);
-          await ops.finish(op);
-        } else await ops.fail(op, INTERRUPTED);
+        // The endpoint starts on its first connection, as any idle one does.
+        if (ep && !ep.disabled) await ops.finish(op);
+        else await ops.fail(op, INTERRUPTED);
         break;
       case 'suspend_compute':
-        if (ep) {
-          ep.state = 'idle';
-          await store.put('endpoint', ep);
-          await compute.applyBranchState(ep.branch_id);
-        }
         await ops.finish(op);
         break;
       case 'delete_timeline':
@@ -47,12 +38,12 @@ export async function recover(deps: Deps) {
     }
   }
   for (const ep of store.endpoints.values()) {
-    if (ep.state === 'init') {
-      ep.state = ep.disabled ? 'idle' : 'active';
+    if (ep.state !== 'idle' || ep.pending_state) {
+      ep.state = 'idle';
       ep.pending_state = undefined;
+      ep.suspended_at = new Date().toISOString();
       await store.put('endpoint', ep);
     }
   }
-  for (const branch of store.branches.values()) await compute.applyBranchState(branch.id);
   for (const ep of store.endpoints.values()) await proxy.listenEndpoint(ep.ip);
 }

@@ -13,7 +13,7 @@ import type {
 } from './model';
 
 export const META_DATABASE = 'neon_local_meta';
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 type Kind = 'project' | 'branch' | 'endpoint' | 'role' | 'database' | 'operation' | 'organization' | 'transfer';
 type RecOf = {
@@ -30,7 +30,7 @@ const keyOf = {
   project: (r: ProjectRec) => r.id,
   branch: (r: BranchRec) => r.id,
   endpoint: (r: EndpointRec) => r.id,
-  role: (r: RoleRec) => r.physical,
+  role: (r: RoleRec) => `${r.branch_id}/${r.name}`,
   database: (r: DatabaseRec) => String(r.id),
   operation: (r: OperationRec) => r.id,
   organization: (r: OrganizationRec) => r.id,
@@ -45,7 +45,12 @@ const MIGRATIONS: Record<number, string> = {
       branch_id text NOT NULL, hour timestamptz NOT NULL, project_id text NOT NULL,
       active_seconds double precision NOT NULL, compute_unit_seconds double precision NOT NULL,
       storage_bytes bigint NOT NULL, PRIMARY KEY (branch_id, hour));`,
+  // Version 2: a data directory per branch (no records change shape in SQL; the check is below).
+  2: `SELECT 1`,
 };
+
+/** Raised when the data folder holds projects of the one-shared-cluster layout (before version 2). */
+export class OldLayoutError extends Error {}
 
 /**
  * Metadata: every record in memory, written through to a dedicated database on the cluster.
@@ -79,6 +84,12 @@ export class Store {
     });
     await db.query('CREATE TABLE IF NOT EXISTS schema_version (version int NOT NULL)');
     const current = (await db.query('SELECT max(version) AS v FROM schema_version')).rows[0].v ?? 0;
+    if (current === 1 && (await db.query("SELECT 1 FROM records WHERE kind = 'branch' LIMIT 1")).rowCount) {
+      await db.end().catch(() => {});
+      throw new OldLayoutError(
+        'this data folder was made by an earlier local stack, whose branches lived in one shared cluster; they cannot be carried over to a data directory per branch. Move the folder away (or set DBLEASE_LOCAL_DATA) and start again',
+      );
+    }
     for (let v = current + 1; v <= SCHEMA_VERSION; v++) {
       await db.query('BEGIN');
       await db.query(MIGRATIONS[v]);

@@ -5,12 +5,6 @@ import type { Store } from './store';
 const HOUR = 3_600_000;
 const hourOf = (ms: number) => Math.floor(ms / HOUR) * HOUR;
 
-interface Open {
-  count: number;
-  /** Start of the not-yet-accounted busy time, while count > 0. */
-  since: number;
-}
-
 export interface Totals {
   active_seconds: number;
   compute_unit_seconds: number;
@@ -20,12 +14,13 @@ export interface Totals {
 }
 
 /**
- * Consumption from what really happened: compute time is the time an endpoint had at least
- * one client connection open (as the proxies report), storage is `pg_database_size`. Hourly
- * buckets per branch are persisted so figures survive a restart.
+ * Consumption from what really happened: compute time is the time an endpoint's compute really
+ * ran (its postmaster's life while the endpoint was active), storage is `pg_database_size`.
+ * Hourly buckets per branch are persisted so figures survive a restart.
  */
 export class Usage {
-  private readonly open = new Map<string, Open>();
+  /** Endpoint id → when its compute started running, not yet accounted. */
+  private readonly running = new Map<string, number>();
   private readonly dirty = new Set<string>();
 
   constructor(
@@ -33,42 +28,27 @@ export class Usage {
     private readonly physical: Physical,
   ) {}
 
-  openCount(endpointId: string) {
-    return this.open.get(endpointId)?.count ?? 0;
+  /** The endpoint's compute is running (again); a second call changes nothing. */
+  started(endpointId: string, at = Date.now()) {
+    if (!this.running.has(endpointId)) this.running.set(endpointId, at);
   }
 
-  opened(endpointId: string, at = Date.now()) {
-    const o = this.open.get(endpointId) ?? { count: 0, since: at };
-    if (o.count === 0) o.since = at;
-    o.count += 1;
-    this.open.set(endpointId, o);
+  /** Its compute stopped, or the endpoint suspended or went. */
+  stopped(endpointId: string, at = Date.now()) {
+    const since = this.running.get(endpointId);
+    if (since === undefined) return;
+    this.running.delete(endpointId);
+    if (at > since) this.account(endpointId, since, at);
   }
 
-  closed(endpointId: string, at = Date.now()) {
-    const o = this.open.get(endpointId);
-    if (!o || o.count === 0) return;
-    o.count -= 1;
-    if (o.count === 0) {
-      this.account(endpointId, o.since, at);
-      this.open.delete(endpointId);
-    }
-  }
-
-  /** Moves busy time accumulated so far into buckets (periodically, and before reads). */
+  /** Moves running time accumulated so far into buckets (periodically, and before reads). */
   accountOpen(at = Date.now()) {
-    for (const [endpointId, o] of this.open) {
-      if (o.count > 0 && at > o.since) {
-        this.account(endpointId, o.since, at);
-        o.since = at;
+    for (const [endpointId, since] of this.running) {
+      if (at > since) {
+        this.account(endpointId, since, at);
+        this.running.set(endpointId, at);
       }
     }
-  }
-
-  /** Endpoint gone or suspended: its sessions are gone too. */
-  forget(endpointId: string, at = Date.now()) {
-    const o = this.open.get(endpointId);
-    if (o && o.count > 0) this.account(endpointId, o.since, at);
-    this.open.delete(endpointId);
   }
 
   private bucket(projectId: string, branchId: string, hourMs: number): UsageBucket {
@@ -109,16 +89,13 @@ export class Usage {
     return latest?.storage_bytes ?? 0;
   }
 
+  /** Running computes are asked; a stopped one's size cannot change, so its last sample stands. */
   async sampleStorage() {
-    const dbs = [...this.store.databases.values()];
-    if (dbs.length === 0) return;
-    const sizes = await this.physical.sizes(dbs.map((d) => d.physical));
-    const perBranch = new Map<string, number>();
-    for (const d of dbs) perBranch.set(d.branch_id, (perBranch.get(d.branch_id) ?? 0) + (sizes.get(d.physical) ?? 0));
     const hour = hourOf(Date.now());
-    for (const [branchId, bytes] of perBranch) {
-      const branch = this.store.branches.get(branchId);
-      if (branch) this.bucket(branch.project_id, branchId, hour).storage_bytes = bytes;
+    for (const branch of this.store.branches.values()) {
+      const dbs = this.store.databasesOf(branch.id).map((d) => d.name);
+      const bytes = await this.physical.sizes(branch, dbs).catch(() => null);
+      if (bytes !== null) this.bucket(branch.project_id, branch.id, hour).storage_bytes = bytes;
     }
   }
 

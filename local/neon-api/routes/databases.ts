@@ -12,7 +12,7 @@ const createSchema = z.object({ database: z.object({ name: z.string(), owner_nam
 const updateSchema = z.object({ database: z.object({ name: z.string().optional(), owner_name: z.string().optional() }) });
 
 export function databaseRoutes(deps: Deps) {
-  const { store, ops, physical, compute, branching, proxy } = deps;
+  const { store, ops, physical, compute, branching } = deps;
   const applyConfig = (branch: BranchRec) =>
     ops.begin(branch.project_id, 'apply_config', { branch_id: branch.id, endpoint_id: store.endpointsOfBranch(branch.id)[0]?.id });
   const owner = (branchId: string, name: string) => {
@@ -39,11 +39,6 @@ export function databaseRoutes(deps: Deps) {
         await ops.track(op, () =>
           compute.lock(branch.id, async () => {
             created = await branching.newDatabase(branch, req.name, role);
-            await physical.grantConnect(
-              [created.physical],
-              store.rolesOf(branch.id).map((r) => r.physical),
-            );
-            await compute.applyBranchState(branch.id);
           }),
         );
         return c.json({ database: databaseView(created), operations: [operationView(op)] }, 201);
@@ -74,14 +69,17 @@ export function databaseRoutes(deps: Deps) {
         if (req.name !== undefined && req.name !== database.name && store.database(branch.id, req.name))
           throw conflict(`database.name: database "${req.name}" already exists on branch ${branch.id}`);
         const op = await applyConfig(branch);
-        await ops.track(op, async () => {
-          if (role && role.name !== database.owner_name) await physical.setOwner(database.physical, role.physical);
-          // The physical name stays: a rename is a metadata change, so open sessions survive it.
-          if (req.name !== undefined) database.name = req.name;
-          if (role) database.owner_name = role.name;
-          database.updated_at = now();
-          await store.put('database', database);
-        });
+        await ops.track(op, () =>
+          compute.lock(branch.id, async () => {
+            if (role && role.name !== database.owner_name) await physical.setOwner(branch, database.name, role.name);
+            // A real rename: PostgreSQL ends the database's sessions first (physical.ts).
+            if (req.name !== undefined && req.name !== database.name) await physical.renameDatabase(branch, database.name, req.name);
+            if (req.name !== undefined) database.name = req.name;
+            if (role) database.owner_name = role.name;
+            database.updated_at = now();
+            await store.put('database', database);
+          }),
+        );
         return c.json({ database: databaseView(database), operations: [operationView(op)] });
       });
     })
@@ -96,8 +94,7 @@ export function databaseRoutes(deps: Deps) {
         const op = await applyConfig(branch);
         await ops.track(op, () =>
           compute.lock(branch.id, async () => {
-            await proxy.releaseIdle(database.physical);
-            await physical.dropDatabase(database.physical);
+            await physical.dropDatabase(branch, database.name);
             await store.remove('database', database);
           }),
         );

@@ -11,7 +11,12 @@ import { operationView, roleView } from '../views';
 const createSchema = z.object({ role: z.object({ name: z.string(), no_login: z.boolean().optional() }) });
 
 export function roleRoutes(deps: Deps) {
-  const { store, ops, physical, compute, branching, proxy } = deps;
+  const { store, ops, physical, compute, computes, branching, proxy } = deps;
+  /** Pooled sessions of a role on the branch's compute go when its password changes or it is dropped. */
+  const releaseRole = async (branchId: string, role: string) => {
+    const address = computes.address(branchId);
+    if (address) await proxy.releaseIdle(address, role);
+  };
   /** Neon applies role changes to the branch's computes; the operation names one if there is one. */
   const applyConfig = async (branch: BranchRec) => {
     const ep = store.endpointsOfBranch(branch.id)[0];
@@ -33,10 +38,6 @@ export function roleRoutes(deps: Deps) {
         await ops.track(op, () =>
           compute.lock(branch.id, async () => {
             created = await branching.newRole(branch, req.name);
-            await physical.grantConnect(
-              store.databasesOf(branch.id).map((d) => d.physical),
-              [created.physical],
-            );
           }),
         );
         return c.json({ role: roleView(created, true), operations: [operationView(op)] }, 201);
@@ -61,15 +62,16 @@ export function roleRoutes(deps: Deps) {
       const { project, branch, role } = findRole(deps, c.req.param('project_id'), c.req.param('branch_id'), c.req.param('role_name'));
       return ops.exclusive(project.id, async () => {
         const op = await applyConfig(branch);
-        await ops.track(op, async () => {
-          const next = password();
-          await physical.setPassword(role.physical, next);
-          role.password = next;
-          role.updated_at = now();
-          await store.put('role', role);
-          // Pooled upstream sessions opened with the old password must not be reused.
-          await proxy.releaseRole(role.physical);
-        });
+        await ops.track(op, () =>
+          compute.lock(branch.id, async () => {
+            const next = password();
+            await physical.setPassword(branch, role.name, next);
+            role.password = next;
+            role.updated_at = now();
+            await store.put('role', role);
+            await releaseRole(branch.id, role.name);
+          }),
+        );
         return c.json({ role: roleView(role, true), operations: [operationView(op)] });
       });
     })
@@ -85,22 +87,8 @@ export function roleRoutes(deps: Deps) {
         const op = await applyConfig(branch);
         await ops.track(op, () =>
           compute.lock(branch.id, async () => {
-            const dbs = store
-              .databasesOf(branch.id)
-              .map((d) => ({ physical: d.physical, owner: store.role(branch.id, d.owner_name)!.physical }));
-            // Superusers cannot enter a closed database either: open it for the clean-up only.
-            await physical.setAllowConnections(
-              dbs.map((d) => d.physical),
-              true,
-            );
-            try {
-              await physical.disownRole(role.physical, dbs);
-            } finally {
-              await compute.applyBranchState(branch.id);
-            }
-            await proxy.releaseRole(role.physical);
-            await physical.terminateRoleSessions(role.physical);
-            await physical.dropRole(role.physical);
+            await releaseRole(branch.id, role.name);
+            await physical.dropRole(branch, role.name);
             await store.remove('role', role);
           }),
         );

@@ -1,0 +1,214 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import { constants } from 'node:fs';
+import path from 'node:path';
+import type pg from 'pg';
+import { postgresOsUser } from './binaries';
+import { ensureTemplate } from './template';
+
+/**
+ * Storage per branch: each branch is its own PostgreSQL data directory under
+ * `<data folder>/branches/<branch id>`, a copy-on-write clone (a reflink, where the filesystem
+ * has them) of the project template or of its parent. ARCHITECTURE.md, "Local stack".
+ */
+export class BranchStorage {
+  /** Template clones made ahead of need, so a new project's branch is one rename. */
+  private readonly spares: string[] = [];
+  private refilling: Promise<void> | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly root: string,
+    private readonly template: string,
+    /** Whether files are cloned with reflinks (XFS, Btrfs, APFS) rather than copied. */
+    readonly reflink: boolean,
+  ) {}
+
+  static async open(dataDir: string, log: (line: string) => void): Promise<BranchStorage> {
+    const template = await ensureTemplate(dataDir, log);
+    const root = path.join(dataDir, 'branches');
+    await fs.mkdir(root, { recursive: true });
+    await fs.rm(path.join(root, '.incoming'), { recursive: true, force: true });
+    await fs.rm(path.join(root, '.spares'), { recursive: true, force: true });
+    const storage = new BranchStorage(root, template, await supportsReflink(root));
+    storage.refill();
+    return storage;
+  }
+
+  /** How many template clones are kept ready. */
+  static readonly SPARES = 4;
+
+  /** Tops the spares up in the background, one clone at a time. */
+  private refill() {
+    if (this.refilling || this.closed) return;
+    this.refilling = (async () => {
+      while (!this.closed && this.spares.length < BranchStorage.SPARES) {
+        const dir = path.join(this.root, '.spares', `s${Date.now()}-${this.spares.length}-${Math.random().toString(36).slice(2, 8)}`);
+        await fs.mkdir(path.dirname(dir), { recursive: true });
+        await cloneTree(this.template, dir);
+        if (this.closed) await fs.rm(dir, { recursive: true, force: true });
+        else this.spares.push(dir);
+      }
+    })()
+      .catch(() => {
+        // A failed refill (disk full) leaves fewer spares; fromTemplate then clones inline and says why.
+      })
+      .finally(() => (this.refilling = undefined));
+  }
+
+  /** Stops refilling and removes the spares. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.refilling;
+    await fs.rm(path.join(this.root, '.spares'), { recursive: true, force: true });
+    this.spares.length = 0;
+  }
+
+  pgdataOf(branchId: string): string {
+    return path.join(this.root, branchId);
+  }
+
+  async exists(branchId: string): Promise<boolean> {
+    return fs
+      .access(path.join(this.pgdataOf(branchId), 'PG_VERSION'))
+      .then(() => true)
+      .catch(() => false);
+  }
+
+  /** A new project's first branch: a clone of the pristine template. */
+  async fromTemplate(branchId: string): Promise<void> {
+    const spare = this.spares.shift();
+    this.refill();
+    if (spare) await fs.rename(spare, this.pgdataOf(branchId));
+    else await this.landing(branchId, (dir) => cloneTree(this.template, dir));
+  }
+
+  /** A copy of a branch whose compute is stopped: its files are at rest and consistent. */
+  async copyAtRest(fromId: string, toId: string): Promise<void> {
+    await this.landing(toId, (dir) => cloneTree(this.pgdataOf(fromId), dir));
+  }
+
+  /**
+   * An online physical snapshot of a running branch, taken while it keeps serving: a
+   * non-exclusive base backup (start, clone the files, stop), with the backup label and the
+   * WAL written meanwhile, so the copy recovers to the consistent state of the backup's end on
+   * its first start. `superuser` is a session on the source's compute; no other session is
+   * touched or waited for.
+   */
+  async snapshotOnline(fromId: string, toId: string, superuser: pg.ClientBase): Promise<void> {
+    const source = this.pgdataOf(fromId);
+    await this.landing(toId, async (dir) => {
+      await superuser.query("SELECT pg_backup_start('dblease branch', true)");
+      let label: string;
+      try {
+        await cloneTree(source, dir);
+      } finally {
+        label = (await superuser.query('SELECT labelfile FROM pg_backup_stop(false)')).rows[0].labelfile;
+      }
+      // The WAL from the backup's start to its end, copied after the end record was written.
+      await cloneTree(path.join(source, 'pg_wal'), path.join(dir, 'pg_wal'), { into: true });
+      await writeOwned(path.join(dir, 'backup_label'), label);
+    });
+  }
+
+  async remove(branchId: string): Promise<void> {
+    await fs.rm(this.pgdataOf(branchId), { recursive: true, force: true });
+  }
+
+  /** Gives a branch's data to another branch id (a restore that preserves the old state). */
+  async move(fromId: string, toId: string): Promise<void> {
+    await fs.rename(this.pgdataOf(fromId), this.pgdataOf(toId));
+  }
+
+  /**
+   * After a crash: a restore that had moved the old data away but not the new data in is
+   * finished; any other folder that belongs to no known branch is removed.
+   */
+  async removeUnknown(known: Set<string>): Promise<void> {
+    for (const name of await fs.readdir(this.root)) {
+      if (!name.startsWith('br-')) continue;
+      const restoring = /^(.*)\.restoring$/.exec(name);
+      if (restoring && known.has(restoring[1]) && !(await this.exists(restoring[1]))) {
+        await fs.rename(path.join(this.root, name), this.pgdataOf(restoring[1]));
+      } else if (!known.has(name)) {
+        await fs.rm(path.join(this.root, name), { recursive: true, force: true });
+      }
+    }
+  }
+
+  /** Bytes the branch's files take (not counting blocks a reflink shares). */
+  async bytes(branchId: string): Promise<number> {
+    return treeBytes(this.pgdataOf(branchId));
+  }
+
+  /** Builds into a scratch folder and renames it into place, so a crash leaves no half branch. */
+  private async landing(branchId: string, build: (dir: string) => Promise<void>): Promise<void> {
+    const scratch = path.join(this.root, '.incoming', branchId);
+    await fs.rm(scratch, { recursive: true, force: true });
+    await fs.mkdir(path.dirname(scratch), { recursive: true });
+    try {
+      await build(scratch);
+      await fs.rename(scratch, this.pgdataOf(branchId));
+    } catch (err) {
+      await fs.rm(scratch, { recursive: true, force: true });
+      throw err;
+    }
+  }
+}
+
+/** Files a running server makes and a copy must not carry. */
+const RUNTIME_FILES = ['postmaster.pid', 'postmaster.opts'];
+
+/**
+ * Copies a folder with the system's `cp`, which clones each file with a reflink where the
+ * filesystem can and copies it otherwise, keeping modes and owners. In an online copy a file may
+ * vanish while `cp` runs (a temporary file, a recycled WAL segment): the backup protocol does not
+ * need it, so that alone is not a failure.
+ */
+async function cloneTree(from: string, to: string, opts: { into?: boolean } = {}): Promise<void> {
+  const args = process.platform === 'darwin' ? ['-pRc'] : ['-a', '--reflink=auto'];
+  const source = opts.into ? `${from}/.` : from;
+  const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+    const child = spawn('cp', [...args, source, to], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.once('error', reject);
+    child.once('exit', (c) => resolve({ code: c, stderr: err }));
+  });
+  const problems = stderr.split('\n').filter((l) => l.trim() && !/No such file or directory/.test(l));
+  if (code !== 0 && (problems.length > 0 || !stderr)) throw new Error(`copying ${from} failed: ${problems[0] ?? `cp exited ${code}`}`);
+  for (const file of RUNTIME_FILES) await fs.rm(path.join(to, file), { force: true });
+}
+
+async function writeOwned(file: string, text: string) {
+  await fs.writeFile(file, text, { mode: 0o600 });
+  const owner = await postgresOsUser();
+  if (owner.uid !== undefined) await fs.chown(file, owner.uid, owner.gid!);
+}
+
+async function treeBytes(dir: string): Promise<number> {
+  let total = 0;
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) total += await treeBytes(p);
+    else if (entry.isFile()) total += (await fs.stat(p).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
+}
+
+/** Tries a forced clone of a scratch file: it fails where the filesystem has no reflinks. */
+async function supportsReflink(dir: string): Promise<boolean> {
+  const a = path.join(dir, '.reflink-probe-a');
+  const b = path.join(dir, '.reflink-probe-b');
+  try {
+    await fs.writeFile(a, 'probe');
+    await fs.copyFile(a, b, constants.COPYFILE_FICLONE_FORCE);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await fs.rm(a, { force: true });
+    await fs.rm(b, { force: true });
+  }
+}

@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { binaries, postgresOsUser } from './binaries';
+import { preparePrivateDir, startPostmaster } from './postmaster';
+
+/**
+ * The pristine data directory every new project is cloned from: initialised once per data
+ * folder, configured as a Neon compute is, and never started again after it is made. Bump the
+ * version when its contents change; an older template is made again (projects keep theirs).
+ */
+const TEMPLATE_VERSION = '1';
+const MARKER = 'dblease-template-version';
+
+/** The superuser every compute has; it logs in only through the compute's private socket. */
+export const COMPUTE_SUPERUSER = 'postgres';
+/** A new project's role and database as the template holds them; other names are renames. */
+export const TEMPLATE_ROLE = 'neondb_owner';
+export const TEMPLATE_DATABASE = 'neondb';
+
+/** One compute's postgresql.conf: small, since a machine runs many of them. */
+const SETTINGS = `
+# dblease local stack: a compute (ARCHITECTURE.md, "Local stack")
+listen_addresses = ''
+unix_socket_permissions = 0700
+max_connections = 112
+shared_buffers = 16MB
+io_method = sync
+wal_level = replica
+min_wal_size = 2MB
+max_wal_size = 64MB
+password_encryption = scram-sha-256
+shared_preload_libraries = 'pg_stat_statements'
+log_min_messages = warning
+log_line_prefix = ''
+`;
+
+/**
+ * Neon's documented role for the roles it makes: create databases and roles, read and write all
+ * data, bypass row security; never a superuser. Its members still cannot reach the operating
+ * system (no pg_execute_server_program, pg_read/write_server_files, untrusted languages or ALTER
+ * SYSTEM): PostgreSQL 16+ lets a CREATEROLE role grant only roles it administers.
+ */
+const SETUP_SQL = [
+  `CREATE ROLE neon_superuser NOLOGIN CREATEDB CREATEROLE REPLICATION BYPASSRLS
+     IN ROLE pg_read_all_data, pg_write_all_data, pg_monitor, pg_signal_backend, pg_create_subscription`,
+  `CREATE ROLE ${TEMPLATE_ROLE} NOLOGIN IN ROLE neon_superuser`,
+  `CREATE DATABASE ${TEMPLATE_DATABASE} OWNER ${TEMPLATE_ROLE}`,
+  // The superuser has no password: the socket folder is the only way in, and only the stack has it.
+  `ALTER ROLE ${COMPUTE_SUPERUSER} PASSWORD NULL`,
+];
+
+function run(cmd: string, args: string[], opts: { uid?: number; gid?: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} failed: ${err.trim().split('\n').at(-1)}`)),
+    );
+  });
+}
+
+/**
+ * Segments after the one holding the shutdown checkpoint are recycled ones kept for reuse: every
+ * clone would copy them, so the template keeps only the current segment and the next.
+ */
+async function dropRecycledWal(pgdata: string, current: string) {
+  if (!/^[0-9A-F]{24}$/.test(current)) return;
+  const next = (BigInt(`0x${current}`) + 1n).toString(16).toUpperCase().padStart(24, '0');
+  for (const name of await fs.readdir(path.join(pgdata, 'pg_wal'))) {
+    if (/^[0-9A-F]{24}$/.test(name) && name > next) await fs.rm(path.join(pgdata, 'pg_wal', name));
+  }
+}
+
+/** Returns the template's PGDATA, making it first if it is missing, partial or outdated. */
+export async function ensureTemplate(dataDir: string, log: (line: string) => void): Promise<string> {
+  const root = path.join(dataDir, 'template');
+  const pgdata = path.join(root, 'pgdata');
+  const marker = await fs.readFile(path.join(root, MARKER), 'utf8').catch(() => '');
+  if (marker.trim() === TEMPLATE_VERSION) return pgdata;
+
+  const started = Date.now();
+  await fs.rm(root, { recursive: true, force: true });
+  await preparePrivateDir(root);
+  const { initdb } = await binaries();
+  const owner = await postgresOsUser();
+  await run(
+    initdb,
+    [
+      '-D',
+      pgdata,
+      '-U',
+      COMPUTE_SUPERUSER,
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--locale=C',
+      '--locale-provider=builtin',
+      '--builtin-locale=C.UTF-8',
+      // 1 MiB WAL segments keep a fresh project's folder small.
+      '--wal-segsize=1',
+      '--no-sync',
+      '--no-instructions',
+    ],
+    owner,
+  );
+  await fs.appendFile(path.join(pgdata, 'postgresql.conf'), SETTINGS);
+  // Trusted, and only over the compute's private socket: the proxy authenticates every client.
+  await fs.writeFile(path.join(pgdata, 'pg_hba.conf'), 'local all all trust\n');
+  if (owner.uid !== undefined) await fs.chown(path.join(pgdata, 'pg_hba.conf'), owner.uid, owner.gid!);
+
+  const socketDir = path.join(root, 'run');
+  let current = '';
+  const server = await startPostmaster({ pgdata, socketDir });
+  try {
+    const client = new pg.Client({ host: socketDir, port: server.address.port, user: COMPUTE_SUPERUSER, database: 'postgres' });
+    await client.connect();
+    try {
+      for (const sql of SETUP_SQL) await client.query(sql);
+      await client.query('CHECKPOINT');
+      current = (await client.query('SELECT pg_walfile_name(pg_current_wal_insert_lsn()) AS f')).rows[0].f;
+    } finally {
+      await client.end();
+    }
+  } finally {
+    await server.stop();
+  }
+  await dropRecycledWal(pgdata, current);
+  await fs.rm(socketDir, { recursive: true, force: true });
+  await fs.writeFile(path.join(root, MARKER), `${TEMPLATE_VERSION}\n`);
+  log(`initialised the project template in ${pgdata} (${Date.now() - started} ms)`);
+  return pgdata;
+}
