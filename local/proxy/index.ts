@@ -3,7 +3,9 @@ import net from 'node:net';
 import type { LocalStackConfig } from '../config.js';
 import type { ComputeGate, ProxyConnections } from '../hooks.js';
 import { FOREIGN_HOST_MESSAGE, isLoopbackHost } from '../loopback-host.js';
+import { loadServerTls, type ServerTls } from '../tls/index.js';
 import { EndpointProxy, normaliseAddress } from './endpoint-proxy.js';
+import { PasswordCheck } from './password-check.js';
 import { CORS_HEADERS, NEON_HTTP_LIMITS, PREFLIGHT_HEADERS, handleSql, type HttpLimits } from './sql-over-http.js';
 import { UpstreamPool } from './upstream-pool.js';
 import { createRelay } from './ws-relay.js';
@@ -15,6 +17,10 @@ export interface SqlProxy extends ProxyConnections {
   httpPort: number;
   /** The endpoint proxy, on 127.0.0.1 and on every endpoint host. */
   pgPort: number;
+  /** The certificate the endpoint proxy presents, and where its CA is. */
+  tls: ServerTls;
+  /** Piped sessions whose cancel key the proxy remembers (each is forgotten when its session ends). */
+  readonly cancelKeys: number;
   close(): Promise<void>;
 }
 
@@ -29,6 +35,8 @@ export interface SqlProxyOptions {
   connectTimeoutMs?: number;
   /** Bound on gate.ensureAwake before the client is told the compute is unavailable. */
   wakeTimeoutMs?: number;
+  /** Defaults to the install's own, made on first start in `<dataDir>/tls/`. */
+  tls?: ServerTls;
 }
 
 function listen(server: net.Server, port: number, host: string): Promise<number> {
@@ -50,13 +58,12 @@ export async function startSqlProxy(opts: SqlProxyOptions): Promise<SqlProxy> {
   const { config, gate, log } = opts;
   const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
   const wakeTimeoutMs = opts.wakeTimeoutMs ?? 60_000;
-  const proxy = new EndpointProxy({ gate, log, upstreamPort: config.pgInternalPort, connectTimeoutMs, wakeTimeoutMs });
-  const pool = new UpstreamPool({
-    port: config.pgInternalPort,
-    connectTimeoutMs,
-    idleTimeoutMs: opts.idleTimeoutMs ?? 5_000,
-    maxIdlePerKey: 8,
-  });
+  const tls = opts.tls ?? (await loadServerTls(config.dataDir));
+  if (tls.made !== 'nothing')
+    log(`TLS: ${tls.made === 'server' ? 'issued a new server certificate' : 'made a CA and a server certificate'} in ${tls.paths.dir}`);
+  const proxy = new EndpointProxy({ gate, log, tls, connectTimeoutMs, wakeTimeoutMs });
+  const pool = new UpstreamPool({ connectTimeoutMs, idleTimeoutMs: opts.idleTimeoutMs ?? 5_000, maxIdlePerKey: 8 });
+  const passwords = new PasswordCheck();
   const limits: HttpLimits = { ...NEON_HTTP_LIMITS, ...opts.httpLimits };
 
   const tcpServer = (endpointHost: string | undefined) =>
@@ -89,7 +96,7 @@ export async function startSqlProxy(opts: SqlProxyOptions): Promise<SqlProxy> {
     } else if (req.method === 'OPTIONS') {
       res.writeHead(200, PREFLIGHT_HEADERS).end();
     } else if (path === '/sql' && req.method === 'POST') {
-      handleSql(req, res, { gate, pool, limits, wakeTimeoutMs, log }).catch((err: Error) => {
+      handleSql(req, res, { gate, pool, passwords, limits, wakeTimeoutMs, log }).catch((err: Error) => {
         log(`sql over http: ${err.message}`);
         if (!res.headersSent) res.writeHead(500, CORS_HEADERS);
         res.end();
@@ -112,6 +119,10 @@ export async function startSqlProxy(opts: SqlProxyOptions): Promise<SqlProxy> {
   return {
     httpPort,
     pgPort,
+    tls,
+    get cancelKeys() {
+      return proxy.cancelKeys.size;
+    },
     async listenEndpoint(host) {
       if (endpoints.has(host)) return;
       const server = tcpServer(host);
@@ -133,8 +144,7 @@ export async function startSqlProxy(opts: SqlProxyOptions): Promise<SqlProxy> {
       proxy.endConnections(host);
       await closeServer(server);
     },
-    releaseIdle: (physicalDatabase) => pool.releaseIdle(physicalDatabase),
-    releaseRole: (physicalRole) => pool.releaseRole(physicalRole),
+    releaseIdle: (compute, role) => pool.releaseIdle(compute, role),
     async close() {
       relay.close();
       proxy.endConnections();

@@ -1,10 +1,13 @@
 import type http from 'node:http';
 import type pg from 'pg';
-import { ConnectRefused, type ComputeGate } from '../hooks.js';
-import { awaitAwake } from './endpoint-proxy.js';
+import { ConnectRefused, type ComputeGate, type EndpointTarget } from '../hooks.js';
+import { authFailed } from './client-auth.js';
+import { Refusal } from './compute-socket.js';
+import { awaitAwake, roleSecret } from './endpoint-proxy.js';
+import type { PasswordCheck } from './password-check.js';
 // One conversion for both SQL-over-HTTP implementations (this emulator and the Worker's endpoint).
 import { neonFields, pgTextToJson } from '../../src/core/neon-json';
-import type { UpstreamPool } from './upstream-pool.js';
+import { SuperuserSession, type UpstreamPool } from './upstream-pool.js';
 import { takeEndpointOption } from './wire.js';
 
 export interface HttpLimits {
@@ -71,6 +74,7 @@ class SqlHttpError extends Error {
 export interface SqlOverHttpDeps {
   gate: ComputeGate;
   pool: UpstreamPool;
+  passwords: PasswordCheck;
   limits: HttpLimits;
   wakeTimeoutMs: number;
   log: (line: string) => void;
@@ -121,9 +125,8 @@ function parseQueries(body: Buffer): { queries: Query[]; batch: boolean } {
 }
 
 interface Route {
-  endpointId: string;
-  logicalRole: string;
-  role: string;
+  target: EndpointTarget;
+  user: string;
   database: string;
   password: string;
 }
@@ -151,11 +154,7 @@ function route(header: string | undefined, gate: ComputeGate): Route {
       'XX000',
     );
   }
-  const role = target.role(user);
-  if (!role) throw new SqlHttpError(`password authentication failed for user '${user}'`, '28P01');
-  const physicalDb = target.database(database);
-  if (!physicalDb) throw new SqlHttpError(`database "${database}" does not exist`, '3D000');
-  return { endpointId: target.endpointId, logicalRole: user, role, database: physicalDb, password: decodeURIComponent(url.password) };
+  return { target, user, database, password: decodeURIComponent(url.password) };
 }
 
 function beginStatement(headers: http.IncomingHttpHeaders): string {
@@ -219,27 +218,33 @@ export async function handleSql(req: http.IncomingMessage, res: http.ServerRespo
   let opened: string | undefined;
   try {
     const { queries, batch } = parseQueries(body);
-    const target = route(req.headers['neon-connection-string'] as string | undefined, gate);
+    const routed = route(req.headers['neon-connection-string'] as string | undefined, gate);
     const arrayMode = req.headers['neon-array-mode'] === 'true';
     const rawText = req.headers['neon-raw-text-output'] === 'true';
     const begin = batch ? beginStatement(req.headers) : '';
-    await awaitAwake(gate, target.endpointId, deps.wakeTimeoutMs);
+    const { endpointId, readOnly } = routed.target;
+    const compute = await awaitAwake(gate, endpointId, deps.wakeTimeoutMs);
+    // The compute trusts the proxy, so the password is checked here, against the role's secret.
+    const secret = await roleSecret(gate, endpointId, routed.user, deps.log);
+    if (!(await deps.passwords.verify(routed.user, secret, routed.password))) throw authFailed(routed.user);
+    if (hungUp) return;
     try {
-      lease = await pool.acquire({ role: target.role, database: target.database, password: target.password });
+      lease = await pool.acquire({ compute, role: routed.user, database: routed.database, readOnly });
     } catch (err) {
       reusable = false;
-      const e = err as { code?: string; message: string };
-      if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) {
-        // PostgreSQL's own refusal (wrong password…), told with the name the client used.
-        e.message = e.message.split(`"${target.role}"`).join(`"${target.logicalRole}"`);
-        throw err;
+      if (err instanceof SuperuserSession) {
+        deps.log(`sql over http: refused a superuser session on a compute (the gate handed out a superuser's secret)`);
+        throw authFailed(routed.user);
       }
+      const e = err as { code?: string; message: string };
+      // PostgreSQL's own refusal (an unknown database, too many connections) goes to the client as it is.
+      if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) throw err;
       throw new SqlHttpError(`could not connect to the compute: ${e.message}`, '08006');
     }
     // Gone while waiting for a connection: nothing was sent, so the connection is still clean.
     if (hungUp) return;
-    gate.connectionOpened(target.endpointId);
-    opened = target.endpointId;
+    gate.connectionOpened(endpointId);
+    opened = endpointId;
     const client = lease.client;
     let payload: object;
     if (!batch) {
@@ -268,7 +273,7 @@ export async function handleSql(req: http.IncomingMessage, res: http.ServerRespo
     }
     send(res, 200, json);
   } catch (err) {
-    if (err instanceof ConnectRefused) {
+    if (err instanceof ConnectRefused || err instanceof Refusal) {
       send(res, 400, JSON.stringify({ message: err.message, code: err.sqlState }));
     } else if (err instanceof SqlHttpError) {
       send(res, 400, JSON.stringify(err.code ? { message: err.message, code: err.code } : { message: err.message }));

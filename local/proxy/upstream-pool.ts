@@ -1,12 +1,14 @@
-import { createHash } from 'node:crypto';
-import net from 'node:net';
 import pg from 'pg';
+import type { ComputeAddress } from '../hooks.js';
+import { computeKey, sendCancel } from './compute-socket.js';
 import { cancelRequest } from './wire.js';
 
 export interface UpstreamKey {
+  compute: ComputeAddress;
   role: string;
   database: string;
-  password: string;
+  /** A read replica's session starts with default_transaction_read_only. */
+  readOnly: boolean;
 }
 
 export interface Lease {
@@ -22,7 +24,6 @@ export interface Lease {
 }
 
 export interface UpstreamPoolOptions {
-  port: number;
   connectTimeoutMs: number;
   idleTimeoutMs: number;
   maxIdlePerKey: number;
@@ -33,18 +34,33 @@ interface Idle {
   timer: NodeJS.Timeout;
 }
 
+/** What a pooled connection belongs to, for releaseIdle. */
+interface Owner {
+  compute: string;
+  role: string;
+}
+
+/** A pooled connection turned out to be a superuser's: refused like a wrong password. */
+export class SuperuserSession extends Error {
+  constructor(readonly role: string) {
+    super(`the compute started a superuser session for ${role}`);
+  }
+}
+
 /** Every column arrives as PostgreSQL's text output; the HTTP layer decides what to do with it. */
 const rawText = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
 
 /**
- * Idle upstream connections for SQL over HTTP, keyed by physical role, physical database and a
- * hash of the password, so a reset password never reuses a session opened with the old one.
+ * Idle upstream connections for SQL over HTTP: trusted sessions on a compute's private socket,
+ * keyed by compute, role, database and read-only-ness. The password is checked by the proxy
+ * on every request (PasswordCheck) before a session is handed out, so it is not in the key.
  */
 export class UpstreamPool {
   private readonly idle = new Map<string, Idle[]>();
-  /** Bumped by releaseIdle/releaseRole so connections checked out before then are not pooled. */
-  private readonly dbGeneration = new Map<string, number>();
+  /** Bumped by releaseIdle so connections checked out before then are not pooled. */
+  private readonly computeGeneration = new Map<string, number>();
   private readonly roleGeneration = new Map<string, number>();
+  private readonly owners = new WeakMap<pg.Client, Owner>();
   private readonly all = new Set<pg.Client>();
   /** Connections running DISCARD ALL on their way back to `idle`. */
   private readonly returning = new Map<pg.Client, Promise<unknown>>();
@@ -53,8 +69,11 @@ export class UpstreamPool {
   constructor(private readonly opts: UpstreamPoolOptions) {}
 
   private keyOf(key: UpstreamKey): string {
-    const hash = createHash('sha256').update(key.password).digest('hex');
-    return `${key.role}\0${key.database}\0${hash}`;
+    return [computeKey(key.compute), key.role, key.database, key.readOnly].join('\0');
+  }
+
+  private generation(owner: Owner): string {
+    return `${this.computeGeneration.get(owner.compute) ?? 0}/${this.roleGeneration.get(`${owner.compute}\0${owner.role}`) ?? 0}`;
   }
 
   async acquire(key: UpstreamKey): Promise<Lease> {
@@ -72,16 +91,26 @@ export class UpstreamPool {
       return this.lease(key, id, entry.client);
     }
     const client = new pg.Client({
-      host: '127.0.0.1',
-      port: this.opts.port,
+      // A folder as host: pg connects to <socketDir>/.s.PGSQL.<port>, where the compute trusts the stack.
+      host: key.compute.socketDir,
+      port: key.compute.port,
       user: key.role,
       database: key.database,
-      password: key.password,
       types: rawText,
       connectionTimeoutMillis: this.opts.connectTimeoutMs,
       application_name: 'dblease-local-sql-over-http',
+      ...(key.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
     });
     client.on('error', () => this.destroy(client));
+    // The gate never hands out a superuser's secret; should it ever, the session is still not had.
+    let superuser = false;
+    (client as unknown as { connection: NodeJS.EventEmitter }).connection.on(
+      'parameterStatus',
+      (msg: { parameterName: string; parameterValue: string }) => {
+        if (msg.parameterName === 'is_superuser' && msg.parameterValue === 'on') superuser = true;
+      },
+    );
+    this.owners.set(client, { compute: computeKey(key.compute), role: key.role });
     this.all.add(client);
     try {
       await client.connect();
@@ -89,21 +118,24 @@ export class UpstreamPool {
       this.destroy(client);
       throw err;
     }
+    if (superuser) {
+      await this.destroy(client);
+      throw new SuperuserSession(key.role);
+    }
     return this.lease(key, id, client);
   }
 
   private lease(key: UpstreamKey, id: string, client: pg.Client): Lease {
-    const dbGen = this.dbGeneration.get(key.database) ?? 0;
-    const roleGen = this.roleGeneration.get(key.role) ?? 0;
+    const owner = this.owners.get(client)!;
+    const generation = this.generation(owner);
     let released = false;
     return {
       client,
-      cancel: () => this.cancel(client),
+      cancel: () => this.cancel(key.compute, client),
       release: (reusable) => {
         if (released) return;
         released = true;
-        const stale = () =>
-          this.closed || (this.dbGeneration.get(key.database) ?? 0) !== dbGen || (this.roleGeneration.get(key.role) ?? 0) !== roleGen;
+        const stale = () => this.closed || this.generation(owner) !== generation;
         if (!reusable || stale()) {
           this.destroy(client);
           return;
@@ -119,22 +151,10 @@ export class UpstreamPool {
     };
   }
 
-  private cancel(client: pg.Client): Promise<void> {
+  private cancel(compute: ComputeAddress, client: pg.Client): Promise<void> {
     const { processID, secretKey } = client as unknown as { processID?: number; secretKey?: number };
     if (processID === undefined || secretKey === undefined) return Promise.resolve();
-    return new Promise((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port: this.opts.port });
-      const done = () => {
-        clearTimeout(timer);
-        socket.destroy();
-        resolve();
-      };
-      const timer = setTimeout(done, this.opts.connectTimeoutMs);
-      socket.once('connect', () => socket.end(cancelRequest(processID, secretKey)));
-      // PostgreSQL closes the connection once it has read the request; it sends no answer.
-      socket.once('close', done);
-      socket.once('error', done);
-    });
+    return sendCancel(compute, cancelRequest(processID, secretKey), this.opts.connectTimeoutMs);
   }
 
   private park(id: string, client: pg.Client): void {
@@ -167,31 +187,24 @@ export class UpstreamPool {
     return client.end().catch(() => {});
   }
 
-  private async dropIdle(match: (role: string, database: string) => boolean): Promise<void> {
-    const doomed: pg.Client[] = [];
-    for (const list of this.idle.values()) {
-      for (const entry of list) {
-        const c = entry.client as unknown as { user: string; database: string };
-        if (match(c.user, c.database)) doomed.push(entry.client);
-      }
-    }
-    const inFlight: Promise<unknown>[] = [];
-    for (const [client, back] of this.returning) {
-      const c = client as unknown as { user: string; database: string };
-      if (match(c.user, c.database)) inFlight.push(back);
-    }
+  private async dropIdle(match: (owner: Owner) => boolean): Promise<void> {
+    const matches = (client: pg.Client) => {
+      const owner = this.owners.get(client);
+      return owner !== undefined && match(owner);
+    };
+    const doomed = [...this.idle.values()].flat().filter((entry) => matches(entry.client));
+    const inFlight = [...this.returning].filter(([client]) => matches(client)).map(([, back]) => back);
     // The generation bump makes returning connections end themselves; wait until they have.
-    await Promise.all([...doomed.map((client) => this.destroy(client)), ...inFlight]);
+    await Promise.all([...doomed.map((entry) => this.destroy(entry.client)), ...inFlight]);
   }
 
-  releaseIdle(database: string): Promise<void> {
-    this.dbGeneration.set(database, (this.dbGeneration.get(database) ?? 0) + 1);
-    return this.dropIdle((_, db) => db === database);
-  }
-
-  releaseRole(role: string): Promise<void> {
-    this.roleGeneration.set(role, (this.roleGeneration.get(role) ?? 0) + 1);
-    return this.dropIdle((r) => r === role);
+  /** Ends idle connections to a compute (it is stopping), or only those of one role there (its password changed, it is dropped). */
+  releaseIdle(compute: ComputeAddress, role?: string): Promise<void> {
+    const id = computeKey(compute);
+    const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
+    if (role === undefined) bump(this.computeGeneration, id);
+    else bump(this.roleGeneration, `${id}\0${role}`);
+    return this.dropIdle((owner) => owner.compute === id && (role === undefined || owner.role === role));
   }
 
   /** Ends every connection, idle or in use. */

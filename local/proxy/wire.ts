@@ -1,25 +1,37 @@
-import type { Duplex } from 'node:stream';
+/**
+ * PostgreSQL frontend/backend protocol pieces the proxies build and parse (protocol
+ * documentation, "Message Formats"). Pure: buffers in, buffers out.
+ */
 
-/** Request codes a client may send in place of a StartupMessage (PostgreSQL protocol §55.2). */
+/** Request codes a client may send in place of a StartupMessage. */
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
 const CANCEL_REQUEST = 80877102;
-const PROTOCOL_3 = 196608;
+export const PROTOCOL_3 = 196608;
+/** The newest minor protocol version PostgreSQL 18 speaks (3.2: longer cancel keys). */
+export const NEWEST_MINOR = 2;
 /** PostgreSQL's own cap on a startup packet (MAX_STARTUP_PACKET_LENGTH). */
-const MAX_STARTUP_LENGTH = 10_000;
+export const MAX_STARTUP_LENGTH = 10_000;
+/** The first byte of a TLS handshake record: a client using direct TLS (`sslnegotiation=direct`). */
+export const TLS_HANDSHAKE_BYTE = 0x16;
 
 export type FirstPacket =
-  | { kind: 'ssl' | 'gss'; rest: Buffer }
-  | { kind: 'cancel'; raw: Buffer; rest: Buffer }
-  | { kind: 'startup'; raw: Buffer; protocol: number; params: Map<string, string>; rest: Buffer };
+  | { kind: 'ssl' | 'gss' }
+  | { kind: 'cancel'; raw: Buffer; processId: number; secretKey: Buffer }
+  | { kind: 'startup'; protocol: number; params: Map<string, string> };
 
 export class ProtocolViolation extends Error {}
 
-function parsePacket(packet: Buffer, rest: Buffer): FirstPacket {
+/** Parses one untyped startup-phase packet (length word included). */
+export function parsePacket(packet: Buffer): FirstPacket {
   const code = packet.readInt32BE(4);
-  if (code === SSL_REQUEST) return { kind: 'ssl', rest };
-  if (code === GSSENC_REQUEST) return { kind: 'gss', rest };
-  if (code === CANCEL_REQUEST) return { kind: 'cancel', raw: packet, rest };
+  if (code === SSL_REQUEST) return { kind: 'ssl' };
+  if (code === GSSENC_REQUEST) return { kind: 'gss' };
+  if (code === CANCEL_REQUEST) {
+    // Protocol 3.0 keys are 4 bytes; 3.2 allows up to 256.
+    if (packet.length < 16 || packet.length > 12 + 256) throw new ProtocolViolation('invalid length of cancel request packet');
+    return { kind: 'cancel', raw: packet, processId: packet.readInt32BE(8), secretKey: packet.subarray(12) };
+  }
   if (code >> 16 !== 3) throw new ProtocolViolation(`unsupported frontend protocol ${code >> 16}.${code & 0xffff}`);
   const params = new Map<string, string>();
   let at = 8;
@@ -30,66 +42,7 @@ function parsePacket(packet: Buffer, rest: Buffer): FirstPacket {
     params.set(packet.toString('utf8', at, keyEnd), packet.toString('utf8', keyEnd + 1, valueEnd));
     at = valueEnd + 1;
   }
-  return { kind: 'startup', raw: packet, protocol: code, params, rest };
-}
-
-/**
- * Reads one untyped startup-phase packet. The stream is left paused and whatever the client
- * sent after the packet (pipelined password or query messages) is handed back in `rest`, so
- * nothing is lost when the caller later pipes the stream onward.
- */
-export function readFirstPacket(stream: Duplex, initial: Buffer = Buffer.alloc(0), timeoutMs = 30_000): Promise<FirstPacket> {
-  return new Promise((resolve, reject) => {
-    let buffered = initial;
-    const cleanup = () => {
-      clearTimeout(timer);
-      stream.off('data', onData);
-      stream.off('end', onEnd);
-      stream.off('close', onEnd);
-      stream.off('error', onError);
-      stream.pause();
-    };
-    const attempt = (): boolean => {
-      if (buffered.length < 8) return false;
-      const length = buffered.readInt32BE(0);
-      if (length < 8 || length > MAX_STARTUP_LENGTH) {
-        cleanup();
-        reject(new ProtocolViolation('invalid length of startup packet'));
-        return true;
-      }
-      if (buffered.length < length) return false;
-      cleanup();
-      try {
-        resolve(parsePacket(buffered.subarray(0, length), buffered.subarray(length)));
-      } catch (err) {
-        reject(err);
-      }
-      return true;
-    };
-    const onData = (chunk: Buffer) => {
-      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : Buffer.from(chunk);
-      attempt();
-    };
-    const onEnd = () => {
-      cleanup();
-      reject(new ProtocolViolation('connection closed before the startup packet'));
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    // A client that connects and says nothing must not hold a socket forever.
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new ProtocolViolation('timeout waiting for the startup packet'));
-    }, timeoutMs);
-    if (attempt()) return;
-    stream.on('data', onData);
-    stream.once('end', onEnd);
-    stream.once('close', onEnd);
-    stream.once('error', onError);
-    stream.resume();
-  });
+  return { kind: 'startup', protocol: code, params };
 }
 
 export function buildStartup(protocol: number, params: Map<string, string>): Buffer {
@@ -103,25 +56,77 @@ export function buildStartup(protocol: number, params: Map<string, string>): Buf
   return Buffer.concat([head, body]);
 }
 
-export { PROTOCOL_3 };
-
 /** A CancelRequest for one backend, as a client sends it on a fresh connection. */
-export function cancelRequest(processId: number, secretKey: number): Buffer {
-  const packet = Buffer.alloc(16);
-  packet.writeInt32BE(16, 0);
+export function cancelRequest(processId: number, secretKey: number | Buffer): Buffer {
+  const key = typeof secretKey === 'number' ? Buffer.alloc(4) : secretKey;
+  if (typeof secretKey === 'number') key.writeInt32BE(secretKey);
+  const packet = Buffer.alloc(12 + key.length);
+  packet.writeInt32BE(packet.length, 0);
   packet.writeInt32BE(CANCEL_REQUEST, 4);
   packet.writeInt32BE(processId, 8);
-  packet.writeInt32BE(secretKey, 12);
+  key.copy(packet, 12);
   return packet;
 }
 
-/** An ErrorResponse ('E') with the fields psql and pg print: severity, SQLSTATE, message. */
-export function errorResponse(severity: 'FATAL' | 'ERROR', sqlState: string, message: string): Buffer {
-  const fields = Buffer.from(`S${severity}\0V${severity}\0C${sqlState}\0M${message}\0\0`, 'utf8');
+/** One typed backend message: type byte, length, body. */
+export function message(type: string, body: Buffer): Buffer {
   const head = Buffer.alloc(5);
-  head.write('E', 0, 'latin1');
-  head.writeInt32BE(4 + fields.length, 1);
-  return Buffer.concat([head, fields]);
+  head.write(type, 0, 'latin1');
+  head.writeInt32BE(4 + body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
+/** An ErrorResponse ('E') with the fields psql and pg print: severity, SQLSTATE, message. */
+export function errorResponse(severity: 'FATAL' | 'ERROR', sqlState: string, text: string): Buffer {
+  return message('E', Buffer.from(`S${severity}\0V${severity}\0C${sqlState}\0M${text}\0\0`, 'utf8'));
+}
+
+function authentication(code: number, data: Buffer = Buffer.alloc(0)): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeInt32BE(code);
+  return message('R', Buffer.concat([head, data]));
+}
+
+export const AUTH_OK = 0;
+const AUTH_SASL = 10;
+const AUTH_SASL_CONTINUE = 11;
+const AUTH_SASL_FINAL = 12;
+
+/** AuthenticationSASL: the mechanisms the server offers, best first. */
+export function authenticationSasl(mechanisms: string[]): Buffer {
+  return authentication(AUTH_SASL, Buffer.from(mechanisms.map((m) => `${m}\0`).join('') + '\0', 'utf8'));
+}
+
+export function authenticationSaslContinue(data: string): Buffer {
+  return authentication(AUTH_SASL_CONTINUE, Buffer.from(data, 'utf8'));
+}
+
+export function authenticationSaslFinal(data: string): Buffer {
+  return authentication(AUTH_SASL_FINAL, Buffer.from(data, 'utf8'));
+}
+
+/** The body of a SASLInitialResponse ('p'): the chosen mechanism and the client-first-message. */
+export function parseSaslInitialResponse(body: Buffer): { mechanism: string; data: string } {
+  const end = body.indexOf(0);
+  if (end < 0 || body.length < end + 5) throw new ProtocolViolation('malformed SASLInitialResponse');
+  const length = body.readInt32BE(end + 1);
+  const data = body.subarray(end + 5);
+  if (length !== data.length) throw new ProtocolViolation('malformed SASLInitialResponse');
+  return { mechanism: body.toString('utf8', 0, end), data: data.toString('utf8') };
+}
+
+/** NegotiateProtocolVersion ('v'): the newest minor version served and the `_pq_.` options not understood. */
+export function negotiateProtocolVersion(minor: number, unsupported: string[]): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeInt32BE(minor, 0);
+  head.writeInt32BE(unsupported.length, 4);
+  return message('v', Buffer.concat([head, ...unsupported.map((name) => Buffer.from(`${name}\0`, 'utf8'))]));
+}
+
+/** ParameterStatus ('S') body: name and value. */
+export function parseParameterStatus(body: Buffer): { name: string; value: string } {
+  const end = body.indexOf(0);
+  return { name: body.toString('utf8', 0, end), value: body.toString('utf8', end + 1, body.length - 1) };
 }
 
 /**

@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import net from 'node:net';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectRefused } from '../../../local/hooks.js';
-import { eventually, startHarness, type Harness } from './support.js';
+import { cancelRequest } from '../../../local/proxy/wire.js';
+import { eventually, startHarness, type Harness, type TestEndpoint } from './support.js';
 
 let h: Harness;
 
@@ -23,6 +22,15 @@ async function connect(config: pg.ClientConfig): Promise<pg.Client> {
   return client;
 }
 
+const at = (ep: TestEndpoint, extra: pg.ClientConfig = {}): pg.ClientConfig => ({
+  host: ep.host,
+  port: h.proxy.pgPort,
+  user: 'neondb_owner',
+  password: ep.password,
+  database: 'neondb',
+  ...extra,
+});
+
 async function refusal(config: pg.ClientConfig): Promise<{ code?: string; message: string; severity?: string }> {
   const err = await connect(config).then(
     (c) => c.end().then(() => undefined),
@@ -32,32 +40,26 @@ async function refusal(config: pg.ClientConfig): Promise<{ code?: string; messag
   return err as never;
 }
 
-describe('endpoint proxy (PostgreSQL wire protocol)', () => {
-  it("routes an endpoint's loopback address with logical names to its branch", async () => {
-    const client = await connect({
-      host: h.a.host,
-      port: h.proxy.pgPort,
-      user: 'neondb_owner',
-      password: h.a.password,
-      database: 'neondb',
-    });
-    const { rows } = await client.query('SELECT current_user AS who, current_database() AS db, $1::int AS n', [5]);
-    expect(rows).toEqual([{ who: h.a.roles.neondb_owner, db: h.a.databases.neondb, n: 5 }]);
+const failedFor = (user: string) => ['28P01', 'FATAL', `password authentication failed for user '${user}'`];
+
+describe('endpoint proxy: routing', () => {
+  it("routes an endpoint's loopback address to its compute, with the real names", async () => {
+    const client = await connect(at(h.a));
+    const { rows } = await client.query(
+      `SELECT current_user AS who, current_database() AS db, current_setting('cluster_name') AS compute, $1::int AS n`,
+      [5],
+    );
+    expect(rows).toEqual([{ who: 'neondb_owner', db: 'neondb', compute: 'a', n: 5 }]);
     await client.end();
     expect(h.gate.awakeCalls).toContain(h.a.id);
   });
 
   it('routes 127.0.0.1 by options=endpoint=…, stripping it among other settings', async () => {
-    const client = await connect({
-      host: '127.0.0.1',
-      port: h.proxy.pgPort,
-      user: 'neondb_owner',
-      password: h.b.password,
-      database: 'neondb',
-      options: `-c search_path=public endpoint=${h.b.id} -c application_name=opt-test`,
-    });
-    const { rows } = await client.query(`SELECT current_database() AS db, current_setting('application_name') AS app`);
-    expect(rows).toEqual([{ db: h.b.databases.neondb, app: 'opt-test' }]);
+    const client = await connect(
+      at(h.b, { host: '127.0.0.1', options: `-c search_path=public endpoint=${h.b.id} -c application_name=opt-test` }),
+    );
+    const { rows } = await client.query(`SELECT current_setting('cluster_name') AS compute, current_setting('application_name') AS app`);
+    expect(rows).toEqual([{ compute: 'b', app: 'opt-test' }]);
     await client.end();
   });
 
@@ -65,56 +67,81 @@ describe('endpoint proxy (PostgreSQL wire protocol)', () => {
     const direct = { host: '127.0.0.1', port: h.proxy.pgPort, password: h.superuserPassword };
     for (const config of [
       { ...direct, user: 'postgres', database: 'postgres' },
-      { ...direct, user: 'postgres', database: h.a.databases.neondb },
-      // Physical names do not name an endpoint either.
-      { ...direct, user: h.a.roles.neondb_owner, password: h.a.password, database: h.a.databases.neondb },
+      { ...direct, user: 'neondb_owner', password: h.a.password, database: 'neondb' },
       { ...direct, user: 'postgres', database: 'postgres', options: '-c search_path=public' },
     ]) {
       const err = await refusal(config);
       expect([err.code, err.severity], JSON.stringify(config.user)).toEqual(['XX000', 'FATAL']);
       expect(err.message).toContain('Endpoint ID is not specified');
     }
-  });
-
-  it('works with psql, which asks for GSS and TLS encryption first', async () => {
-    const run = promisify(execFile);
-    const { stdout } = await run(
-      'psql',
-      [
-        '-XAtc',
-        'SELECT current_database()',
-        `postgresql://neondb_owner@${h.a.host}:${h.proxy.pgPort}/neondb?sslmode=prefer&gssencmode=prefer`,
-      ],
-      {
-        env: { ...process.env, PGPASSWORD: h.a.password, PGCONNECT_TIMEOUT: '5' },
-      },
-    );
-    expect(stdout.trim()).toBe(h.a.databases.neondb);
-  });
-
-  it('answers unknown roles, databases and endpoints with FATAL ErrorResponses', async () => {
-    const base = { host: h.a.host, port: h.proxy.pgPort, password: h.a.password };
-    const role = await refusal({ ...base, user: 'ghost', database: 'neondb' });
-    expect([role.code, role.severity, role.message]).toEqual(['28P01', 'FATAL', "password authentication failed for user 'ghost'"]);
-    const db = await refusal({ ...base, user: 'neondb_owner', database: 'nope' });
-    expect([db.code, db.message]).toEqual(['3D000', 'database "nope" does not exist']);
-    const ep = await refusal({ ...base, host: '127.0.0.1', user: 'neondb_owner', database: 'neondb', options: 'endpoint=ep-missing' });
+    const ep = await refusal(at(h.a, { host: '127.0.0.1', options: 'endpoint=ep-missing' }));
     expect(ep.message).toContain('endpoint could not be found');
-  });
-
-  it("lets PostgreSQL's SCRAM refuse a wrong password end to end", async () => {
-    const err = await refusal({ host: h.a.host, port: h.proxy.pgPort, user: 'neondb_owner', password: 'wrong', database: 'neondb' });
-    expect(err.code).toBe('28P01');
   });
 
   it('turns a ConnectRefused from ensureAwake into a clean FATAL', async () => {
     h.gate.refuse.set(h.b.id, new ConnectRefused('compute is suspended and cannot start', '57P03'));
     try {
-      const err = await refusal({ host: h.b.host, port: h.proxy.pgPort, user: 'neondb_owner', password: h.b.password, database: 'neondb' });
+      const err = await refusal(at(h.b));
       expect([err.code, err.severity, err.message]).toEqual(['57P03', 'FATAL', 'compute is suspended and cannot start']);
     } finally {
       h.gate.refuse.delete(h.b.id);
     }
+  });
+});
+
+describe('endpoint proxy: authentication (the compute trusts the proxy)', () => {
+  it('refuses a wrong password and an unknown role with the same FATAL', async () => {
+    const wrong = await refusal(at(h.a, { password: 'wrong' }));
+    expect([wrong.code, wrong.severity, wrong.message]).toEqual(failedFor('neondb_owner'));
+    const ghost = await refusal(at(h.a, { user: 'ghost' }));
+    expect([ghost.code, ghost.severity, ghost.message]).toEqual(failedFor('ghost'));
+    // Each compute has its own secret: B's password does not open A.
+    expect((await refusal(at(h.a, { password: h.b.password }))).code).toBe('28P01');
+  });
+
+  it("leaves an unknown database to PostgreSQL's own 3D000, after authentication", async () => {
+    const err = await refusal(at(h.a, { database: 'nope' }));
+    expect([err.code, err.message]).toEqual(['3D000', 'database "nope" does not exist']);
+  });
+
+  it('lets a role made in SQL log in with its password', async () => {
+    await h.computes.a.admin.query('ALTER ROLE neondb_owner CREATEROLE');
+    const owner = await connect(at(h.a));
+    await owner.query(`CREATE ROLE app_rw LOGIN PASSWORD 'rw-secret-1'`);
+    await owner.end();
+    const rw = await connect(at(h.a, { user: 'app_rw', password: 'rw-secret-1' }));
+    expect((await rw.query('SELECT current_user AS who')).rows).toEqual([{ who: 'app_rw' }]);
+    await rw.end();
+    expect((await refusal(at(h.a, { user: 'app_rw', password: 'rw-secret-2' }))).code).toBe('28P01');
+    // The role is A's alone.
+    expect((await refusal(at(h.b, { user: 'app_rw', password: 'rw-secret-1' }))).message).toBe(failedFor('app_rw')[2]);
+  });
+
+  it('never lets the superuser in, even with its password, even if the gate handed out its secret', async () => {
+    const su = at(h.a, { user: 'postgres', password: h.superuserPassword, database: 'postgres' });
+    expect([(await refusal(su)).code, (await refusal(su)).message]).toEqual(['28P01', failedFor('postgres')[2]]);
+    h.gate.leakSuperusers = true;
+    try {
+      // The SCRAM exchange now succeeds; the compute's is_superuser report stops the session.
+      const err = await refusal(su);
+      expect([err.code, err.message]).toEqual(['28P01', failedFor('postgres')[2]]);
+      expect(h.logs.some((l) => l.includes('refused a superuser session'))).toBe(true);
+    } finally {
+      h.gate.leakSuperusers = false;
+    }
+  });
+});
+
+describe('endpoint proxy: sessions', () => {
+  it('starts read-only sessions on a read-only endpoint, which a client option cannot undo', async () => {
+    const writer = await connect(at(h.a));
+    await writer.query('CREATE TABLE IF NOT EXISTS ro_probe (id int)');
+    await writer.end();
+    const ro = await connect(at(h.ro, { options: '-c default_transaction_read_only=off' }));
+    expect((await ro.query('SELECT count(*)::int AS n FROM ro_probe')).rows).toEqual([{ n: 0 }]);
+    const err = await ro.query('INSERT INTO ro_probe VALUES (1)').catch((e: { code?: string }) => e);
+    expect((err as { code?: string }).code).toBe('25006');
+    await ro.end();
   });
 
   it('counts a connection open once and closed once, whichever side closes', async () => {
@@ -125,70 +152,58 @@ describe('endpoint proxy (PostgreSQL wire protocol)', () => {
     }
     const opened = h.gate.opened;
     const closed = h.gate.closed;
-    const client = await connect({
-      host: h.a.host,
-      port: h.proxy.pgPort,
-      user: 'neondb_owner',
-      password: h.a.password,
-      database: 'neondb',
-    });
+    const client = await connect(at(h.a));
     expect(h.gate.opened).toBe(opened + 1);
     expect(h.gate.closed).toBe(closed);
     await client.end();
     await eventually(() => h.gate.closed === closed + 1);
 
-    const victim = await connect({
-      host: h.a.host,
-      port: h.proxy.pgPort,
-      user: 'neondb_owner',
-      password: h.a.password,
-      database: 'neondb',
-    });
+    const victim = await connect(at(h.a));
     const pid = (await victim.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-    await h.cluster.admin.query('SELECT pg_terminate_backend($1)', [pid]);
+    await h.computes.a.admin.query('SELECT pg_terminate_backend($1)', [pid]);
     await eventually(() => h.gate.closed === closed + 2);
     await new Promise((r) => setTimeout(r, 50));
     expect(h.gate.closed).toBe(closed + 2);
     expect(h.gate.opened).toBe(opened + 2);
   });
 
-  it('forwards CancelRequest to PostgreSQL', async () => {
-    const client = await connect({
-      host: h.a.host,
-      port: h.proxy.pgPort,
-      user: 'neondb_owner',
-      password: h.a.password,
-      database: 'neondb',
-    });
+  it('sends a CancelRequest to the compute that issued the key, and to no other', async () => {
+    const onA = await connect(at(h.a));
+    const onB = await connect(at(h.b));
+    const sleep = (c: pg.Client) =>
+      c.query('SELECT pg_sleep(20)').then(
+        () => undefined,
+        (e: { code?: string }) => e.code,
+      );
     const started = Date.now();
-    const slow = client.query('SELECT pg_sleep(20)').then(
-      () => undefined,
-      (e: { code?: string }) => e,
-    );
-    await new Promise((r) => setTimeout(r, 200));
-    // A CancelRequest carries the backend key PostgreSQL handed out through the pipe.
-    const { processID, secretKey } = client as unknown as { processID: number; secretKey: number };
-    const packet = Buffer.alloc(16);
-    packet.writeInt32BE(16, 0);
-    packet.writeInt32BE(80877102, 4);
-    packet.writeInt32BE(processID, 8);
-    packet.writeInt32BE(secretKey, 12);
-    const socket = net.connect(h.proxy.pgPort, h.a.host, () => socket.end(packet));
-    socket.on('error', () => {});
-    const err = await slow;
-    expect(err?.code).toBe('57014');
+    const slowA = sleep(onA);
+    const slowB = sleep(onB);
+    const active = (ep: TestEndpoint) =>
+      ep.compute.admin
+        .query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(20)'`)
+        .then((r) => r.rows[0].n as number);
+    await eventually(async () => (await active(h.a)) === 1 && (await active(h.b)) === 1);
+    const key = (c: pg.Client) => c as unknown as { processID: number; secretKey: number };
+    const cancel = (host: string, packet: Buffer) =>
+      new Promise<void>((resolve) => {
+        const socket = net.connect(h.proxy.pgPort, host, () => socket.end(packet));
+        socket.on('error', () => resolve());
+        socket.on('close', () => resolve());
+      });
+    // A forged key reaches nobody; A's real key, even sent to B's address, cancels A's query only.
+    await cancel(h.b.host, cancelRequest(key(onA).processID, key(onA).secretKey ^ 1));
+    await cancel(h.b.host, cancelRequest(key(onA).processID, key(onA).secretKey));
+    expect(await slowA).toBe('57014');
     expect(Date.now() - started).toBeLessThan(10_000);
-    await client.end();
+    expect(await active(h.b)).toBe(1);
+    await cancel('127.0.0.1', cancelRequest(key(onB).processID, key(onB).secretKey));
+    expect(await slowB).toBe('57014');
+    await Promise.all([onA.end(), onB.end()]);
+    await eventually(() => h.proxy.cancelKeys === 0);
   });
 
   it('stopEndpoint stops listening and ends its sessions; listenEndpoint brings it back', async () => {
-    const client = await connect({
-      host: h.b.host,
-      port: h.proxy.pgPort,
-      user: 'neondb_owner',
-      password: h.b.password,
-      database: 'neondb',
-    });
+    const client = await connect(at(h.b));
     const ended = new Promise((r) => client.once('end', r));
     await h.proxy.stopEndpoint(h.b.host);
     await ended;
@@ -199,7 +214,7 @@ describe('endpoint proxy (PostgreSQL wire protocol)', () => {
     });
     expect(err.code).toBe('ECONNREFUSED');
     await h.proxy.listenEndpoint(h.b.host);
-    const again = await connect({ host: h.b.host, port: h.proxy.pgPort, user: 'neondb_owner', password: h.b.password, database: 'neondb' });
+    const again = await connect(at(h.b));
     await again.end();
   });
 });

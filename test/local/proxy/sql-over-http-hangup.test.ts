@@ -1,36 +1,23 @@
 import http from 'node:http';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSuperuserPassword } from '../../../local/postgres/superuser-password.js';
 import { eventually, startHarness, type Harness } from './support.js';
 
 let h: Harness;
-/** The operator's view: a superuser session with the password from the data folder. */
-let watcher: pg.Client;
 
 beforeAll(async () => {
   h = await startHarness(61);
-  watcher = new pg.Client({
-    host: '127.0.0.1',
-    port: h.cluster.port,
-    user: 'postgres',
-    password: await readSuperuserPassword(h.dataDir),
-    database: 'postgres',
-  });
-  watcher.on('error', () => {});
-  await watcher.connect();
 });
 
 afterAll(async () => {
-  await watcher?.end();
   await h?.stop();
 });
 
 /** Backends of endpoint A's database running a statement that contains `marker`. */
 async function running(marker: string): Promise<number> {
-  const { rows } = await watcher.query(
-    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query LIKE '%' || $2 || '%' AND pid <> pg_backend_pid()`,
-    [h.a.databases.neondb, marker],
+  // The operator's view: a superuser session on the compute's trusted socket.
+  const { rows } = await h.computes.a.admin.query(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = 'neondb' AND state = 'active' AND query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()`,
+    [marker],
   );
   return rows[0].n;
 }

@@ -1,7 +1,7 @@
 import { neon, neonConfig, NeonDbError } from '@neondatabase/serverless';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectRefused } from '../../../local/hooks.js';
-import { startHarness, type Harness } from './support.js';
+import { eventually, startHarness, type Harness, type TestEndpoint } from './support.js';
 
 const REQUEST_LIMIT = 64 * 1024;
 const RESPONSE_LIMIT = 256 * 1024;
@@ -40,10 +40,11 @@ async function failure(p: Promise<unknown>): Promise<NeonDbError> {
 }
 
 describe('SQL over HTTP with neon()', () => {
-  it('runs a parameterised query with logical names on the right branch', async () => {
+  it("runs a parameterised query on the endpoint's compute, with the real names", async () => {
     const sql = neon(h.url(h.a));
-    const rows = await sql`SELECT ${41}::int + 1 AS answer, current_user AS who, current_database() AS db`;
-    expect(rows).toEqual([{ answer: 42, who: h.a.roles.neondb_owner, db: h.a.databases.neondb }]);
+    const rows =
+      await sql`SELECT ${41}::int + 1 AS answer, current_user AS who, current_database() AS db, current_setting('cluster_name') AS compute`;
+    expect(rows).toEqual([{ answer: 42, who: 'neondb_owner', db: 'neondb', compute: 'a' }]);
     expect(h.gate.awakeCalls).toContain(h.a.id);
   });
 
@@ -147,24 +148,47 @@ describe('SQL over HTTP with neon()', () => {
     expect(dup.detail).toContain('already exists');
   });
 
-  it("refuses a wrong password with PostgreSQL's own error, naming the logical role", async () => {
-    const err = await failure(neon(h.url(h.a, { password: 'wrong' }))`SELECT 1`);
-    expect(err.code).toBe('28P01');
-    expect(err.message).toBe('password authentication failed for user "neondb_owner"');
+  it('refuses a wrong password and an unknown role with the same error, checked by the proxy', async () => {
+    const wrong = await failure(neon(h.url(h.a, { password: 'wrong' }))`SELECT 1`);
+    expect([wrong.code, wrong.message]).toEqual(['28P01', "password authentication failed for user 'neondb_owner'"]);
+    const ghost = await failure(neon(h.url(h.a, { role: 'nobody' }))`SELECT 1`);
+    expect([ghost.code, ghost.message]).toEqual(['28P01', "password authentication failed for user 'nobody'"]);
+    // Each compute has its own secret: B's password does not open A, nor the superuser's anything.
+    expect((await failure(neon(h.url(h.a, { password: h.b.password }))`SELECT 1`)).code).toBe('28P01');
+    const su = neon(h.url(h.a, { role: 'postgres', password: h.superuserPassword, database: 'postgres' }));
+    expect((await failure(su`SELECT 1`)).code).toBe('28P01');
   });
 
-  it('refuses unknown roles, databases and endpoints', async () => {
-    expect((await failure(neon(h.url(h.a, { role: 'nobody' }))`SELECT 1`)).code).toBe('28P01');
+  it('refuses unknown databases and endpoints', async () => {
     const db = await failure(neon(h.url(h.a, { database: 'nope' }))`SELECT 1`);
     expect([db.code, db.message]).toEqual(['3D000', 'database "nope" does not exist']);
     const ep = await failure(neon(`postgresql://neondb_owner:x@127.1.99.99/neondb`)`SELECT 1`);
     expect(ep.message).toContain('endpoint could not be found');
   });
 
-  it('keeps branches apart: the same logical names on endpoint B reach branch B', async () => {
-    const rows = await neon(h.url(h.b))`SELECT current_database() AS db`;
-    expect(rows).toEqual([{ db: h.b.databases.neondb }]);
-    await failure(neon(h.url(h.b, { password: h.a.password }))`SELECT 1`);
+  it('keeps computes apart: the same names on endpoint B reach compute B', async () => {
+    const rows = await neon(h.url(h.b))`SELECT current_setting('cluster_name') AS compute`;
+    expect(rows).toEqual([{ compute: 'b' }]);
+  });
+
+  it('honours a password change at once, though successful checks are remembered', async () => {
+    const sql = neon(h.url(h.a));
+    await sql`SELECT 1`;
+    await sql`SELECT 1`;
+    await h.computes.a.admin.query(`ALTER ROLE neondb_owner PASSWORD 'rotated-pw'`);
+    try {
+      expect((await failure(sql`SELECT 1`)).code).toBe('28P01');
+      expect(await neon(h.url(h.a, { password: 'rotated-pw' }))`SELECT 2 AS two`).toEqual([{ two: 2 }]);
+    } finally {
+      await h.computes.a.admin.query(`ALTER ROLE neondb_owner PASSWORD '${h.a.password}'`);
+    }
+    expect(await sql`SELECT 3 AS three`).toEqual([{ three: 3 }]);
+  });
+
+  it('runs requests to a read-only endpoint read-only', async () => {
+    const err = await failure(neon(h.url(h.ro))`INSERT INTO items VALUES (500, 'ro')`);
+    expect(err.code).toBe('25006');
+    expect(await neon(h.url(h.ro))`SELECT count(*)::int AS n FROM items WHERE id = 500`).toEqual([{ n: 0 }]);
   });
 
   it('passes a ConnectRefused from ensureAwake to the client', async () => {
@@ -221,33 +245,32 @@ describe('SQL over HTTP with neon()', () => {
 });
 
 describe('pooled upstream connections', () => {
-  it('releaseIdle frees a database so it can serve as a template', async () => {
-    await neon(h.url(h.b))`SELECT 1`;
-    const sessions = async () =>
-      (await h.cluster.admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [h.b.databases.neondb])).rows[0].n;
-    // A pooled connection stays behind after the request (CREATE DATABASE would wait 5 s, then fail).
-    expect(await sessions()).toBeGreaterThan(0);
-    await h.proxy.releaseIdle(h.b.databases.neondb);
-    // The backend exits just after its socket closes.
-    for (let i = 0; i < 50 && (await sessions()) > 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(await sessions()).toBe(0);
-    await h.cluster.admin.query(`CREATE DATABASE br_b_copy TEMPLATE ${h.b.databases.neondb}`);
-    await h.cluster.admin.query('DROP DATABASE br_b_copy');
+  const pooled = async (ep: TestEndpoint, role = 'neondb_owner') =>
+    (
+      await ep.compute.admin.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND application_name = 'dblease-local-sql-over-http'`,
+        [role],
+      )
+    ).rows[0].n as number;
+
+  it('releaseIdle(compute) closes the idle sessions to that compute, and only those', async () => {
+    await Promise.all([neon(h.url(h.a))`SELECT 1`, neon(h.url(h.b))`SELECT 1`]);
+    // A pooled connection stays behind after the request.
+    expect(await pooled(h.b)).toBeGreaterThan(0);
+    await h.proxy.releaseIdle(h.b.compute.address);
+    await eventually(async () => (await pooled(h.b)) === 0);
+    expect(await pooled(h.a)).toBeGreaterThan(0);
   });
 
-  it('releaseRole stops honouring a password that was reset', async () => {
-    const role = h.a.roles.neondb_owner;
+  it("releaseIdle(compute, role) closes only that role's idle sessions", async () => {
+    await h.computes.a.admin.query(`CREATE ROLE http_other LOGIN PASSWORD 'other-pw'`);
+    await h.computes.a.admin.query('GRANT CONNECT ON DATABASE neondb TO http_other');
+    await neon(h.url(h.a, { role: 'http_other', password: 'other-pw' }))`SELECT 1`;
     await neon(h.url(h.a))`SELECT 1`;
-    await h.cluster.admin.query(`ALTER ROLE ${role} PASSWORD 'rotated-pw'`);
-    try {
-      await h.proxy.releaseRole(role);
-      const err = await failure(neon(h.url(h.a))`SELECT 1`);
-      expect(err.code).toBe('28P01');
-      expect(await neon(h.url(h.a, { password: 'rotated-pw' }))`SELECT 2 AS two`).toEqual([{ two: 2 }]);
-    } finally {
-      await h.proxy.releaseRole(role);
-      await h.cluster.admin.query(`ALTER ROLE ${role} PASSWORD '${h.a.password}'`);
-    }
+    expect(await pooled(h.a, 'http_other')).toBeGreaterThan(0);
+    await h.proxy.releaseIdle(h.a.compute.address, 'http_other');
+    await eventually(async () => (await pooled(h.a, 'http_other')) === 0);
+    expect(await pooled(h.a)).toBeGreaterThan(0);
   });
 
   it('does not leak session settings between requests', async () => {

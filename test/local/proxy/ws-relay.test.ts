@@ -40,11 +40,11 @@ function upgrade(path: string): Promise<{ opened: boolean; status?: number; body
 }
 
 describe('WebSocket relay for Pool/Client', () => {
-  it('runs queries and a transaction through Pool with logical names', async () => {
+  it("runs queries and a transaction through Pool on the endpoint's compute", async () => {
     const pool = new Pool({ connectionString: h.url(h.a) });
     try {
-      const { rows } = await pool.query('SELECT current_database() AS db, $1::int * 2 AS n, ARRAY[1,2] AS arr', [21]);
-      expect(rows).toEqual([{ db: h.a.databases.neondb, n: 42, arr: [1, 2] }]);
+      const { rows } = await pool.query(`SELECT current_setting('cluster_name') AS compute, $1::int * 2 AS n, ARRAY[1,2] AS arr`, [21]);
+      expect(rows).toEqual([{ compute: 'a', n: 42, arr: [1, 2] }]);
 
       const client = await pool.connect();
       try {
@@ -75,7 +75,7 @@ describe('WebSocket relay for Pool/Client', () => {
       options: `endpoint=${h.b.id}`,
     });
     try {
-      expect((await pool.query('SELECT current_database() AS db')).rows).toEqual([{ db: h.b.databases.neondb }]);
+      expect((await pool.query(`SELECT current_setting('cluster_name') AS compute`)).rows).toEqual([{ compute: 'b' }]);
     } finally {
       await pool.end();
     }
