@@ -1,5 +1,6 @@
 import { superuserPasswordPath } from './postgres/superuser-password';
 import type { LocalStack } from './stack';
+import { tlsPaths } from './tls/index';
 
 /** What a developer needs to point Neon clients at the local stack, printed at start. */
 export function banner(stack: LocalStack): string {
@@ -11,6 +12,8 @@ export function banner(stack: LocalStack): string {
     `  API key      ${config.apiKey}${config.apiKey === 'dblease-local-dev-key' ? '   (development key; set DBLEASE_LOCAL_API_KEY to change)' : ''}`,
     `  SQL proxies  ${urls.proxy}/sql (SQL over HTTP), ws://${proxyHost}/v2 (WebSocket relay)`,
     `  PostgreSQL   ${config.host}:${config.pgPort} (each endpoint also on its own 127.1.x.y address)`,
+    // Clients that verify trust this CA: sslrootcert=… (verify-ca anywhere, verify-full for localhost/127.0.0.1), NODE_EXTRA_CA_CERTS=….
+    `  TLS CA       ${tlsPaths(config.dataDir).caCert} (sslrootcert= or NODE_EXTRA_CA_CERTS=; sslmode=require needs nothing)`,
     // The path only: the password itself is never printed.
     `  Superuser    postgres on ${config.host}:${config.pgInternalPort}, password in ${superuserPasswordPath(config.dataDir)} (mode 0600)`,
     '',

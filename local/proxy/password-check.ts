@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { mockSecret, parseScramSecret, verifyPassword } from './scram.js';
+import { mockSecret, parseScramSecret, verifyPassword, type ScramSecret } from './scram.js';
 
 /**
  * Checks the plaintext password of a SQL-over-HTTP request against a role's SCRAM secret.
@@ -13,7 +13,11 @@ export class PasswordCheck {
   private readonly cacheKey = crypto.randomBytes(32);
   private readonly mockKey = crypto.randomBytes(32);
 
-  constructor(private readonly maxEntries = 1_000) {}
+  constructor(
+    private readonly maxEntries = 1_000,
+    /** The PBKDF2 check itself; a test counts its calls. */
+    private readonly derive: (secret: ScramSecret, password: string) => Promise<boolean> = verifyPassword,
+  ) {}
 
   private keyOf(secret: string, password: string): string {
     return crypto.createHmac('sha256', this.cacheKey).update(secret).update('\0').update(password).digest('base64');
@@ -23,7 +27,7 @@ export class PasswordCheck {
   async verify(user: string, secret: string | undefined, password: string): Promise<boolean> {
     const parsed = parseScramSecret(secret);
     if (!parsed) {
-      await verifyPassword(mockSecret(user, this.mockKey), password);
+      await this.derive(mockSecret(user, this.mockKey), password);
       return false;
     }
     const key = this.keyOf(secret!, password);
@@ -33,7 +37,7 @@ export class PasswordCheck {
       this.verified.set(key, true);
       return true;
     }
-    if (!(await verifyPassword(parsed, password))) return false;
+    if (!(await this.derive(parsed, password))) return false;
     this.verified.set(key, true);
     if (this.verified.size > this.maxEntries) this.verified.delete(this.verified.keys().next().value!);
     return true;

