@@ -107,7 +107,7 @@ export class Computes {
   }
 
   private async start(branch: BranchRec): Promise<RunningCompute> {
-    await this.makeRoom();
+    await this.makeRoom(branch.id);
     const postmaster = await startPostmaster({
       pgdata: this.opts.storage.pgdataOf(branch.id),
       socketDir: this.socketDirOf(branch),
@@ -140,8 +140,10 @@ export class Computes {
   }
 
   /** Under the cap, the longest-idle compute with nothing open is stopped first. */
-  private async makeRoom(): Promise<void> {
-    while (this.running.size + this.starting.size > this.opts.maxRunning) {
+  private async makeRoom(branchId: string): Promise<void> {
+    // Counting the one about to start, and others starting meanwhile.
+    const wanted = () => this.running.size + this.starting.size + (this.starting.has(branchId) ? 0 : 1);
+    while (wanted() > this.opts.maxRunning) {
       const candidate = [...this.running.values()]
         .filter((rc) => this.opts.evictable(rc.branchId))
         .sort((a, b) => a.lastUsed - b.lastUsed)[0];

@@ -21,6 +21,11 @@ export { neonRoutes } from './app';
 
 export interface NeonApi {
   gate: ComputeGate;
+  /** The running postmasters and the branches' data directories (tests and benchmarks look). */
+  computes: Computes;
+  storage: BranchStorage;
+  /** The control plane's records (read them; change them only through the API). */
+  store: Store;
   /** The organizations and their keys (`POST /_admin/organizations` makes them). */
   orgs: Organizations;
   /** Serves `/api/v2/...`. */
@@ -108,6 +113,9 @@ export async function createNeonApi(opts: {
   let closed = false;
   return {
     gate: compute.gate,
+    computes,
+    storage,
+    store,
     orgs,
     app: buildApp(deps, opts.middleware),
     async close() {

@@ -1,3 +1,4 @@
+import { API_ROLE_ATTRIBUTES } from '../postgres/template';
 import type { Computes } from './computes';
 import type { BranchRec } from './model';
 
@@ -19,7 +20,7 @@ export class Physical {
   /** As Neon makes them: members of neon_superuser (template.ts says what it may do). */
   async createRole(branch: BranchRec, role: string, password: string | undefined) {
     const login = password === undefined ? 'NOLOGIN' : `LOGIN PASSWORD ${literal(password)}`;
-    await this.sql(branch, `CREATE ROLE ${ident(role)} ${login} IN ROLE neon_superuser`);
+    await this.sql(branch, `CREATE ROLE ${ident(role)} ${login} ${API_ROLE_ATTRIBUTES} IN ROLE neon_superuser`);
   }
 
   async setPassword(branch: BranchRec, role: string, password: string) {

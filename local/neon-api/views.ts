@@ -125,7 +125,9 @@ export function endpointView(deps: Deps, e: EndpointRec): Endpoint {
     proxy_host: '127.0.0.1',
     suspend_timeout_seconds: e.suspend_timeout_seconds,
     provisioner: 'k8s-neonvm',
-  };
+    // The local stack's own field: how long the compute took to start the last time (README).
+    ...(e.last_start_ms !== undefined ? { cold_start_ms: e.last_start_ms } : {}),
+  } as Endpoint;
 }
 
 export function roleView(r: RoleRec, withPassword = false): Role {

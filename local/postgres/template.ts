@@ -10,7 +10,7 @@ import { preparePrivateDir, startPostmaster } from './postmaster';
  * folder, configured as a Neon compute is, and never started again after it is made. Bump the
  * version when its contents change; an older template is made again (projects keep theirs).
  */
-const TEMPLATE_VERSION = '1';
+const TEMPLATE_VERSION = '3';
 const MARKER = 'dblease-template-version';
 
 /** The superuser every compute has; it logs in only through the compute's private socket. */
@@ -28,13 +28,24 @@ max_connections = 112
 shared_buffers = 16MB
 io_method = sync
 wal_level = replica
+# A development emulator: no fsync. A process crash loses nothing (the writes are in the OS's
+# cache); only a crash of the machine itself can lose a compute's recent writes (README).
+fsync = off
 min_wal_size = 2MB
 max_wal_size = 64MB
 password_encryption = scram-sha-256
+# A role's creator may use it (SET ROLE, ALTER … OWNER TO), as before PostgreSQL 16 and on Neon.
+createrole_self_grant = 'set, inherit'
 shared_preload_libraries = 'pg_stat_statements'
 log_min_messages = warning
 log_line_prefix = ''
 `;
+
+/**
+ * Role attributes are not inherited through membership, so the roles the API makes carry
+ * neon_superuser's themselves: the owner may CREATE ROLE and CREATE DATABASE in SQL.
+ */
+export const API_ROLE_ATTRIBUTES = 'CREATEDB CREATEROLE BYPASSRLS';
 
 /**
  * Neon's documented role for the roles it makes: create databases and roles, read and write all
@@ -45,10 +56,20 @@ log_line_prefix = ''
 const SETUP_SQL = [
   `CREATE ROLE neon_superuser NOLOGIN CREATEDB CREATEROLE REPLICATION BYPASSRLS
      IN ROLE pg_read_all_data, pg_write_all_data, pg_monitor, pg_signal_backend, pg_create_subscription`,
-  `CREATE ROLE ${TEMPLATE_ROLE} NOLOGIN IN ROLE neon_superuser`,
+  `CREATE ROLE ${TEMPLATE_ROLE} NOLOGIN ${API_ROLE_ATTRIBUTES} IN ROLE neon_superuser`,
   `CREATE DATABASE ${TEMPLATE_DATABASE} OWNER ${TEMPLATE_ROLE}`,
   // The superuser has no password: the socket folder is the only way in, and only the stack has it.
   `ALTER ROLE ${COMPUTE_SUPERUSER} PASSWORD NULL`,
+];
+
+/**
+ * Run in template1 (so every database made later has it) and in the project's database:
+ * pg_stat_statements is preloaded, and neon_superuser may read every session's statistics
+ * (pg_monitor) and reset them.
+ */
+const PER_DATABASE_SQL = [
+  'CREATE EXTENSION IF NOT EXISTS pg_stat_statements',
+  'GRANT EXECUTE ON FUNCTION pg_stat_statements_reset(oid, oid, bigint, boolean) TO neon_superuser',
 ];
 
 function run(cmd: string, args: string[], opts: { uid?: number; gid?: number }): Promise<void> {
@@ -120,6 +141,15 @@ export async function ensureTemplate(dataDir: string, log: (line: string) => voi
     await client.connect();
     try {
       for (const sql of SETUP_SQL) await client.query(sql);
+      for (const database of ['template1', TEMPLATE_DATABASE]) {
+        const db = new pg.Client({ host: socketDir, port: server.address.port, user: COMPUTE_SUPERUSER, database });
+        await db.connect();
+        try {
+          for (const sql of PER_DATABASE_SQL) await db.query(sql);
+        } finally {
+          await db.end();
+        }
+      }
       await client.query('CHECKPOINT');
       current = (await client.query('SELECT pg_walfile_name(pg_current_wal_insert_lsn()) AS f')).rows[0].f;
     } finally {

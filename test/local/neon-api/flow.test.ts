@@ -38,7 +38,7 @@ describe('Neon API v2 on the local stack: the full flow', () => {
 
     // Real data on main, through the real role and password.
     const phys = physicalOf(stack, endpoints[0].host, 'neondb_owner', 'neondb');
-    const owner = await stack.connect(phys.role, roles[0].password!, phys.database);
+    const owner = await stack.connect(phys.host, phys.role, roles[0].password!, phys.database);
     await owner.query('CREATE TABLE t (v int); INSERT INTO t VALUES (1)');
     await owner.end();
 
@@ -72,29 +72,28 @@ describe('Neon API v2 on the local stack: the full flow', () => {
 
     // The child is a real copy, owned by the child's role.
     const childPhys = physicalOf(stack, br.data.endpoints![0].id, 'neondb_owner', 'neondb');
-    expect(childPhys.database).not.toBe(phys.database);
-    const childOwner = await stack.connect(childPhys.role, roles[0].password!, childPhys.database);
+    expect(childPhys.host).not.toBe(phys.host);
+    const childOwner = await stack.connect(childPhys.host, childPhys.role, roles[0].password!, childPhys.database);
     expect((await childOwner.query('SELECT v FROM t')).rows).toEqual([{ v: 1 }]);
     const tableOwner = await childOwner.query("SELECT tableowner FROM pg_tables WHERE tablename = 't'");
     expect(tableOwner.rows[0].tableowner).toBe(childPhys.role);
     await childOwner.end();
-    const agent = await stack.connect(physicalOf(stack, br.data.endpoints![0].id, 'agent', 'neondb').role, pw, childPhys.database);
+    const agent = await stack.connect(physicalOf(stack, br.data.endpoints![0].id, 'agent', 'neondb').host, 'agent', pw, childPhys.database);
     await agent.end();
 
     await settle(stack, project.id);
     const del = await client.deleteProjectBranch({ projectId: project.id, branchId: br.data.branch.id });
     expect(del.data.operations.every((o) => o.status === 'finished')).toBe(true);
-    const gone = await stack.cluster.admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [childPhys.database]);
-    expect(gone.rowCount).toBe(0);
-    const goneRole = await stack.cluster.admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [childPhys.role]);
-    expect(goneRole.rowCount).toBe(0);
+    // Its compute and its data directory went with it.
+    expect(stack.api.computes.isRunning(br.data.branch.id)).toBe(false);
+    expect(await stack.api.storage.exists(br.data.branch.id)).toBe(false);
     expect(await stack.listening(br.data.endpoints![0].host.split(':')[0])).toBe(false);
 
     await settle(stack, project.id);
     expect((await client.deleteProject(project.id)).status).toBe(200);
     const res = await stack.fetch(`/projects/${project.id}`);
     expect(res.status).toBe(404);
-    expect((await stack.cluster.admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [phys.database])).rowCount).toBe(0);
+    expect(await stack.api.storage.exists(main.id)).toBe(false);
   });
 
   it('refuses requests without the right key with 401 in Neon’s error shape, and echoes X-Request-ID', async () => {

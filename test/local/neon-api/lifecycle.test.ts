@@ -121,11 +121,11 @@ describe('lists, refusals, restore, expiry and consumption', () => {
     const { data: src } = await client.createProjectBranch(p.project.id, { branch: { name: 'src' }, endpoints: rw });
     await settle(stack, p.project.id);
     const s = physicalOf(stack, src.endpoints![0].id, 'neondb_owner', 'neondb');
-    const sc = await stack.connect(s.role, pw, s.database);
+    const sc = await stack.connect(s.host, s.role, pw, s.database);
     await sc.query("CREATE TABLE marker AS SELECT 'from-src' AS v");
     await sc.end();
     const m = physicalOf(stack, p.endpoints[0].id, 'neondb_owner', 'neondb');
-    const mc = await stack.connect(m.role, pw, m.database);
+    const mc = await stack.connect(m.host, m.role, pw, m.database);
     await mc.query("CREATE TABLE marker AS SELECT 'old-main' AS v");
     await mc.end();
 
@@ -142,7 +142,7 @@ describe('lists, refusals, restore, expiry and consumption', () => {
     await settle(stack, p.project.id);
 
     const now = physicalOf(stack, p.endpoints[0].id, 'neondb_owner', 'neondb');
-    const nc = await stack.connect(now.role, pw, now.database);
+    const nc = await stack.connect(now.host, now.role, pw, now.database);
     expect((await nc.query('SELECT v FROM marker')).rows).toEqual([{ v: 'from-src' }]);
     await nc.end();
     const list = (await client.listProjectBranches({ projectId: p.project.id })).data.branches;
@@ -155,13 +155,13 @@ describe('lists, refusals, restore, expiry and consumption', () => {
     await settle(stack, p.project.id);
     const kept = physicalOf(stack, ep.endpoint.id, 'neondb_owner', 'neondb');
     expect(kept.database).toBe(m.database);
-    const old = await stack.connect(kept.role, pw, kept.database);
+    const old = await stack.connect(kept.host, kept.role, pw, kept.database);
     expect((await old.query('SELECT v FROM marker')).rows).toEqual([{ v: 'old-main' }]);
     await old.end();
     expect((await client.listProjectBranchDatabases(p.project.id, before.id)).data.databases.map((d) => d.name)).toEqual(['neondb']);
   });
 
-  it('reports consumption that grows with real connection time and real storage', async () => {
+  it('reports consumption from the compute’s real running time and real storage', async () => {
     const { client } = stack;
     const { data: p } = await client.createProject({ project: {} });
     await settle(stack, p.project.id);
@@ -182,23 +182,33 @@ describe('lists, refusals, restore, expiry and consumption', () => {
           .reduce((a: number, m: { value: number }) => a + m.value, 0);
       return { cu: sum('compute_unit_seconds'), bytes: sum('root_branch_bytes_month') };
     };
+    const suspend = async () => {
+      await client.suspendProjectEndpoint(p.project.id, ep.id);
+      await settle(stack, p.project.id);
+    };
+    await suspend();
     const first = await read();
-    expect(first.cu).toBe(0);
     expect(first.bytes).toBeGreaterThan(0);
 
-    stack.api.gate.connectionOpened(ep.id);
+    // 4.1 s of a running compute at 0.25 CU is about 1 CU-second, with no client connected at all.
+    await client.startProjectEndpoint(p.project.id, ep.id);
+    await settle(stack, p.project.id);
     await new Promise((r) => setTimeout(r, 4100));
-    stack.api.gate.connectionClosed(ep.id);
+    await suspend();
     const second = await read();
-    // 4.1 s at 0.25 CU ≈ 1 CU-second
-    expect(second.cu).toBeGreaterThanOrEqual(1);
+    expect(second.cu - first.cu).toBeGreaterThanOrEqual(1);
+    // A stopped compute costs nothing.
+    await new Promise((r) => setTimeout(r, 1200));
+    expect((await read()).cu).toBe(second.cu);
 
     const phys = physicalOf(stack, ep.id, 'neondb_owner', 'neondb');
-    const c = await stack.connect(phys.role, p.roles[0].password!, phys.database);
+    const c = await stack.connect(phys.host, phys.role, p.roles[0].password!, phys.database);
     await c.query("CREATE TABLE big AS SELECT g, repeat('x', 500) AS pad FROM generate_series(1, 20000) g");
     await c.end();
     const third = await read();
     expect(third.bytes).toBeGreaterThan(second.bytes);
+    await suspend();
+    const final = await read();
 
     const project = (await client.getProject(p.project.id)).data.project;
     expect(project.active_time_seconds).toBeGreaterThanOrEqual(4);
@@ -215,6 +225,6 @@ describe('lists, refusals, restore, expiry and consumption', () => {
     const daily = pj.projects[0].periods[0].consumption
       .flatMap((f: { metrics: { value: number }[] }) => f.metrics)
       .reduce((a: number, m: { value: number }) => a + m.value, 0);
-    expect(daily).toBe(second.cu);
+    expect(daily).toBeCloseTo(final.cu, 6);
   });
 });

@@ -20,7 +20,7 @@ describe('a restart of the stack', () => {
     const { data: r } = await first.client.createProjectBranchRole(p.project.id, b.branch.id, { role: { name: 'app' } });
     await settle(first, p.project.id);
     const dev = physicalOf(first, b.endpoints![0].id, 'neondb_owner', 'neondb');
-    const c = await first.connect(dev.role, p.roles[0].password!, dev.database);
+    const c = await first.connect(dev.host, dev.role, p.roles[0].password!, dev.database);
     await c.query("CREATE TABLE kept AS SELECT 'yes' AS v");
     await c.end();
     first.api.gate.connectionOpened(b.endpoints![0].id);
@@ -45,11 +45,11 @@ describe('a restart of the stack', () => {
     for (const ep of [...p.endpoints, ...b.endpoints!]) expect(await second.listening(ep.host.split(':')[0])).toBe(true);
     const again = physicalOf(second, b.endpoints![0].host, 'neondb_owner', 'neondb');
     expect(again).toEqual(dev);
-    const c2 = await second.connect(again.role, p.roles[0].password!, again.database);
+    const c2 = await second.connect(again.host, again.role, p.roles[0].password!, again.database);
     expect((await c2.query('SELECT v FROM kept')).rows).toEqual([{ v: 'yes' }]);
     await c2.end();
     const app = physicalOf(second, b.endpoints![0].id, 'app', 'neondb');
-    (await second.connect(app.role, r.role.password!, app.database)).end();
+    (await second.connect(app.host, app.role, r.role.password!, app.database)).end();
     // Addresses are never handed out twice.
     const { data: p2 } = await second.client.createProject({ project: {} });
     const used = [...p.endpoints, ...b.endpoints!].map((e) => e.host);

@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type RunningStack } from '../support/local-stack';
 
 /**
- * What a tenant's roles must never do on the shared cluster: reach the server's files or
- * programs, change its configuration, load untrusted code, or make themselves superuser. Each
- * statement runs as a role made through the local Neon API, over the endpoint proxy, as a
- * tenant connects; PostgreSQL itself must refuse it with insufficient_privilege (42501).
+ * What a tenant's roles must never do on their compute, though they are members of
+ * neon_superuser: reach the server's files or programs (and so other branches' data), change
+ * its configuration, load untrusted code, or make themselves superuser. Each statement runs as
+ * a role made through the local Neon API, over the endpoint proxy, as a tenant connects;
+ * PostgreSQL itself must refuse it with insufficient_privilege (42501).
  */
 let stack: RunningStack;
 const tenants: { name: string; uri: string }[] = [];
@@ -24,8 +25,7 @@ beforeAll(async () => {
   owner.username = 'app_user';
   owner.password = encodeURIComponent(role.role.password!);
   tenants.push({ name: 'API-created role', uri: owner.toString() });
-  // A table each role may use (roles have physical names, hence PUBLIC), so COPY fails on the
-  // privilege and not on a missing table.
+  // A table each role may use, so COPY fails on the privilege and not on a missing table.
   const setup = await connect(tenants[0].uri);
   await setup.query('CREATE TABLE scratch (line text); GRANT ALL ON scratch TO PUBLIC');
   await setup.end();
@@ -63,6 +63,10 @@ const FORBIDDEN: [string, string][] = [
   ['CREATE EXTENSION file_fdw', 'CREATE EXTENSION file_fdw'],
   ['CREATE ROLE … SUPERUSER', 'CREATE ROLE tenant_root SUPERUSER LOGIN'],
   ['ALTER ROLE self SUPERUSER', 'ALTER ROLE CURRENT_USER SUPERUSER'],
+  ['ALTER ROLE of the superuser', `ALTER ROLE postgres PASSWORD 'x'`],
+  ['SET ROLE postgres', 'SET ROLE postgres'],
+  ['GRANT postgres', 'GRANT postgres TO CURRENT_USER'],
+  ['grant neon_superuser onwards', 'CREATE ROLE helper; GRANT neon_superuser TO helper'],
   ['a superuser-only setting', `SET log_statement = 'all'`],
 ];
 
@@ -84,13 +88,22 @@ describe('tenant roles cannot reach the server', () => {
     });
   }
 
-  it('still lets the owner use what tenants are meant to have: trusted extensions and its own objects', async () => {
+  it('still lets the owner use what Neon gives it: trusted extensions, roles and databases of its own, neon_superuser', async () => {
     const client = await connect(tenants[0].uri);
     try {
       await client.query('CREATE EXTENSION pgcrypto');
       expect((await client.query(`SELECT length(gen_random_bytes(4)) AS n`)).rows).toEqual([{ n: 4 }]);
-      const who = (await client.query(`SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user`)).rows;
-      expect(who).toEqual([{ rolsuper: false, rolcreaterole: false, rolcreatedb: false }]);
+      const who = (
+        await client.query(
+          `SELECT current_user AS name, rolsuper, rolcreaterole, rolcreatedb, pg_has_role(current_user, 'neon_superuser', 'MEMBER') AS neon_superuser
+             FROM pg_roles WHERE rolname = current_user`,
+        )
+      ).rows;
+      expect(who).toEqual([{ name: 'neondb_owner', rolsuper: false, rolcreaterole: true, rolcreatedb: true, neon_superuser: true }]);
+      await client.query(`CREATE ROLE made_in_sql LOGIN PASSWORD 'x'`);
+      await client.query('CREATE DATABASE made_in_sql OWNER made_in_sql');
+      await client.query('DROP DATABASE made_in_sql');
+      await client.query('DROP ROLE made_in_sql');
     } finally {
       await client.end();
     }

@@ -37,8 +37,10 @@ export interface TestStack {
   client: Api<unknown>;
   /** Fetch against the API with the right key unless told otherwise. */
   fetch(pathname: string, init?: RequestInit & { key?: string | null }): Promise<JsonResponse>;
-  /** A real login to the real PostgreSQL, with physical names. */
-  connect(role: string, password: string, database: string): Promise<pg.Client>;
+  /** A real login through the endpoint proxy, to the compute behind an endpoint's host (`ip[:port]`). */
+  connect(host: string, role: string, password: string, database: string): Promise<pg.Client>;
+  /** A superuser session on a branch's own compute (started if need be), to look behind the API. */
+  superuser(branchId: string, database?: string): Promise<pg.Client>;
   /** Stops API, server and cluster; the data folder stays unless `remove`. */
   stop(remove?: boolean): Promise<void>;
 }
@@ -71,8 +73,18 @@ export async function startTestStack(opts: { dataDir?: string; overrides?: Parti
       if (init.body) headers.set('content-type', 'application/json');
       return fetch(`${baseURL}${pathname}`, { ...init, headers });
     },
-    async connect(role, password, database) {
-      const client = new pg.Client({ host: '127.0.0.1', port: config.pgInternalPort, user: role, password, database });
+    async connect(host, role, password, database) {
+      const [address, port] = host.split(':');
+      const client = new pg.Client({ host: address, port: Number(port ?? config.pgPort), user: role, password, database });
+      client.on('error', () => {});
+      await client.connect();
+      return client;
+    },
+    async superuser(branchId, database = 'postgres') {
+      const branch = api.store.branches.get(branchId);
+      if (!branch) throw new Error(`no branch ${branchId}`);
+      const rc = await api.computes.ensureRunning(branch);
+      const client = new pg.Client({ host: rc.postmaster.address.socketDir, port: rc.postmaster.address.port, user: 'postgres', database });
       client.on('error', () => {});
       await client.connect();
       return client;
@@ -95,12 +107,10 @@ export async function settle(stack: TestStack, projectId: string, timeoutMs = 10
   }
 }
 
-/** Physical names as the proxies get them: through the gate, from an endpoint's host or id. */
+/** Where a session for a role and database behind an endpoint (its host or id) connects. */
 export function physicalOf(stack: TestStack, hostOrEndpointId: string, role: string, database: string) {
   const target = stack.api.gate.resolve(hostOrEndpointId);
   if (!target) throw new Error(`no endpoint behind ${hostOrEndpointId}`);
-  const r = target.role(role);
-  const d = target.database(database);
-  if (!r || !d) throw new Error(`no ${role}/${database} behind ${hostOrEndpointId}`);
-  return { role: r, database: d };
+  const ep = stack.api.store.endpoints.get(target.endpointId)!;
+  return { host: ep.ip, role, database };
 }
