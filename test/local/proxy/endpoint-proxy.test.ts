@@ -15,8 +15,12 @@ afterAll(async () => {
   await h?.stop();
 });
 
-async function connect(config: pg.ClientConfig): Promise<pg.Client> {
+/** `startup` adds parameters to the startup packet, as a hand-written client could send. */
+async function connect(config: pg.ClientConfig, startup: Record<string, string> = {}): Promise<pg.Client> {
   const client = new pg.Client({ connectionTimeoutMillis: 5_000, ...config });
+  const own = client as unknown as { getStartupConf(): Record<string, string> };
+  const conf = own.getStartupConf.bind(client);
+  own.getStartupConf = () => ({ ...conf(), ...startup });
   client.on('error', () => {});
   await client.connect();
   return client;
@@ -119,7 +123,8 @@ describe('endpoint proxy: authentication (the compute trusts the proxy)', () => 
 
   it('never lets the superuser in, even with its password, even if the gate handed out its secret', async () => {
     const su = at(h.a, { user: 'postgres', password: h.superuserPassword, database: 'postgres' });
-    expect([(await refusal(su)).code, (await refusal(su)).message]).toEqual(['28P01', failedFor('postgres')[2]]);
+    const plain = await refusal(su);
+    expect([plain.code, plain.message]).toEqual(['28P01', failedFor('postgres')[2]]);
     h.gate.leakSuperusers = true;
     try {
       // The SCRAM exchange now succeeds; the compute's is_superuser report stops the session.
@@ -133,15 +138,32 @@ describe('endpoint proxy: authentication (the compute trusts the proxy)', () => 
 });
 
 describe('endpoint proxy: sessions', () => {
-  it('starts read-only sessions on a read-only endpoint, which a client option cannot undo', async () => {
+  it('starts read-only sessions on a read-only endpoint, which the startup packet cannot undo', async () => {
     const writer = await connect(at(h.a));
     await writer.query('CREATE TABLE IF NOT EXISTS ro_probe (id int)');
     await writer.end();
-    const ro = await connect(at(h.ro, { options: '-c default_transaction_read_only=off' }));
+    // The client asks for read-write twice: in `options`, and as a setting of its own in the
+    // startup packet (which PostgreSQL applies after `options`).
+    const ro = await connect(at(h.ro, { options: '-c default_transaction_read_only=off' }), {
+      default_transaction_read_only: 'off',
+    });
     expect((await ro.query('SELECT count(*)::int AS n FROM ro_probe')).rows).toEqual([{ n: 0 }]);
     const err = await ro.query('INSERT INTO ro_probe VALUES (1)').catch((e: { code?: string }) => e);
     expect((err as { code?: string }).code).toBe('25006');
     await ro.end();
+    // The same on the writable endpoint takes effect, so the setting did reach PostgreSQL.
+    const rw = await connect(at(h.a), { default_transaction_read_only: 'on' });
+    expect((await rw.query('SHOW default_transaction_read_only')).rows).toEqual([{ default_transaction_read_only: 'on' }]);
+    await rw.end();
+  });
+
+  it('refuses replication connections', async () => {
+    const err = await connect(at(h.a), { replication: 'database' }).then(
+      (c) => c.end().then(() => undefined),
+      (e: { code?: string; message: string }) => e,
+    );
+    // Refused by the proxy, before the compute (whose pg_hba.conf has no replication line) is asked.
+    expect([err?.code, err?.message]).toEqual(['28000', 'replication connections are not available through the endpoint proxy']);
   });
 
   it('counts a connection open once and closed once, whichever side closes', async () => {

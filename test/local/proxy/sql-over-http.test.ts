@@ -159,6 +159,18 @@ describe('SQL over HTTP with neon()', () => {
     expect((await failure(su`SELECT 1`)).code).toBe('28P01');
   });
 
+  it("refuses the superuser even when the gate hands out its secret: the compute's is_superuser report stops it", async () => {
+    const su = neon(h.url(h.a, { role: 'postgres', password: h.superuserPassword, database: 'postgres' }));
+    h.gate.leakSuperusers = true;
+    try {
+      const err = await failure(su`SELECT 1`);
+      expect([err.code, err.message]).toEqual(['28P01', "password authentication failed for user 'postgres'"]);
+      expect(h.logs.some((l) => l.includes('refused a superuser session'))).toBe(true);
+    } finally {
+      h.gate.leakSuperusers = false;
+    }
+  });
+
   it('refuses unknown databases and endpoints', async () => {
     const db = await failure(neon(h.url(h.a, { database: 'nope' }))`SELECT 1`);
     expect([db.code, db.message]).toEqual(['3D000', 'database "nope" does not exist']);

@@ -228,6 +228,30 @@ describe('endpoint proxy TLS', () => {
   });
 });
 
+describe('startup negotiation', () => {
+  it('negotiates a newer protocol and `_pq_.` options down before authentication (NegotiateProtocolVersion)', async () => {
+    const socket = await tcp(h.a.host);
+    const got = new Received(socket);
+    const packet = buildStartup(
+      (3 << 16) | 9,
+      new Map([
+        ['user', 'neondb_owner'],
+        ['database', 'neondb'],
+        ['_pq_.future_option', 'x'],
+      ]),
+    );
+    socket.write(packet);
+    await got.message('R');
+    const [first, second] = got.messages();
+    expect(first.type).toBe('v');
+    expect(first.body.readInt32BE(0)).toBe(2);
+    expect(first.body.readInt32BE(4)).toBe(1);
+    expect(first.body.toString('utf8', 8)).toBe('_pq_.future_option\0');
+    expect(second.type).toBe('R');
+    socket.destroy();
+  });
+});
+
 describe('TLS material in the data folder', () => {
   it('is made once, reused on restart, re-issued near expiry under the same CA, and never silently replaced', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dblease-tls-test-'));
