@@ -184,17 +184,18 @@ export class Branching {
     let preserved: BranchRec | undefined;
     await this.compute.lock(target.id, async () => {
       await this.computes.stop(target.id);
+      for (const r of oldRoles) await this.store.remove('role', r);
       if (preserveUnderName) {
         preserved = await this.newBranchRec(project, { name: preserveUnderName, parent_id: target.parent_id });
         await this.storage.move(target.id, preserved.id);
         for (const r of oldRoles) await this.store.put('role', { ...r, branch_id: preserved.id });
+        // A database record is keyed by its id, so this moves it.
         for (const d of oldDbs) await this.store.put('database', { ...d, branch_id: preserved.id });
         await this.ready(preserved);
       } else {
         await this.storage.remove(target.id);
+        for (const d of oldDbs) await this.store.remove('database', d);
       }
-      for (const r of oldRoles) await this.store.remove('role', r);
-      for (const d of oldDbs) await this.store.remove('database', d);
       await this.storage.move(incoming, target.id);
       await this.inheritRecords(source, target, new Map(oldRoles.map((r) => [r.name, r.password])));
       // The copy holds the source's passwords; the target's own come back where names match.

@@ -29,6 +29,8 @@ export interface ComputesOptions {
   /** Stops one through the endpoint state machine, so its endpoints read `idle` afterwards. */
   evict(branchId: string): Promise<void>;
   started?(branchId: string, startMs: number): void;
+  /** Last words with a compute before it stops (its storage size is read then). */
+  stopping?(branchId: string): Promise<void>;
   stopped?(branchId: string): void;
 }
 
@@ -158,6 +160,8 @@ export class Computes {
   async stop(branchId: string): Promise<void> {
     const rc = this.running.get(branchId);
     if (!rc) return;
+    await this.opts.stopping?.(branchId).catch(() => {});
+    if (this.running.get(branchId) !== rc) return;
     this.running.delete(branchId);
     await rc.admin.end().catch(() => {});
     await rc.postmaster.stop();

@@ -62,6 +62,7 @@ export async function createNeonApi(opts: {
     log: config.log,
     evictable: (branchId) => compute?.evictable(branchId) ?? false,
     evict: (branchId) => compute!.evict(branchId),
+    stopping: async (branchId) => usage?.sampleBranch(branchId),
     stopped: (branchId) => {
       for (const ep of store.endpointsOfBranch(branchId)) usage?.stopped(ep.id);
     },

@@ -89,14 +89,20 @@ export class Usage {
     return latest?.storage_bytes ?? 0;
   }
 
-  /** Running computes are asked; a stopped one's size cannot change, so its last sample stands. */
+  /**
+   * Running computes are asked; a stopped one's size cannot change, so the sample taken as it
+   * stopped stands.
+   */
   async sampleStorage() {
-    const hour = hourOf(Date.now());
-    for (const branch of this.store.branches.values()) {
-      const dbs = this.store.databasesOf(branch.id).map((d) => d.name);
-      const bytes = await this.physical.sizes(branch, dbs).catch(() => null);
-      if (bytes !== null) this.bucket(branch.project_id, branch.id, hour).storage_bytes = bytes;
-    }
+    for (const branch of this.store.branches.values()) await this.sampleBranch(branch.id);
+  }
+
+  async sampleBranch(branchId: string) {
+    const branch = this.store.branches.get(branchId);
+    if (!branch) return;
+    const dbs = this.store.databasesOf(branch.id).map((d) => d.name);
+    const bytes = await this.physical.sizes(branch, dbs).catch(() => null);
+    if (bytes !== null) this.bucket(branch.project_id, branch.id, hourOf(Date.now())).storage_bytes = bytes;
   }
 
   async flush() {
