@@ -1,31 +1,8 @@
-import { neon, neonConfig, Pool, type NeonQueryFunction, type PoolClient } from '@neondatabase/serverless';
+import { neon, Pool, type NeonQueryFunction, type PoolClient } from '@neondatabase/serverless';
+import { configureSqlDriver, type SqlEnv } from '../../neon/sql-ready';
 
-/** The part of the Worker's env the SQL layer reads. */
-export interface SqlEnv {
-  /** `host:port` of the local stack's SQL proxies; empty in production. */
-  NEON_LOCAL_PROXY?: string;
-}
-
-let configuredFor: string | undefined;
-
-/**
- * Points @neondatabase/serverless at the local stack's proxies when `NEON_LOCAL_PROXY` is set:
- * SQL over HTTP to `/sql` (the connection string travels unchanged in `Neon-Connection-String`,
- * loopback endpoint host and all) and WebSockets to the `/v2?address=` relay, in clear text
- * because the relay is on this machine. With the variable empty, Neon's defaults stay in force.
- * neonConfig is per isolate, and one isolate serves one env, so setting it once is enough.
- */
-export function configureSqlDriver(env: SqlEnv): void {
-  const proxy = env.NEON_LOCAL_PROXY?.trim();
-  if (!proxy || configuredFor === proxy) return;
-  neonConfig.fetchEndpoint = () => `http://${proxy}/sql`;
-  neonConfig.wsProxy = (host, port) => `${proxy}/v2?address=${host}:${port}`;
-  neonConfig.useSecureWebSocket = false;
-  neonConfig.pipelineTLS = false;
-  // Pipelining the startup only works when the server asks for a cleartext password; ours uses SCRAM.
-  neonConfig.pipelineConnect = false;
-  configuredFor = proxy;
-}
+/** The driver's setup is in the Neon layer (src/neon/sql-ready.ts), shared with the warm pool. */
+export { configureSqlDriver, type SqlEnv };
 
 /** SQL over HTTP: one round trip per query or transaction, nothing to close. */
 export function sqlOverHttp(env: SqlEnv, connectionString: string): NeonQueryFunction<false, false> {
