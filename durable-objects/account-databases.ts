@@ -8,6 +8,7 @@ import * as settings from './account-settings';
 import * as abuse from './abuse';
 import * as migrationStore from './migration-store';
 import { admitOrReplay, type AdmitCreateInput, type AdmitResult } from './admission';
+import { claimFromPool, type CreateAdmission, type PoolClaimRequest } from './pool-claim';
 import * as sealed from './sealed-records';
 import * as claims from './claims';
 import type { ClaimRequest } from './claims';
@@ -22,12 +23,18 @@ import { AccountObjectBase, type TokenCaller } from './account-object-base';
 export abstract class AccountDatabasesRpc extends AccountObjectBase {
   // ── databases: the provisioning saga and the registry ──────────────────────────────────────
 
-  /** Step 1 of the saga. Order of checks: idempotency, TTL, quota, rate, depth, spend. */
-  async admitCreate(input: AdmitCreateInput): Promise<Result<AdmitResult>> {
-    return this.rpc('admitCreate', () => {
+  /**
+   * Step 1 of the saga. Order of checks: idempotency, TTL, quota, rate, depth, spend. With
+   * `poolClaim` (a fresh create, warm pool enabled), the admitted database is also claimed from
+   * the pool here, and completed when the request allows it (durable-objects/pool-claim.ts):
+   * admit, claim and complete in one round trip.
+   */
+  async admitCreate(input: AdmitCreateInput, poolClaim?: PoolClaimRequest): Promise<Result<CreateAdmission>> {
+    return this.rpc('admitCreate', async (): Promise<CreateAdmission> => {
+      const started = Date.now();
       // The state this create meets is the one the account's history calls for now.
       this.judgeAbuse();
-      return admitOrReplay(this.store, input, {
+      const admission: AdmitResult = await admitOrReplay(this.store, input, {
         policy: () => this.store.read('policy', (db) => settings.effectivePolicy(db, this.config())),
         throttleFraction: this.thresholds().throttle_fraction,
         prices: this.config().prices,
@@ -35,6 +42,10 @@ export abstract class AccountDatabasesRpc extends AccountObjectBase {
         sealer: () => this.getSealer(),
         waitMs: this.idempotencyWaitMs,
       });
+      if (admission.outcome !== 'admitted' || !poolClaim || input.kind !== 'fresh') return admission;
+      const context = { accountId: this.requireAccount().id, admitMs: Date.now() - started };
+      const claimed = await claimFromPool(this.env, this.store, () => this.getSealer(), admission, poolClaim, context);
+      return { ...admission, claimed };
     });
   }
 

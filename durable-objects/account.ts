@@ -32,6 +32,7 @@ export type { AdmitCreateInput, AdmitResult, ProviderNames, DatabasePatch, ListD
 export type { AccountView, AbuseState, EventPage } from './account-settings';
 export type { StopReport } from './account-stop';
 export type { ProviderFacts } from './registry';
+export type { CreateAdmission, PoolClaimed, PoolClaimRequest } from './pool-claim';
 export type { MigrationRecord, MigrationStep, NewMigration } from './migration-store';
 export type { TokenCaller } from './account-object-base';
 

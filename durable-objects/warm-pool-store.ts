@@ -1,8 +1,11 @@
 import type { PoolEntry } from '../src/neon/pool-entry';
 
 /**
- * The warm pool's SQLite tables. Plain SQL: two small tables, and every statement here is
- * synchronous, which is what makes `claim` atomic inside the Durable Object.
+ * The warm pool's SQLite tables (durable-objects/SCHEMA.md, "The warm pool"). Plain SQL: small
+ * tables, and every statement here is synchronous, which is what makes `claim` atomic inside the
+ * Durable Object. `password_sealed` is the entry role's password sealed under the Worker's key
+ * (never plain text); a row leaves the table, password and all, in the same statement that
+ * hands it out.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pool_entries (
@@ -17,7 +20,9 @@ CREATE TABLE IF NOT EXISTS pool_entries (
   uri_template TEXT,
   pooled_uri_template TEXT,
   created_at INTEGER NOT NULL,
-  ready_at INTEGER
+  ready_at INTEGER,
+  password_sealed TEXT,
+  proven_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS pool_entries_ready ON pool_entries (state, ready_at);
 CREATE TABLE IF NOT EXISTS pool_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,6 +51,14 @@ export interface PoolClaim {
   claimedAt: number;
 }
 
+/**
+ * Columns added after the first version, for pools created before them (a CREATE TABLE IF NOT
+ * EXISTS leaves an existing table as it was). Entries from before have no sealed password: they
+ * are never handed out, and the next refill deletes their projects (`legacyEntries`).
+ */
+const ADDED_COLUMNS = ['password_sealed TEXT', 'proven_at INTEGER'];
+const SCHEMA_VERSION = '2';
+
 type Row = Record<string, SqlStorageValue>;
 
 function toEntry(row: Row): PoolEntry {
@@ -59,27 +72,46 @@ function toEntry(row: Row): PoolEntry {
     databaseName: String(row.database_name),
     uriTemplate: String(row.uri_template),
     pooledUriTemplate: String(row.pooled_uri_template),
+    passwordSealed: String(row.password_sealed),
+    provenAt: Number(row.proven_at),
   };
 }
+
+/** Ready rows that can be handed out: filled with sealed credentials (not left from before them). */
+const USABLE = `state = 'ready' AND password_sealed IS NOT NULL`;
 
 export class PoolStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
+    if (this.getMeta('schema_version') !== SCHEMA_VERSION) {
+      for (const column of ADDED_COLUMNS) {
+        try {
+          sql.exec(`ALTER TABLE pool_entries ADD COLUMN ${column}`);
+        } catch (err) {
+          // A table made by this version's CREATE TABLE has the column already.
+          if (!/duplicate column/i.test(String(err))) throw err;
+        }
+      }
+      this.setMeta('schema_version', SCHEMA_VERSION);
+    }
   }
 
+  /** Entries being filled, or ready to hand out (rows left from before sealed credentials do not count). */
   count(state: 'filling' | 'ready'): number {
-    return Number(this.sql.exec('SELECT count(*) AS n FROM pool_entries WHERE state = ?', state).one().n);
+    const where = state === 'ready' ? USABLE : `state = 'filling'`;
+    return Number(this.sql.exec(`SELECT count(*) AS n FROM pool_entries WHERE ${where}`).one().n);
   }
 
   /**
-   * Takes the oldest ready entry out of the pool; null when there is none. With a claimant, the
-   * claim is remembered in the same synchronous step, so the project is never nobody's.
+   * Takes the oldest ready entry out of the pool (its sealed password leaves with the row); null
+   * when there is none. With a claimant, the claim is remembered in the same synchronous step,
+   * so the project is never nobody's.
    */
   take(claimant?: { accountId: string; dbId: string }, now = Date.now()): PoolEntry | null {
     const rows = this.sql
       .exec(
         `DELETE FROM pool_entries WHERE id = (
-           SELECT id FROM pool_entries WHERE state = 'ready' ORDER BY ready_at, id LIMIT 1
+           SELECT id FROM pool_entries WHERE ${USABLE} ORDER BY ready_at, id LIMIT 1
          ) RETURNING *`,
       )
       .toArray();
@@ -110,6 +142,24 @@ export class PoolStore {
         dbId: String(r.claimed_by_db),
         claimedAt: Number(r.claimed_at),
       }));
+  }
+
+  /** Forgets a claim whose project was deleted (an entry that failed its re-proof). */
+  forgetClaim(projectId: string): void {
+    this.sql.exec('DELETE FROM pool_claims WHERE project_id = ?', projectId);
+  }
+
+  /** Ready rows from before sealed credentials: they can never be handed out. */
+  legacyEntries(): { id: string; projectId: string; accountId: string }[] {
+    return this.sql
+      .exec(`SELECT id, project_id, account_id FROM pool_entries WHERE state = 'ready' AND password_sealed IS NULL`)
+      .toArray()
+      .map((r) => ({ id: String(r.id), projectId: String(r.project_id), accountId: String(r.account_id) }));
+  }
+
+  /** A re-sealed password (a key rotation), written only if the row still holds what was read. */
+  replaceSeal(id: string, was: string, sealed: string): void {
+    this.sql.exec('UPDATE pool_entries SET password_sealed = ? WHERE id = ? AND password_sealed = ?', sealed, id, was);
   }
 
   /** Puts a claimed entry back (its claimer could not make it usable). */
@@ -159,7 +209,7 @@ export class PoolStore {
   }
 
   readyEntries(): PoolEntry[] {
-    return this.sql.exec(`SELECT * FROM pool_entries WHERE state = 'ready'`).toArray().map(toEntry);
+    return this.sql.exec(`SELECT * FROM pool_entries WHERE ${USABLE}`).toArray().map(toEntry);
   }
 
   /** Projects per provider account, for least-loaded placement of the next fill. */
@@ -185,8 +235,8 @@ export class PoolStore {
   private insertReady(e: PoolEntry, now: number): void {
     this.sql.exec(
       `INSERT INTO pool_entries (id, state, account_id, project_id, branch_id, endpoint_id, role_name, database_name,
-         uri_template, pooled_uri_template, created_at, ready_at)
-       VALUES (?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         uri_template, pooled_uri_template, created_at, ready_at, password_sealed, proven_at)
+       VALUES (?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       e.id,
       e.accountId,
       e.projectId,
@@ -198,6 +248,8 @@ export class PoolStore {
       e.pooledUriTemplate,
       now,
       now,
+      e.passwordSealed,
+      e.provenAt,
     );
   }
 }

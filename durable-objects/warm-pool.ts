@@ -1,6 +1,9 @@
 import { DurableObject } from 'cloudflare:workers';
+import { Sealer } from '../src/core/crypto/sealed';
 import { Failure } from '../src/core/errors';
-import { fillPoolEntry, type PoolEntry } from '../src/neon/pool-entry';
+import { fillPoolEntry, poolPasswordContext, type PoolEntry } from '../src/neon/pool-entry';
+import { waitForSql } from '../src/neon/sql-ready';
+import { withPassword } from '../src/neon/uri';
 import { regionOfPool, shortId } from '../src/core/naming';
 import { neonClient } from '../src/neon/index';
 import { BACKGROUND, backgroundProviderOptions } from '../src/neon/budget-gate';
@@ -31,12 +34,22 @@ export interface WarmPoolStatus {
 /** Fills in flight per pool: enough to keep up with claims, few enough to stay far inside Neon's rate. */
 export const FILL_CONCURRENCY = 2;
 const MAX_TARGET = 1_000;
+/**
+ * How long an entry's proof (a `select 1` with its credentials) is trusted at claim time. Past
+ * it the claim proves the entry again before handing it out (ARCHITECTURE.md, "The claim path").
+ */
+export const PROOF_MAX_AGE_MS = 10 * 60_000;
+/** A re-proof wakes a suspended compute: well under this on Neon; one that cannot is dropped. */
+const REPROOF_TIMEOUT_MS = 5_000;
+/** Old entries a claim tries to re-prove before it gives up and the create goes on demand. */
+const MAX_REPROOFS = 3;
 
 /**
  * The warm pool of one region (`idFromName(region)`): pre-provisioned fresh projects with the
- * agent role and database, computes suspended. `claim` hands each out at most once (a single
- * DELETE … RETURNING in a single-threaded object), and every claim or alarm tops the pool back
- * up to its target, at most FILL_CONCURRENCY projects at a time.
+ * agent role and database, credentials made and proven at fill time and kept sealed, computes
+ * suspended. `claim` hands each out at most once (a single DELETE … RETURNING in a
+ * single-threaded object), and every claim or alarm tops the pool back up to its target, at most
+ * FILL_CONCURRENCY projects at a time.
  */
 export class WarmPool extends DurableObject<Env> {
   private readonly store: PoolStore;
@@ -50,6 +63,9 @@ export class WarmPool extends DurableObject<Env> {
   private misses = 0;
   /** When recent fills finished, for the refill rate (the last minute's only). */
   private fillTimes: number[] = [];
+  private sealer?: Promise<Sealer>;
+  /** Instance field so tests can age entries without waiting (see PROOF_MAX_AGE_MS). */
+  proofMaxAgeMs = PROOF_MAX_AGE_MS;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -108,22 +124,42 @@ export class WarmPool extends DurableObject<Env> {
   }
 
   /**
-   * One entry, never handed out before and never again; null when the pool is empty. The
-   * claimant (the database being created) is remembered with it for CLAIM_MEMORY_MS.
+   * One entry, never handed out before and never again, its password still sealed; null when
+   * the pool is empty. The claimant (the database being created) is remembered with it for
+   * CLAIM_MEMORY_MS. An entry proven longer than `proofMaxAgeMs` ago is proven again first (one
+   * `select 1`); one that fails is dropped, its project deleted, and the next is tried.
    */
-  claim(pool: string, claimant?: { accountId: string; dbId: string }): PoolEntry | null {
+  async claim(pool: string, claimant?: { accountId: string; dbId: string }): Promise<PoolEntry | null> {
     this.name(pool);
-    const entry = this.store.take(claimant);
-    if (entry) this.hits += 1;
-    else this.misses += 1;
-    this.kick();
-    return entry;
+    try {
+      for (let tries = 0; tries < MAX_REPROOFS; tries++) {
+        // Taken synchronously: no other claim can get this entry while it is re-proven.
+        const entry = this.store.take(claimant);
+        if (!entry) break;
+        if (Date.now() - entry.provenAt <= this.proofMaxAgeMs) return this.served(entry);
+        const provenAt = await this.reprove(entry);
+        if (provenAt !== null) return this.served({ ...entry, provenAt });
+        this.store.forgetClaim(entry.projectId);
+        this.deleteInBackground(entry);
+      }
+      this.misses += 1;
+      return null;
+    } finally {
+      this.kick();
+    }
   }
 
-  /** Returns an entry whose claimer could not use it (e.g. the password reset failed). */
+  /** Returns an entry whose claimer could not use it (its create failed before anything was handed out). */
   release(pool: string, entry: PoolEntry): void {
     this.name(pool);
     this.store.putBack(entry, Date.now());
+  }
+
+  /** An entry its claimer could not open (sealed under a key no longer configured): its project goes. */
+  discard(pool: string, entry: PoolEntry): void {
+    this.name(pool);
+    this.store.forgetClaim(entry.projectId);
+    this.deleteInBackground(entry);
   }
 
   /** Tops the pool up to its target and resolves when done (cron and tests call this). */
@@ -142,6 +178,7 @@ export class WarmPool extends DurableObject<Env> {
     this.name(pool);
     this.store.setMeta('target', '0');
     await this.refilling;
+    await this.cleanLegacy();
     const taken: PoolEntry[] = [];
     for (let entry = this.store.take(); entry; entry = this.store.take()) taken.push(entry);
     let deleted = 0;
@@ -184,6 +221,39 @@ export class WarmPool extends DurableObject<Env> {
     await this.refill();
   }
 
+  private getSealer(): Promise<Sealer> {
+    this.sealer ??= Sealer.fromEnv(this.env).catch((err) => {
+      this.sealer = undefined;
+      throw err;
+    });
+    return this.sealer;
+  }
+
+  private served(entry: PoolEntry): PoolEntry {
+    this.hits += 1;
+    return entry;
+  }
+
+  /** `select 1` with the entry's own credentials; when it answered, or null if it did not. */
+  private async reprove(entry: PoolEntry): Promise<number | null> {
+    try {
+      const password = await (await this.getSealer()).open(entry.passwordSealed, poolPasswordContext(entry));
+      await waitForSql(this.env, withPassword(entry.uriTemplate, password), { timeoutMs: REPROOF_TIMEOUT_MS });
+      return Date.now();
+    } catch {
+      return null;
+    }
+  }
+
+  private deleteInBackground(entry: { accountId: string; projectId: string }): void {
+    // A delete that fails leaves a `dblease-pool-` project nobody holds or claimed: reconciliation's orphan.
+    this.ctx.waitUntil(
+      this.client(entry.accountId)
+        .deleteProject(entry.projectId)
+        .catch(() => {}),
+    );
+  }
+
   /** Pool upkeep is background work: it must leave agents' creates their share of the budget. */
   private client(providerAccount: string) {
     return neonClient(this.env, providerAccount, backgroundProviderOptions(this.env, providerAccount));
@@ -197,6 +267,8 @@ export class WarmPool extends DurableObject<Env> {
 
   private async runRefill(): Promise<void> {
     await this.cleanStranded();
+    await this.cleanLegacy();
+    await this.resealStale();
     await Promise.all(Array.from({ length: FILL_CONCURRENCY }, () => this.fillLoop()));
     if (this.failures > 0) {
       // Come back later, further apart each time, so a provider outage is not hammered.
@@ -211,7 +283,7 @@ export class WarmPool extends DurableObject<Env> {
       this.store.startFilling(id, Date.now());
       this.live.add(id);
       try {
-        const entry = await fillPoolEntry(this.env, {
+        const { password, ...filled } = await fillPoolEntry(this.env, {
           id,
           pool: this.name(),
           regionId: region === 'default' ? undefined : region,
@@ -219,7 +291,9 @@ export class WarmPool extends DurableObject<Env> {
           gate: BACKGROUND,
           onProject: (projectId, accountId) => this.store.noteProject(id, projectId, accountId),
         });
-        this.store.finishFilling(entry, Date.now());
+        // Sealed before it is written: the plain password never reaches storage.
+        const passwordSealed = await (await this.getSealer()).seal(password, poolPasswordContext(filled));
+        this.store.finishFilling({ ...filled, passwordSealed }, Date.now());
         this.fillTimes = [...this.fillTimes.filter((t) => t > Date.now() - 60_000), Date.now()];
         this.failures = 0;
         this.lastError = undefined;
@@ -231,6 +305,39 @@ export class WarmPool extends DurableObject<Env> {
       } finally {
         this.live.delete(id);
       }
+    }
+  }
+
+  /** Entries from before sealed credentials (a pool upgraded in place) can never be claimed: delete them. */
+  private async cleanLegacy(): Promise<void> {
+    for (const e of this.store.legacyEntries()) {
+      const ok = await this.client(e.accountId)
+        .deleteProject(e.projectId)
+        .then(
+          () => true,
+          () => false,
+        );
+      if (ok) this.store.forget(e.id);
+    }
+  }
+
+  /**
+   * After a key rotation (README, "Rotating keys"), entries sealed under a previous key are
+   * sealed again under the current one, so removing the previous key strands none. One that
+   * opens under no configured key can never be handed out: its project is deleted.
+   */
+  private async resealStale(): Promise<void> {
+    const sealer = await this.getSealer();
+    for (const e of this.store.readyEntries()) {
+      if (!sealer.isStale(e.passwordSealed)) continue;
+      const context = poolPasswordContext(e);
+      const password = await sealer.open(e.passwordSealed, context).catch(() => null);
+      if (password === null) {
+        this.store.forget(e.id);
+        this.deleteInBackground(e);
+        continue;
+      }
+      this.store.replaceSeal(e.id, e.passwordSealed, await sealer.seal(password, context));
     }
   }
 

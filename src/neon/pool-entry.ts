@@ -3,12 +3,15 @@ import type { ProviderEnv } from './index';
 import { placedClient } from './index';
 import { poolProjectName } from '../core/naming';
 import { buildProject, type BuildInput } from './provision';
+import { waitForSql, type SqlEnv } from './sql-ready';
 import { withoutPassword } from './uri';
 
 /**
- * One pre-provisioned fresh database in the warm pool: a project with the agent role and its
- * database, endpoint suspended. The fill-time password is not kept; connection strings are
- * stored without it and the claimer resets the role's password before use.
+ * One pre-provisioned fresh database in the warm pool, as the pool stores it: a project with
+ * the agent role and its database, endpoint suspended, the role's password SEALED (never plain
+ * text at rest; src/core/crypto/sealed.ts, context `poolPasswordContext`), and when a `select 1`
+ * with exactly these credentials last answered (`provenAt`). Connection strings are kept
+ * without the password.
  */
 export interface PoolEntry {
   id: string;
@@ -20,14 +23,30 @@ export interface PoolEntry {
   databaseName: string;
   uriTemplate: string;
   pooledUriTemplate: string;
+  passwordSealed: string;
+  /** Epoch ms of the last `select 1` that answered with these credentials. */
+  provenAt: number;
 }
 
+/** A filled entry before the pool seals it: the plain password exists only in memory. */
+export type FilledEntry = Omit<PoolEntry, 'passwordSealed'> & { password: string };
+
 /**
- * Builds one pool entry of `pool`, named `dblease-pool-<id>-<pool>` (src/core/naming.ts). `onProject` is told the project id as soon
- * as the project exists, so a crash afterwards leaves a record, not an invisible project.
+ * The sealing context of a pool entry's password: bound to its project and role, so a sealed
+ * value copied into another row (or another entry) does not open there.
+ */
+export const poolPasswordContext = (entry: { projectId: string; roleName: string }) => `pool-pw:${entry.projectId}:${entry.roleName}`;
+
+/**
+ * Builds one pool entry of `pool`, named `dblease-pool-<id>-<pool>` (src/core/naming.ts), and
+ * proves it: `select 1` with the credentials the claimer will hand out, so the claim itself needs
+ * neither a provider call nor a query. Then the compute is suspended: nothing runs on it until
+ * it is claimed, and the provider wakes it on the first connection. `onProject` is told the
+ * project id as soon as the project exists, so a crash afterwards leaves a record, not an
+ * invisible project.
  */
 export async function fillPoolEntry(
-  env: ProviderEnv,
+  env: ProviderEnv & SqlEnv,
   input: {
     id: string;
     pool: string;
@@ -36,7 +55,7 @@ export async function fillPoolEntry(
     onProject?: BuildInput['onProject'];
     gate?: GateOptions;
   },
-): Promise<PoolEntry> {
+): Promise<FilledEntry> {
   const { id } = input;
   const client = placedClient(env, input.load, {}, input.gate);
   const built = await buildProject(client, {
@@ -44,8 +63,10 @@ export async function fillPoolEntry(
     regionId: input.regionId,
     onProject: input.onProject,
   });
+  let provenAt: number;
   try {
-    // Nothing runs on it until it is claimed; a suspended compute costs nothing and wakes on connect.
+    await waitForSql(env, built.connectionUri);
+    provenAt = Date.now();
     await client.suspendEndpoint(built.projectId, built.endpointId);
   } catch (err) {
     await client.deleteProject(built.projectId).catch(() => {});
@@ -61,5 +82,7 @@ export async function fillPoolEntry(
     databaseName: built.databaseName,
     uriTemplate: withoutPassword(built.connectionUri),
     pooledUriTemplate: withoutPassword(built.pooledConnectionUri),
+    password: decodeURIComponent(new URL(built.connectionUri).password),
+    provenAt,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Connection strings without and with their password. The warm pool keeps only the first kind:
- * a pool entry's fill-time password is never stored, and the claimer's fresh one is put in here.
+ * a pool entry's password is stored sealed, apart from its strings (src/neon/pool-entry.ts).
  */
 export function withoutPassword(uri: string): string {
   const url = new URL(uri);

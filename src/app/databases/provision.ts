@@ -5,19 +5,19 @@
  * finds it by name.
  *
  * - Fresh: a project of its own, from the region's warm pool when the pool is enabled
- *   (`DBLEASE_WARM_POOL_SIZE` > 0) and has an entry, else created on demand and named
+ *   (`DBLEASE_WARM_POOL_SIZE` > 0) and has an entry (claimed by the account object at admission,
+ *   durable-objects/pool-claim.ts; `fromPoolClaim`), else created on demand and named
  *   `dblease-<account>-<db>`.
  * - Branch: a copy-on-write Neon branch in the parent's project, with its own read-write
  *   endpoint. The provider copies the parent's roles WITH their passwords, so the inherited role
  *   gets a fresh password before anything is handed out: the parent's credentials never open
  *   the child, nor the child's the parent.
  */
-import type { AdmitResult, ProviderFacts } from '../../../durable-objects/account';
+import type { AdmitResult, PoolClaimed, ProviderFacts } from '../../../durable-objects/account';
 import { SUSPEND_TIMEOUT_SECONDS } from '../../core/naming';
 import { DEFAULT_REGION } from '../../core/policy/regions';
 import { neonClient } from '../../neon/index';
 import { createFreshDatabase } from '../../neon/provision';
-import { acquireFreshDatabase } from '../pool/claim';
 import type { CreateBranch } from '../schemas/databases';
 
 export type Admitted = Extract<AdmitResult, { outcome: 'admitted' }>;
@@ -32,23 +32,19 @@ export interface Provisioned {
 
 export const warmPoolEnabled = (env: Env) => Number(env.DBLEASE_WARM_POOL_SIZE) > 0;
 
+/** A warm-pool entry the account object claimed at admission: credentials made and proven at fill time. */
+export const fromPoolClaim = (claimed: PoolClaimed): Provisioned => ({ facts: claimed.facts, password: claimed.password, source: 'pool' });
+
+/** A fresh project made on demand: no warm pool, or it had no entry. */
 export async function provisionFresh(env: Env, tenant: string, admitted: Admitted): Promise<Provisioned> {
   const names = admitted.provider_names;
   const region = admitted.database.region;
-  const options = {
+  const made = await createFreshDatabase(env, names.resource, {
     roleName: names.role,
     databaseName: names.database,
     regionId: region === DEFAULT_REGION ? undefined : region,
     provider: { tenant },
-  };
-  const made = warmPoolEnabled(env)
-    ? await acquireFreshDatabase(env, {
-        pool: region,
-        name: names.resource,
-        claimant: { accountId: tenant, dbId: admitted.database.id },
-        ...options,
-      })
-    : await createFreshDatabase(env, names.resource, options);
+  });
   const uri = new URL(made.connectionUri);
   return {
     facts: {

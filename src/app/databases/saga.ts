@@ -2,16 +2,19 @@
  * The create saga, for fresh databases and branches alike (ARCHITECTURE.md, "The path of a
  * create"). It reads top to bottom:
  *   1. admit: ONE round trip to the account object (idempotency, TTL, quota, rate, depth, spend,
- *      and the `provisioning` record with its reservation);
- *   2. provision: the provider resource (src/app/databases/provision.ts);
- *   3. wait ready: `select 1` with the new credentials, so a 201 means the database answers;
+ *      and the `provisioning` record with its reservation). With the warm pool on, a fresh
+ *      create's claim happens in the same call, and so does its completion when nothing else is
+ *      owed before the 201 (ARCHITECTURE.md, "The claim path"): then the saga ends here;
+ *   2. provision: the provider resource (src/app/databases/provision.ts), or the pool's claim;
+ *   3. wait ready: `select 1` with the new credentials, so a 201 means the database answers
+ *      (a pool entry was proven by the pool, with the very credentials handed out);
  *   4. complete: ONE round trip that marks the record ready and seals the response for replays.
  * Undo, on any failure: the admission is rolled back (the reservation released, the idempotency
  * key freed), and whatever the provider holds is removed in the background by the one removal
  * path (src/neon/remove.ts), by id when known, else by the name the record gave it. A crash at
  * any point leaves a `provisioning` record the sweeper finishes the same way.
  */
-import type { AdmitResult } from '../../../durable-objects/account';
+import type { AdmitResult, PoolClaimed } from '../../../durable-objects/account';
 import type { AccountPrincipal } from '../../core/auth/principal';
 import { hasScope } from '../../core/auth/tokens';
 import type { DatabaseRecord } from '../../core/contract';
@@ -24,7 +27,7 @@ import { toFailure } from '../http/error-mapping';
 import type { CreateBranch, CreateDatabase } from '../schemas/databases';
 import { waitForSql } from '../sql/ready';
 import { ownAccount, needScope, tokenCaller } from '../access';
-import { provisionBranch, provisionFresh, type Provisioned } from './provision';
+import { fromPoolClaim, provisionBranch, provisionFresh, warmPoolEnabled, type Provisioned } from './provision';
 import { applyMask, checkMask } from './mask';
 import { connectionFor } from './existing';
 import { applySeed, planSeed, seedLimits } from './seed';
@@ -61,40 +64,55 @@ export async function runCreate(
     await checkMask(env, parent.uri, anonymize.rules, seedLimit!);
   }
 
-  // 1. Admit.
+  // 1. Admit (and claim from the warm pool, and complete if nothing else is owed before the 201).
+  const poolClaim =
+    request.kind === 'fresh' && warmPoolEnabled(env)
+      ? { pool: request.region, complete: seedPlan === undefined && opts.idempotencyKey === undefined }
+      : undefined;
   const admission = unwrap(
-    await stub.admitCreate({
-      token: tokenCaller(principal),
-      kind: request.kind,
-      parent_id: request.kind === 'branch' ? request.parentId : undefined,
-      region: request.kind === 'fresh' ? request.region : undefined,
-      ttl_seconds: request.body.ttl_seconds,
-      labels: request.body.labels,
-      anonymized: anonymize !== undefined,
-      session_id: request.body.session_id ?? null,
-      idempotency_key: opts.idempotencyKey,
-      request_hash: await requestHash(request),
-    }),
+    await stub.admitCreate(
+      {
+        token: tokenCaller(principal),
+        kind: request.kind,
+        parent_id: request.kind === 'branch' ? request.parentId : undefined,
+        region: request.kind === 'fresh' ? request.region : undefined,
+        ttl_seconds: request.body.ttl_seconds,
+        labels: request.body.labels,
+        anonymized: anonymize !== undefined,
+        session_id: request.body.session_id ?? null,
+        idempotency_key: opts.idempotencyKey,
+        request_hash: await requestHash(request),
+      },
+      poolClaim,
+    ),
   );
   const admittedAt = Date.now();
   if (admission.outcome === 'replayed') return replay(admission, admittedAt - started);
   const id = admission.database.id;
+  const claimed = admission.claimed ?? null;
+  if (claimed?.completed) return completedFromPool(principal, { ...claimed, completed: claimed.completed }, started);
 
   let made: Provisioned | undefined;
   try {
-    // 2. Provision.
+    // 2. Provision (a pool claim was made at admission; null means the pool had none).
     made =
-      request.kind === 'fresh' ? await provisionFresh(env, tenant, admission) : await provisionBranch(env, tenant, admission, request.body);
+      request.kind === 'branch'
+        ? await provisionBranch(env, tenant, admission, request.body)
+        : claimed
+          ? fromPoolClaim(claimed)
+          : await provisionFresh(env, tenant, admission);
     const provisionedAt = Date.now();
 
-    // 3. Wait until it answers, with the credentials the agent gets.
+    // 3. Wait until it answers, with the credentials the agent gets (the pool proved its entry).
     const { host, role_name: role, database_name: name } = made.facts;
     const conn = connection({ host, role, password: made.password, database: name });
-    await waitForSql(env, conn.direct).catch((err: unknown) => {
-      throw err instanceof Failure
-        ? err
-        : new Failure('provider_unavailable', `the new database did not accept its credentials: ${(err as Error).message}`, undefined, 5);
-    });
+    if (made.source !== 'pool') {
+      await waitForSql(env, conn.direct).catch((err: unknown) => {
+        throw err instanceof Failure
+          ? err
+          : new Failure('provider_unavailable', `the new database did not accept its credentials: ${(err as Error).message}`, undefined, 5);
+      });
+    }
     // 3b. Seed it, so a 201 means the seed is in (a failure is undone like any other).
     if (seedPlan) await applySeed(env, conn.direct, seedPlan, seedLimit!);
     // 3c. Mask an anonymised branch before anyone has its credentials (src/app/databases/mask.ts).
@@ -127,6 +145,23 @@ export async function runCreate(
     // A bug travels on as itself, so the one error handler logs where it came from.
     throw failure.isBug ? err : failure;
   }
+}
+
+/**
+ * A create the account object completed together with its warm-pool claim: nothing is left but
+ * the answer. `ready` is 0: the pool proved the entry with these credentials before handing it over.
+ */
+function completedFromPool(principal: AccountPrincipal, claimed: PoolClaimed & { completed: DatabaseRecord }, started: number): Created {
+  const { host, role_name: role, database_name: name } = claimed.facts;
+  const conn = connection({ host, role, password: claimed.password, database: name });
+  const total = Date.now() - started;
+  const { claim, complete } = claimed.timings;
+  const timings = { admit: Math.max(0, total - claim - complete), provider: claim, ready: 0, total, source: 'pool' as const };
+  const database = toDatabase(claimed.completed, {
+    connection: hasScope(principal.scopes, 'databases:credentials') ? conn : undefined,
+    timings,
+  });
+  return { database, status: 201, serverTiming: serverTiming({ ...timings, complete }) };
 }
 
 /** The same Idempotency-Key and body were admitted before: the original response, byte for byte. */

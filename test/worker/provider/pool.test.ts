@@ -1,8 +1,13 @@
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireFreshDatabase, claimWarmDatabase, warmPool } from '../../../src/app/pool/claim';
+import { warmPool } from '../../../src/app/pool/claim';
+import { Sealer } from '../../../src/core/crypto/sealed';
 import { POOL_PROJECT_PREFIX } from '../../../src/core/naming';
-import { createFreshDatabase, type ProvisionedDatabase } from '../../../src/neon/provision';
+import { encryptionKeyMaterial } from '../../../src/core/secrets';
+import { poolPasswordContext, type PoolEntry } from '../../../src/neon/pool-entry';
+import { createFreshDatabase } from '../../../src/neon/provision';
+import { withPassword } from '../../../src/neon/uri';
 import { sqlOverHttp, sqlPool } from '../../../src/app/sql/driver';
 import { testClient, testName } from '../support/local-stack';
 
@@ -28,6 +33,12 @@ async function filledPool(target: number) {
 
 async function selectOne(uri: string) {
   return (await sqlOverHttp(env, uri)`select 1 as one`)[0];
+}
+
+/** A claimed entry's connection string, its sealed password opened as the account object does. */
+async function uriOf(entry: PoolEntry): Promise<string> {
+  const password = await (await Sealer.fromEnv(env)).open(entry.passwordSealed, poolPasswordContext(entry));
+  return withPassword(entry.uriTemplate, password);
 }
 
 async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
@@ -72,14 +83,10 @@ describe('fresh databases on demand', () => {
     expect(await selectOne(db.connectionUri)).toEqual({ one: 1 });
   });
 
-  it('falls back to on-demand creation when the pool is empty or disabled', async () => {
+  it('an empty pool answers a claim with null (the create then goes on demand: test/worker/databases/warm-pool.test.ts)', async () => {
     const pool = poolName();
     pools.push(pool);
-    expect(await claimWarmDatabase(env, pool)).toBeNull();
-    const db = await acquireFreshDatabase(env, { pool, name: testName('fallback') });
-    handedOut.push(db.projectId);
-    expect(db.source).toBe('on_demand');
-    expect(await selectOne(db.connectionUri)).toEqual({ one: 1 });
+    expect(await warmPool(env, pool).claim(pool)).toBeNull();
   });
 });
 
@@ -108,44 +115,76 @@ describe('warm pool', () => {
     const { pool, stub } = await filledPool(10);
     // No refill during the storm, so exactly the 10 filled entries exist to be claimed.
     await stub.setTarget(pool, 0);
-    const results = await Promise.all(Array.from({ length: 50 }, () => claimWarmDatabase(env, pool)));
-    const claimed = results.filter((r): r is ProvisionedDatabase => r !== null);
+    const results = await Promise.all(Array.from({ length: 50 }, () => stub.claim(pool)));
+    const claimed = results.filter((r): r is PoolEntry => r !== null);
     handedOut.push(...claimed.map((c) => c.projectId));
     expect(claimed).toHaveLength(10);
     expect(new Set(claimed.map((c) => c.projectId)).size).toBe(10);
     expect(results.filter((r) => r === null)).toHaveLength(40);
-    expect(claimed.every((c) => c.source === 'pool')).toBe(true);
     expect(await stub.status(pool)).toMatchObject({ available: 0, filling: 0 });
-    const answers = await Promise.all(claimed.map((c) => selectOne(c.connectionUri)));
+    const answers = await Promise.all(claimed.map(async (c) => selectOne(await uriOf(c))));
     expect(answers).toEqual(Array(10).fill({ one: 1 }));
   });
 
-  it('gives the claimer fresh credentials: the fill-time password no longer works', async () => {
+  it('keeps the role password made at fill time, sealed, and bound to its entry', async () => {
+    const { pool, stub } = await filledPool(1);
+    await stub.setTarget(pool, 0);
+    const [held] = await stub.projects();
+    const client = testClient();
+    const [branch] = await client.listBranches(held.projectId);
+    const fillTime = await client.revealRolePassword(held.projectId, branch.id, 'agent');
+
+    const entry = (await stub.claim(pool))!;
+    handedOut.push(entry.projectId);
+    expect(entry.projectId).toBe(held.projectId);
+    expect(entry.passwordSealed).toMatch(/^v2\./);
+    expect(entry.passwordSealed).not.toContain(fillTime);
+    expect(new URL(entry.uriTemplate).password).toBe('');
+    // It opens to the role's password, and only in its own entry's context.
+    expect(decodeURIComponent(new URL(await uriOf(entry)).password)).toBe(fillTime);
+    const sealer = await Sealer.fromEnv(env);
+    await expect(sealer.open(entry.passwordSealed, poolPasswordContext({ ...entry, projectId: 'other' }))).rejects.toThrow();
+    expect(await selectOne(await uriOf(entry))).toEqual({ one: 1 });
+  });
+
+  it('re-seals its entries under the current key after a rotation, at the next refill', async () => {
+    const { pool, stub } = await filledPool(1);
+    const old = encryptionKeyMaterial(env);
+    const fresh = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+    const rotated = await Sealer.fromKeys(fresh, [old]);
+    const sealedNow = () =>
+      runInDurableObject(stub, (_i, state) =>
+        String(state.storage.sql.exec<{ s: string }>('select password_sealed as s from pool_entries').one().s),
+      );
+    const before = await sealedNow();
+    expect(rotated.isStale(before)).toBe(true);
+    // The object's key ring as the Worker's secrets would give it after step 1 of a rotation.
+    await runInDurableObject(stub, (instance) => {
+      (instance as unknown as { sealer: Promise<Sealer> }).sealer = Promise.resolve(rotated);
+    });
+    await stub.refill(pool);
+    const after = await sealedNow();
+    expect(rotated.isStale(after)).toBe(false);
+    const [entry] = await stub.projects();
+    const context = poolPasswordContext({ projectId: entry.projectId, roleName: 'agent' });
+    expect(await rotated.open(after, context)).toBe(await rotated.open(before, context));
+  });
+
+  it('never hands out an entry from before sealed credentials, and the next refill deletes its project', async () => {
     const { pool, stub } = await filledPool(1);
     await stub.setTarget(pool, 0);
     const [entry] = await stub.projects();
-    const client = testClient();
-    const [branch] = await client.listBranches(entry.projectId);
-    const fillTime = await client.revealRolePassword(entry.projectId, branch.id, 'agent');
-
-    const db = await claimWarmDatabase(env, pool);
-    expect(db).not.toBeNull();
-    handedOut.push(db!.projectId);
-    expect(db!.projectId).toBe(entry.projectId);
-    const fresh = decodeURIComponent(new URL(db!.connectionUri).password);
-    expect(fresh).not.toBe(fillTime);
-    expect(decodeURIComponent(new URL(db!.pooledConnectionUri).password)).toBe(fresh);
-
-    expect(await selectOne(db!.connectionUri)).toEqual({ one: 1 });
-    const old = new URL(db!.connectionUri);
-    old.password = encodeURIComponent(fillTime);
-    await expect(selectOne(old.toString())).rejects.toMatchObject({ code: '28P01' });
+    await runInDurableObject(stub, (_i, state) => void state.storage.sql.exec('UPDATE pool_entries SET password_sealed = NULL'));
+    expect(await stub.claim(pool)).toBeNull();
+    expect(await stub.refill(pool)).toMatchObject({ available: 0 });
+    expect(await stub.projects()).toEqual([]);
+    await expect(testClient().getProject(entry.projectId)).rejects.toThrow();
   });
 
   it('refills in the background after claims', async () => {
     const { pool, stub } = await filledPool(2);
-    const first = await claimWarmDatabase(env, pool);
-    const second = await claimWarmDatabase(env, pool);
+    const first = await stub.claim(pool);
+    const second = await stub.claim(pool);
     handedOut.push(first!.projectId, second!.projectId);
     const status = await eventually(
       () => stub.status(pool),
@@ -156,8 +195,8 @@ describe('warm pool', () => {
     expect(held).not.toContain(first!.projectId);
     expect(held).not.toContain(second!.projectId);
     // The next claim is served from the refilled pool.
-    const third = await acquireFreshDatabase(env, { pool, name: testName('unused') });
-    handedOut.push(third.projectId);
-    expect(third.source).toBe('pool');
+    const third = await stub.claim(pool);
+    expect(third).not.toBeNull();
+    handedOut.push(third!.projectId);
   });
 });

@@ -37,6 +37,16 @@ export async function removeFaults(ids: string[]): Promise<void> {
     await fetch(`${adminOrigin()}/_admin/faults/${id}`, { method: 'DELETE', headers: adminHeaders() }).then((r) => r.arrayBuffer());
 }
 
+/**
+ * Requests the stack's provider API has received so far (local/request-stats.ts), counted on
+ * arrival: take it before and after an action to prove how many provider calls the action made.
+ */
+export async function providerRequestCount(): Promise<number> {
+  const res = await fetch(`${adminOrigin()}/_admin/stats`, { headers: adminHeaders() });
+  if (res.status !== 200) throw new Error(`reading the stack's request stats failed: ${res.status}`);
+  return (await res.json<{ total: number }>()).total;
+}
+
 /** A client on the default account, with test-sized bounds and hooks. */
 export function testClient(options: Partial<ProviderOptions> = {}): NeonClient {
   return new NeonClient(providerAccount(env, 'default'), { ...DEFAULT_OPTIONS, ...options });
