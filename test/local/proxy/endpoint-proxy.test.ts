@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +136,24 @@ describe('endpoint proxy: authentication (the compute trusts the proxy)', () => 
       h.gate.leakSuperusers = false;
     }
   });
+
+  it('never relays a compute that asks for a password (it must trust the proxy on its socket)', async () => {
+    const admin = h.computes.a.admin;
+    const hba: string = (await admin.query('SHOW hba_file')).rows[0].hba_file;
+    const trusting = await fs.readFile(hba, 'utf8');
+    await fs.writeFile(hba, 'local all postgres trust\nlocal all all scram-sha-256\n');
+    await admin.query('SELECT pg_reload_conf()');
+    try {
+      const err = await refusal(at(h.a));
+      expect([err.code, err.message]).toEqual([
+        '08006',
+        'the compute asked the proxy for a password; it must trust the proxy on its private socket',
+      ]);
+    } finally {
+      await fs.writeFile(hba, trusting);
+      await admin.query('SELECT pg_reload_conf()');
+    }
+  });
 });
 
 describe('endpoint proxy: sessions', () => {
@@ -190,8 +209,10 @@ describe('endpoint proxy: sessions', () => {
   });
 
   it('sends a CancelRequest to the compute that issued the key, and to no other', async () => {
+    const keysBefore = h.proxy.cancelKeys;
     const onA = await connect(at(h.a));
     const onB = await connect(at(h.b));
+    expect(h.proxy.cancelKeys).toBe(keysBefore + 2);
     const sleep = (c: pg.Client) =>
       c.query('SELECT pg_sleep(20)').then(
         () => undefined,
@@ -202,7 +223,7 @@ describe('endpoint proxy: sessions', () => {
     const slowB = sleep(onB);
     const active = (ep: TestEndpoint) =>
       ep.compute.admin
-        .query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(20)'`)
+        .query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query = 'SELECT pg_sleep(20)'`)
         .then((r) => r.rows[0].n as number);
     await eventually(async () => (await active(h.a)) === 1 && (await active(h.b)) === 1);
     const key = (c: pg.Client) => c as unknown as { processID: number; secretKey: number };
@@ -221,7 +242,8 @@ describe('endpoint proxy: sessions', () => {
     await cancel('127.0.0.1', cancelRequest(key(onB).processID, key(onB).secretKey));
     expect(await slowB).toBe('57014');
     await Promise.all([onA.end(), onB.end()]);
-    await eventually(() => h.proxy.cancelKeys === 0);
+    // Each session's key is forgotten when it ends.
+    await eventually(() => h.proxy.cancelKeys === keysBefore);
   });
 
   it('stopEndpoint stops listening and ends its sessions; listenEndpoint brings it back', async () => {

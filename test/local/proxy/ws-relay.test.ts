@@ -81,6 +81,23 @@ describe('WebSocket relay for Pool/Client', () => {
     }
   });
 
+  it('authenticates at the proxy: a wrong password and an unknown role get the same 28P01', async () => {
+    for (const url of [h.url(h.a, { password: 'wrong' }), h.url(h.a, { role: 'ghost' })]) {
+      const pool = new Pool({ connectionString: url });
+      pool.on('error', () => {});
+      try {
+        const err = (await pool.query('SELECT 1').then(
+          () => undefined,
+          (e: unknown) => e,
+        )) as { code?: string; message: string };
+        expect(err?.code).toBe('28P01');
+        expect(err?.message).toMatch(/^password authentication failed for user '(neondb_owner|ghost)'$/);
+      } finally {
+        await pool.end();
+      }
+    }
+  });
+
   it('moves large results intact in both directions', async () => {
     const pool = new Pool({ connectionString: h.url(h.a) });
     try {
