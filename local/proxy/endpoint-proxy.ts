@@ -19,8 +19,6 @@ import {
   type FirstPacket,
 } from './wire.js';
 
-export { Refusal } from './compute-socket.js';
-
 export interface EndpointProxyDeps {
   gate: ComputeGate;
   log: (line: string) => void;
