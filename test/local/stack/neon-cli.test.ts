@@ -40,9 +40,9 @@ describe('the Neon CLI', () => {
     const branches = await json('branches', 'list', '--project-id', projectId);
     expect(branches.map((b: { name: string }) => b.name).sort()).toEqual(['feature', 'main']);
 
-    // No TLS locally, so the CLI is told to leave sslmode out.
-    const uri = (await neonCli('connection-string', 'feature', '--project-id', projectId, '--ssl', 'omit')).trim();
-    expect(uri).toMatch(/^postgresql:\/\/neondb_owner:[^@]+@127\.1\.\d+\.\d+:\d+\/neondb$/);
+    // The CLI's default output, as Neon's: TLS required, and SCRAM bound to it (channel binding).
+    const uri = (await neonCli('connection-string', 'feature', '--project-id', projectId)).trim();
+    expect(uri).toMatch(/^postgresql:\/\/neondb_owner:[^@]+@127\.1\.\d+\.\d+:\d+\/neondb\?sslmode=require&channel_binding=require$/);
     const { stdout } = await run('psql', [uri, '-Atc', 'select 40 + 2'], { timeout: 15_000 });
     expect(stdout.trim()).toBe('42');
 
