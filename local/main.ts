@@ -2,6 +2,7 @@ import { ClusterStartError } from './postgres/cluster';
 import { banner } from './banner';
 import { configFromEnv } from './config';
 import { startLocalStack, type LocalStack } from './stack';
+import { TlsSetupError } from './tls/index';
 
 /** `npm run local`: the local stack alone, until SIGINT or SIGTERM. */
 export async function runLocalStack(): Promise<LocalStack> {
@@ -27,7 +28,11 @@ export async function runLocalStack(): Promise<LocalStack> {
 /** Start-up failures the user can fix are one line, not a stack trace. */
 export function reportStartFailure(err: unknown): never {
   const message = err instanceof Error ? err.message : String(err);
-  console.error(err instanceof ClusterStartError || /already in use|must be|Worker secret/.test(message) ? `error: ${message}` : err);
+  console.error(
+    err instanceof ClusterStartError || err instanceof TlsSetupError || /already in use|must be|Worker secret/.test(message)
+      ? `error: ${message}`
+      : err,
+  );
   process.exit(1);
 }
 
