@@ -7,6 +7,7 @@ import type { LocalStackConfig } from './config';
 import { FaultInjector } from './faults';
 import { ConnectRefused, type ComputeGate } from './hooks';
 import { loopbackHostOnly } from './loopback-host';
+import { generalError } from './neon-error';
 import { createNeonApi, type NeonApi } from './neon-api/index';
 import { startCluster, type Cluster } from './postgres/cluster';
 import { startSqlProxy, type SqlProxy } from './proxy/index';
@@ -102,7 +103,9 @@ export async function startLocalStack(base: LocalStackConfig): Promise<LocalStac
           .route('/_admin', adminRoutes({ faults, limiter, stats, orgs: api.orgs })),
       )
       .get('/healthz', (c) => c.json({ ok: true }))
-      .route('/', api.app);
+      .route('/', api.app)
+      // Only the outermost app's notFound runs: unknown paths and methods anywhere on the port.
+      .notFound((c) => generalError(c, 404, `no route for ${c.req.method} ${c.req.path}`, 'NOT_FOUND'));
     const server = await listen(app, config.host, config.apiPort);
     stopping.push(
       () =>

@@ -31,6 +31,8 @@ export interface BranchRec {
   created_at: string;
   updated_at: string;
   last_reset_at?: string;
+  /** Set on create (`annotation_value`), shown by GET (annotations.ts). */
+  annotation?: { value: Record<string, string>; created_at: string; updated_at: string };
   seq: number;
 }
 

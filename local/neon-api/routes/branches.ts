@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { annotationValue, annotationsMap, annotationView, newAnnotation } from '../annotations';
 import type { Deps } from '../context';
 import { badRequest, conflict, notFound, unprocessable } from '../errors';
 import { decodeCursor, encodeCursor, findBranch, findProject } from '../lookup';
@@ -29,6 +30,7 @@ const createSchema = z.object({
     })
     .default({}),
   endpoints: z.array(endpointOptions).max(10).default([]),
+  annotation_value: annotationValue.optional(),
 });
 
 const updateSchema = z.object({
@@ -115,6 +117,11 @@ export function branchRoutes(deps: Deps) {
             protected: b.protected ?? false,
             expires_at: b.expires_at,
           });
+          const annotation = newAnnotation(req.annotation_value);
+          if (annotation) {
+            branch.annotation = annotation;
+            await store.put('branch', branch);
+          }
           op.branch_id = branch.id;
         });
         const endpoints: EndpointRec[] = [];
@@ -148,7 +155,7 @@ export function branchRoutes(deps: Deps) {
       const more = page.length < list.length && last;
       return c.json({
         branches: page.map((x) => branchView(deps, x)),
-        annotations: {},
+        annotations: annotationsMap(page),
         pagination: { ...(more ? { next: encodeCursor({ by, order, v: last[by], id: last.id }) } : {}), sort_by: by, sort_order: order },
       });
     })
@@ -157,7 +164,7 @@ export function branchRoutes(deps: Deps) {
     )
     .get('/projects/:project_id/branches/:branch_id', (c) => {
       const { branch } = findBranch(deps, c.req.param('project_id'), c.req.param('branch_id'));
-      return c.json({ branch: branchView(deps, branch), annotation: { value: {} } });
+      return c.json({ branch: branchView(deps, branch), annotation: annotationView(branch) });
     })
     .patch('/projects/:project_id/branches/:branch_id', async (c) => {
       const { project, branch } = findBranch(deps, c.req.param('project_id'), c.req.param('branch_id'));
@@ -176,6 +183,28 @@ export function branchRoutes(deps: Deps) {
         if (req.expires_at !== undefined) branch.expires_at = req.expires_at ?? undefined;
         branch.updated_at = now();
         await store.put('branch', branch);
+        return c.json({ branch: branchView(deps, branch), operations: [] });
+      });
+    })
+    .post('/projects/:project_id/branches/:branch_id/set_as_default', async (c) => {
+      const { project, branch } = findBranch(deps, c.req.param('project_id'), c.req.param('branch_id'));
+      return ops.exclusive(project.id, async () => {
+        // Protection does not matter here: it guards against deletion and reset, not this.
+        if (!branch.default) {
+          if (branch.expires_at)
+            throw unprocessable(
+              `branch ${branch.id} has an expiration time (expires_at) and the default branch cannot expire; remove it first`,
+            );
+          const at = now();
+          for (const old of store.branchesOf(project.id).filter((x) => x.default)) {
+            old.default = false;
+            old.updated_at = at;
+            await store.put('branch', old);
+          }
+          branch.default = true;
+          branch.updated_at = at;
+          await store.put('branch', branch);
+        }
         return c.json({ branch: branchView(deps, branch), operations: [] });
       });
     })
