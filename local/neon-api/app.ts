@@ -6,6 +6,7 @@ import type { Deps } from './context';
 import { errorHandler } from './errors';
 import { generalError } from '../neon-error';
 import { branchRoutes } from './routes/branches';
+import { branchSchemaRoutes } from './routes/branch-schema';
 import { consumptionRoutes } from './routes/consumption';
 import { databaseRoutes } from './routes/databases';
 import { endpointRoutes } from './routes/endpoints';
@@ -21,6 +22,7 @@ export function neonRoutes(deps: Deps): Hono {
   const app = new Hono()
     .route('/', projectRoutes(deps))
     .route('/', branchRoutes(deps))
+    .route('/', branchSchemaRoutes(deps))
     .route('/', endpointRoutes(deps))
     .route('/', roleRoutes(deps))
     .route('/', databaseRoutes(deps))
