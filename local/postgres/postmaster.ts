@@ -19,17 +19,8 @@ export interface PostmasterOptions {
   startTimeoutMs?: number;
 }
 
-export interface Postmaster {
+export interface Postmaster extends RunningPostgres {
   readonly address: ComputeAddress;
-  readonly pid: number;
-  /** When it became ready to accept connections (ms since the epoch). */
-  readonly readyAt: number;
-  /** Milliseconds from spawn to ready: the compute's cold start. */
-  readonly startMs: number;
-  /** Resolves when the process has exited, for whatever reason. */
-  readonly exited: Promise<void>;
-  /** Fast shutdown (sessions are ended, a checkpoint is written); immediate if it hangs. */
-  stop(): Promise<void>;
 }
 
 /** A start that failed, with PostgreSQL's own reason. */
@@ -48,23 +39,51 @@ export async function preparePrivateDir(dir: string): Promise<void> {
 
 /** Starts `postgres -D pgdata` listening only on `socketDir`, and resolves once it is ready. */
 export async function startPostmaster(opts: PostmasterOptions): Promise<Postmaster> {
-  const { postgres } = await binaries();
-  const owner = await postgresOsUser();
   await preparePrivateDir(opts.socketDir);
   // A socket or lock file left by a killed run would stop the new one.
   for (const stale of [`.s.PGSQL.${COMPUTE_PORT}`, `.s.PGSQL.${COMPUTE_PORT}.lock`]) {
     await fs.rm(path.join(opts.socketDir, stale), { force: true });
   }
-  const args = [
-    '-D',
-    opts.pgdata,
-    '-p',
-    String(COMPUTE_PORT),
-    '-c',
-    'listen_addresses=',
-    '-c',
-    `unix_socket_directories=${opts.socketDir}`,
-  ];
+  const server = await runPostgres({
+    pgdata: opts.pgdata,
+    args: ['-p', String(COMPUTE_PORT), '-c', 'listen_addresses=', '-c', `unix_socket_directories=${opts.socketDir}`],
+    settings: opts.settings,
+    label: `compute ${path.basename(opts.socketDir)}`,
+    log: opts.log,
+    startTimeoutMs: opts.startTimeoutMs,
+  });
+  return { ...server, address: { socketDir: opts.socketDir, port: COMPUTE_PORT } };
+}
+
+export interface RunningPostgres {
+  readonly pid: number;
+  /** When it became ready to accept connections (ms since the epoch). */
+  readonly readyAt: number;
+  /** Milliseconds from spawn to ready: a compute's cold start. */
+  readonly startMs: number;
+  /** Resolves when the process has exited, for whatever reason. */
+  readonly exited: Promise<void>;
+  /** Fast shutdown (sessions are ended, a checkpoint is written); immediate if it hangs. */
+  stop(): Promise<void>;
+  /** Its last lines of output, for a start-up error worth reporting. */
+  recentLog(): string[];
+}
+
+/**
+ * Runs the `postgres` server program on a data directory (as PostgreSQL's own user when we are
+ * root) and resolves once it accepts connections; rejects with its own reason otherwise.
+ */
+export async function runPostgres(opts: {
+  pgdata: string;
+  args: string[];
+  settings?: Record<string, string>;
+  label: string;
+  log?: (line: string) => void;
+  startTimeoutMs?: number;
+}): Promise<RunningPostgres> {
+  const { postgres } = await binaries();
+  const owner = await postgresOsUser();
+  const args = ['-D', opts.pgdata, ...opts.args];
   for (const [k, v] of Object.entries(opts.settings ?? {})) args.push('-c', `${k}=${v}`);
   const started = Date.now();
   const child: ChildProcess = spawn(postgres, args, {
@@ -84,14 +103,13 @@ export async function startPostmaster(opts: PostmasterOptions): Promise<Postmast
         recent.push(line);
         if (recent.length > 30) recent.shift();
         if (line.includes(READY)) resolve();
-        else if (/FATAL|PANIC/.test(line))
-          opts.log?.(`compute ${path.basename(opts.socketDir)}: ${line.replace(/^.*?(FATAL|PANIC)/, '$1')}`);
+        else if (/FATAL|PANIC/.test(line)) opts.log?.(`${opts.label}: ${line.replace(/^.*?(FATAL|PANIC)/, '$1')}`);
       }
     });
     child.once('error', (err) => reject(new PostmasterStartError(`cannot run PostgreSQL: ${err.message}`)));
     void exited.then(() => {
       const reason = recent.find((l) => /FATAL|PANIC|could not/.test(l)) ?? recent.at(-1) ?? 'no output';
-      reject(new PostmasterStartError(`PostgreSQL exited while starting: ${reason.replace(/^.*?(FATAL|PANIC):\s*/, '')}`));
+      reject(new PostmasterStartError(`PostgreSQL exited while starting: ${reason.replace(/^.*?(FATAL|PANIC|LOG):\s*/, '')}`));
     });
   });
   const timeoutMs = opts.startTimeoutMs ?? 60_000;
@@ -116,11 +134,11 @@ export async function startPostmaster(opts: PostmasterOptions): Promise<Postmast
   const readyAt = Date.now();
   let stopping: Promise<void> | undefined;
   return {
-    address: { socketDir: opts.socketDir, port: COMPUTE_PORT },
     pid: child.pid!,
     readyAt,
     startMs: readyAt - started,
     exited,
+    recentLog: () => [...recent],
     stop() {
       stopping ??= (async () => {
         if (child.exitCode !== null || child.signalCode !== null) return;

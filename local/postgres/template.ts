@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { binaries, postgresOsUser } from './binaries';
+import { binaries, postgresOsUser, runProgram } from './binaries';
 import { preparePrivateDir, startPostmaster } from './postmaster';
 
 /**
@@ -72,18 +71,6 @@ const PER_DATABASE_SQL = [
   'GRANT EXECUTE ON FUNCTION pg_stat_statements_reset(oid, oid, bigint, boolean) TO neon_superuser',
 ];
 
-function run(cmd: string, args: string[], opts: { uid?: number; gid?: number }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-    let err = '';
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} failed: ${err.trim().split('\n').at(-1)}`)),
-    );
-  });
-}
-
 /**
  * Segments after the one holding the shutdown checkpoint are recycled ones kept for reuse: every
  * clone would copy them, so the template keeps only the current segment and the next.
@@ -108,26 +95,22 @@ export async function ensureTemplate(dataDir: string, log: (line: string) => voi
   await preparePrivateDir(root);
   const { initdb } = await binaries();
   const owner = await postgresOsUser();
-  await run(
-    initdb,
-    [
-      '-D',
-      pgdata,
-      '-U',
-      COMPUTE_SUPERUSER,
-      '--auth=trust',
-      '-E',
-      'UTF8',
-      '--locale=C',
-      '--locale-provider=builtin',
-      '--builtin-locale=C.UTF-8',
-      // 1 MiB WAL segments keep a fresh project's folder small.
-      '--wal-segsize=1',
-      '--no-sync',
-      '--no-instructions',
-    ],
-    owner,
-  );
+  await runProgram(initdb, [
+    '-D',
+    pgdata,
+    '-U',
+    COMPUTE_SUPERUSER,
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--locale-provider=builtin',
+    '--builtin-locale=C.UTF-8',
+    // 1 MiB WAL segments keep a fresh project's folder small.
+    '--wal-segsize=1',
+    '--no-sync',
+    '--no-instructions',
+  ]);
   await fs.appendFile(path.join(pgdata, 'postgresql.conf'), SETTINGS);
   // Trusted, and only over the compute's private socket: the proxy authenticates every client.
   await fs.writeFile(path.join(pgdata, 'pg_hba.conf'), 'local all all trust\n');

@@ -53,7 +53,7 @@ describe('running computes are capped', () => {
       body: '{}',
     });
     expect(api.status).toBe(503);
-    expect((await api.json()).message).toMatch(/DBLEASE_LOCAL_MAX_COMPUTES/);
+    expect(((await api.json()) as { message: string }).message).toMatch(/DBLEASE_LOCAL_MAX_COMPUTES/);
 
     // Once a session ends, its compute may make room again.
     await sessionC.end();
