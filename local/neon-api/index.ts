@@ -62,7 +62,12 @@ export async function createNeonApi(opts: {
     log: config.log,
     evictable: (branchId) => compute?.evictable(branchId) ?? false,
     evict: (branchId) => compute!.evict(branchId),
-    stopping: async (branchId) => usage?.sampleBranch(branchId),
+    stopping: async (branchId) => {
+      await usage?.sampleBranch(branchId);
+      // The proxies' idle sessions to it would only fail on their next use.
+      const address = computes.address(branchId);
+      if (address) await proxy.releaseIdle(address);
+    },
     stopped: (branchId) => {
       for (const ep of store.endpointsOfBranch(branchId)) usage?.stopped(ep.id);
     },
