@@ -6,6 +6,24 @@ import { startThrowawayStack } from '../test/support/throwaway-stack';
 
 export const OPERATOR_TOKEN = 'bench-operator-token';
 
+/**
+ * The Worker vars of every benchmark Worker, under either harness. The benchmark's bursts are far
+ * above an agent's policy (admission is measured separately), and the provider budget is lifted:
+ * Neon's real rate is not what is measured here.
+ */
+export const BENCH_VARS = {
+  DBLEASE_PROVIDER_RATE_PER_MINUTE: '1000000',
+  DBLEASE_PROVIDER_BURST_PER_SECOND: '100000',
+  DBLEASE_POLICY_MAX: JSON.stringify({
+    max_active_databases: 100_000,
+    creates_per_minute: 1_000_000,
+    create_burst: 1_000_000,
+    monthly_spend_cap_usd: 1_000_000,
+  }),
+  DBLEASE_PROVIDER_ACTIONS_PER_MINUTE: '1000000',
+  DBLEASE_PROVIDER_ACTION_BURST: '1000000',
+};
+
 export async function benchStack(): Promise<{ stack: LocalStack; dispose: () => Promise<void> }> {
   const stack = await startThrowawayStack({}, 'dblease-bench-prov-');
   return { stack, dispose: () => stack.dispose() };
@@ -18,21 +36,7 @@ export function benchWorker(stack: LocalStack, vars: { warmPoolSize: number }): 
   return startDevWorker(stack, {
     name: 'bench',
     operatorToken: OPERATOR_TOKEN,
-    vars: {
-      DBLEASE_WARM_POOL_SIZE: String(vars.warmPoolSize),
-      // The benchmark's bursts are far above an agent's policy; admission is measured separately.
-      // The local stack's own rate limit is lifted too; Neon's real budget is not what is measured here.
-      DBLEASE_PROVIDER_RATE_PER_MINUTE: '1000000',
-      DBLEASE_PROVIDER_BURST_PER_SECOND: '100000',
-      DBLEASE_POLICY_MAX: JSON.stringify({
-        max_active_databases: 100_000,
-        creates_per_minute: 1_000_000,
-        create_burst: 1_000_000,
-        monthly_spend_cap_usd: 1_000_000,
-      }),
-      DBLEASE_PROVIDER_ACTIONS_PER_MINUTE: '1000000',
-      DBLEASE_PROVIDER_ACTION_BURST: '1000000',
-    },
+    vars: { DBLEASE_WARM_POOL_SIZE: String(vars.warmPoolSize), ...BENCH_VARS },
   });
 }
 

@@ -7,7 +7,9 @@
  * the claim's cost; provider requests per create; admission exactness under 1,000 concurrent
  * creates. Prints p50/p95/p99 and the target ratios (README, "Benchmarks"), writes JSON and the
  * chart (bench/results/provisioning-curve.svg). BENCH_RUNS (default 20) is about how many
- * samples each level takes.
+ * samples each level takes. The Worker runs under Wrangler's dev server, and again under workerd
+ * alone (bench/provisioning-direct.ts) for the warm-pool curve, on demand alone and the account
+ * read, so harness time and product time are told apart.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -15,6 +17,7 @@ import { buildProject } from '../src/neon/provision';
 import { DEFAULT_OPTIONS, NeonClient, providerAccount } from '../src/neon/index';
 import { curveSvg } from './curve-chart';
 import { benchAdmission } from './provisioning-admission';
+import { benchDirect } from './provisioning-direct';
 import {
   benchAccounts,
   LEVELS,
@@ -112,11 +115,23 @@ export async function benchProvisioning(): Promise<object> {
     await pooled.dispose();
     disposers.pop();
 
+    // 4. The same Worker under workerd alone: no Wrangler proxy in front of it.
+    const bare = await benchDirect(stack, RUNS, POOL_SIZE, log);
+
     // The figures.
     const at = (curve: string, c: number) => curves.find((x) => x.name === curve)!.levels.find((l) => l.concurrency === c)!;
     const ratio = (a: number, b: number) => +(a / b).toFixed(2);
     const POOL = 'warm pool, one account per create';
     const OD = 'on demand, one account per create';
+    const dAt = (c: number) => bare.pool.find((l) => l.concurrency === c)!;
+    const directRatios = {
+      'burst: warm pool p99 @50 ÷ p50 alone [≤ 2]': ratio(dAt(50).total.p99, dAt(1).total.median),
+      'overhead p50: Worker on demand alone ÷ direct calls alone [≤ 1.15]': ratio(bare.onDemandAlone.total.median, direct.median),
+      'overhead p99: Worker on demand alone ÷ direct calls alone [≤ 1.3]': ratio(bare.onDemandAlone.total.p99, direct.p99),
+      'warm-pool 201 alone p50 ÷ GET /v1/account p50 [≤ 2]': ratio(dAt(1).request.median, bare.accountGet.warm_pool_worker.median),
+      'warm pool p99 alone, ms [< 350]': dAt(1).total.p99,
+      'warm pool p99 @50, ms [< 350]': dAt(50).total.p99,
+    };
     const ratios = {
       'burst: warm pool p99 @50 ÷ p50 alone [≤ 2]': ratio(at(POOL, 50).total.p99, at(POOL, 1).total.median),
       'overhead p50: Worker on demand alone ÷ direct calls alone [≤ 1.15]': ratio(at(OD, 1).total.median, direct.median),
@@ -148,13 +163,26 @@ export async function benchProvisioning(): Promise<object> {
     console.log(`\ndirect provider calls + select 1, alone: p50 ${direct.median}, p95 ${direct.p95}, p99 ${direct.p99}`);
     console.log(`GET /v1/account alone, p50: ${odAccountGet.median} (on-demand Worker), ${poolAccountGet.median} (warm-pool Worker)`);
     console.log(`provider requests per create: ${odRequestsPerCreate} on demand through the Worker, ${directRequestsPerCreate} direct`);
-    console.log('\nratios (targets in brackets)');
-    for (const [k, v] of Object.entries(ratios)) console.log(`  ${k}: ${v}`);
+    console.log('\nratios (targets in brackets): under Wrangler | under workerd alone');
+    for (const [k, v] of Object.entries(ratios)) console.log(`  ${k}: ${v} | ${directRatios[k as keyof typeof directRatios]}`);
+    console.log("\nWrangler's dev server vs workerd alone (same Worker, stack and run): p50 / p99, and the 201 alone p50");
+    const harnessRow = (name: string, w: { total: { median: number; p99: number }; request: { median: number } }, d: typeof w) =>
+      `  ${name.padEnd(34)} ${`${w.total.median} / ${w.total.p99}`.padStart(18)} ${`${d.total.median} / ${d.total.p99}`.padStart(18)}   201 ${w.request.median} | ${d.request.median}`;
+    console.log(`  ${''.padEnd(34)} ${'wrangler dev'.padStart(18)} ${'workerd alone'.padStart(18)}`);
+    for (const c of LEVELS) console.log(harnessRow(`warm pool, one account each @${c}`, at(POOL, c), dAt(c)));
+    console.log(harnessRow('on demand @1', at(OD, 1), bare.onDemandAlone));
+    console.log(
+      `  GET /v1/account p50: ${poolAccountGet.median} | ${bare.accountGet.warm_pool_worker.median} (warm-pool Worker), ${odAccountGet.median} | ${bare.accountGet.on_demand_worker.median} (on-demand Worker)`,
+    );
     console.log('\nwarm pool (GET /healthz, operator)');
     for (const p of pools) console.log(`  ${JSON.stringify(p)}`);
     console.log("\nthe Worker's timings (median ms per step)");
     for (const c of curves)
       for (const l of c.levels) console.log(`  ${c.name} @${l.concurrency}: ${JSON.stringify(l.steps)} ${JSON.stringify(l.sources)}`);
+    for (const l of bare.pool)
+      console.log(
+        `  workerd alone, warm pool, one account per create @${l.concurrency}: ${JSON.stringify(l.steps)} ${JSON.stringify(l.sources)}`,
+      );
     console.log(`\nadmission exactness (${admission.method})`);
     console.log(
       `  ${admission.requests} concurrent creates across ${admission.accounts} accounts: ${admission.admitted} admitted, ${admission.over_admissions} over-admissions`,
@@ -167,10 +195,15 @@ export async function benchProvisioning(): Promise<object> {
       targetMs: 350,
       xLabel: 'concurrent creates',
       yLabel: 'ms, log scale',
-      series: curves.flatMap((c) => [
-        { name: `${c.name}, p50`, values: c.levels.map((l) => l.total.median), color: colors[c.name]! },
-        { name: `${c.name}, p99`, values: c.levels.map((l) => l.total.p99), color: colors[c.name]!, dashed: true },
-      ]),
+      series: [
+        ...curves.flatMap((c) => [
+          { name: `${c.name}, p50`, values: c.levels.map((l) => l.total.median), color: colors[c.name]! },
+          { name: `${c.name}, p99`, values: c.levels.map((l) => l.total.p99), color: colors[c.name]!, dashed: true },
+        ]),
+        // The same Worker without Wrangler's dev server in front: what production would see of it.
+        { name: 'warm pool, workerd alone, p50', values: bare.pool.map((l) => l.total.median), color: '#909' },
+        { name: 'warm pool, workerd alone, p99', values: bare.pool.map((l) => l.total.p99), color: '#909', dashed: true },
+      ],
     });
     const chart = path.resolve('bench/results/provisioning-curve.svg');
     await fs.mkdir(path.dirname(chart), { recursive: true });
@@ -185,6 +218,7 @@ export async function benchProvisioning(): Promise<object> {
       account_get: { on_demand_worker: odAccountGet, warm_pool_worker: poolAccountGet },
       provider_requests_per_create: { on_demand: odRequestsPerCreate, direct: directRequestsPerCreate },
       ratios,
+      workerd_alone: { ...bare, ratios: directRatios },
       pools,
       admission,
     };

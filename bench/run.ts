@@ -1,3 +1,4 @@
+import { benchBreakdown } from './breakdown';
 import { benchLocalStack } from './local-stack';
 import { benchSweep } from './sweep';
 import { benchProvisioning } from './provisioning';
@@ -10,6 +11,7 @@ const benchmarks: Record<string, () => Promise<object>> = {
   'local-stack': benchLocalStack,
   sweep: benchSweep,
   provisioning: benchProvisioning,
+  breakdown: benchBreakdown,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
