@@ -35,6 +35,15 @@ export function describeZodError(err: z.ZodError, prefix = ''): string {
 export function errorHandler(log: (line: string) => void) {
   return (err: Error, c: Context) => {
     if (err instanceof Failure) return generalError(c, err.status, err.message, err.code);
+    // A full data folder is the user's to fix, and every copy and start undoes itself on failure.
+    if (/ENOSPC|No space left on device/.test(err.message)) {
+      return generalError(
+        c,
+        507,
+        "the local stack's data folder is full (No space left on device); free some space or move DBLEASE_LOCAL_DATA, then retry",
+        'INSUFFICIENT_STORAGE',
+      );
+    }
     log(`neon-api: ${c.req.method} ${c.req.path} failed: ${err.stack ?? err.message}`);
     return generalError(c, 500, `internal error: ${err.message}`, 'INTERNAL_ERROR');
   };
