@@ -12,6 +12,10 @@ export function banner(stack: LocalStack): string {
     `  API key      ${config.apiKey}${config.apiKey === 'dblease-local-dev-key' ? '   (development key; set DBLEASE_LOCAL_API_KEY to change)' : ''}`,
     `  SQL proxies  ${urls.proxy}/sql (SQL over HTTP), ws://${proxyHost}/v2 (WebSocket relay)`,
     `  PostgreSQL   ${config.host}:${config.pgPort} (each endpoint also on its own 127.1.x.y address)`,
+    // Whether branching is size-independent here: the start-up probe of the data folder's filesystem.
+    stack.api.storage.reflink
+      ? '  Storage      branches are reflink clones (copy-on-write): branching takes the same time at any size'
+      : '  Storage      no reflinks on this filesystem: branches are full copies (README, "The local stack", for XFS or Btrfs)',
     // Clients that verify trust this CA: sslrootcert=… (verify-ca anywhere, verify-full for localhost/127.0.0.1), NODE_EXTRA_CA_CERTS=….
     `  TLS CA       ${tlsPaths(config.dataDir).caCert} (sslrootcert= or NODE_EXTRA_CA_CERTS=; sslmode=require needs nothing)`,
     // The path only: the password itself is never printed.

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { xfsImageFromEnv, type XfsImageOption } from './postgres/xfs-volume';
 
 /**
  * Everything the local stack needs to know at start-up. Values come from the environment
@@ -7,6 +8,8 @@ import path from 'node:path';
 export interface LocalStackConfig {
   /** Folder holding the control cluster, the project template and a data directory per branch. */
   dataDir: string;
+  /** `DBLEASE_LOCAL_XFS_IMAGE`: a reflink XFS image loop-mounted on `dataDir` while the stack runs (Linux, root). */
+  xfsImage?: XfsImageOption;
   host: string;
   /**
    * Where clients reach PostgreSQL: the endpoint proxy, listening on 127.0.0.1 and on one
@@ -93,6 +96,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
   }
   return {
     dataDir: path.resolve(env.DBLEASE_LOCAL_DATA ?? '.dblease'),
+    xfsImage: xfsImageFromEnv(env),
     host: '127.0.0.1',
     pgPort: port(env.DBLEASE_LOCAL_PG_PORT, 55432, 'DBLEASE_LOCAL_PG_PORT'),
     pgInternalPort: port(env.DBLEASE_LOCAL_PG_INTERNAL_PORT, 55433, 'DBLEASE_LOCAL_PG_INTERNAL_PORT'),

@@ -3,6 +3,7 @@ import { banner } from './banner';
 import { configFromEnv } from './config';
 import { startLocalStack, type LocalStack } from './stack';
 import { TlsSetupError } from './tls/index';
+import { XfsVolumeError } from './postgres/xfs-volume';
 
 /** `npm run local`: the local stack alone, until SIGINT or SIGTERM. */
 export async function runLocalStack(): Promise<LocalStack> {
@@ -29,7 +30,10 @@ export async function runLocalStack(): Promise<LocalStack> {
 export function reportStartFailure(err: unknown): never {
   const message = err instanceof Error ? err.message : String(err);
   console.error(
-    err instanceof ClusterStartError || err instanceof TlsSetupError || /already in use|must be|Worker secret/.test(message)
+    err instanceof ClusterStartError ||
+      err instanceof TlsSetupError ||
+      err instanceof XfsVolumeError ||
+      /already in use|must be|Worker secret/.test(message)
       ? `error: ${message}`
       : err,
   );

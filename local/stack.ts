@@ -10,6 +10,7 @@ import { loopbackHostOnly } from './loopback-host';
 import { generalError } from './neon-error';
 import { createNeonApi, type NeonApi } from './neon-api/index';
 import { startCluster, type Cluster } from './postgres/cluster';
+import { mountXfsImage } from './postgres/xfs-volume';
 import { startSqlProxy, type SqlProxy } from './proxy/index';
 import { RateLimiter } from './rate-limit';
 import { RequestStats } from './request-stats';
@@ -52,13 +53,18 @@ function listen(app: Hono, host: string, port: number): Promise<ServerType> {
  * Neon-compatible API with its fault injection, rate limit and counters in front.
  */
 export async function startLocalStack(base: LocalStackConfig): Promise<LocalStack> {
+  // The opt-in XFS volume is mounted before anything writes to the data folder, and unmounted last.
+  const volume = base.xfsImage && (await mountXfsImage(base.xfsImage, base.dataDir, base.log));
   const cluster = await startCluster({
     dataDir: base.dataDir,
     host: base.host,
     port: base.pgInternalPort,
     log: base.log,
+  }).catch(async (err) => {
+    await volume?.unmount().catch(() => {});
+    throw err;
   });
-  const stopping: (() => Promise<unknown>)[] = [() => cluster.stop()];
+  const stopping: (() => Promise<unknown>)[] = [...(volume ? [() => volume.unmount()] : []), () => cluster.stop()];
   const stopAll = async () => {
     for (const stop of stopping.reverse()) await stop().catch(() => {});
   };
