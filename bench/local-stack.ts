@@ -1,110 +1,137 @@
-import { createApiClient, EndpointType, type Operation } from '@neondatabase/api-client';
-import pg from 'pg';
-import { readSuperuserPassword } from '../local/postgres/superuser-password';
-import { startThrowawayStack } from '../test/support/throwaway-stack';
+import { startThrowawayStack, type ThrowawayStack } from '../test/support/throwaway-stack';
+import { branchTimeBySize, type SizeSeries } from './branch-size';
+import { coldStarts, freshProjects, type ColdStart, type FreshProjectDisk, type PerCompute } from './compute-figures';
+import { creationSeries, type Series } from './creation-series';
+import { neonApi } from './neon-calls';
+import { filesystemOf, startReflinkStack } from './reflink-stack';
 import { machine, writeResult } from './report';
-import { measure, measureBursts, summarize, table, type Summary } from './stats';
+import { table } from './stats';
 
-const RUNS = Number(process.env.BENCH_RUNS || 50);
+/**
+ * `npm run bench -- local-stack`: the local stack's own costs, on throw-away stacks. Creation
+ * through the Neon API (alone and concurrent), branch time against parent size on the data
+ * folder's filesystem and on a reflink XFS image when this machine can mount one, a compute's
+ * cold start, its memory when idle, and a fresh project's disk. BENCH_RUNS (default 10) is the
+ * samples per series; the size series take half as many (at least 3).
+ */
+const RUNS = Number(process.env.BENCH_RUNS || 10);
+const SIZE_RUNS = Math.max(3, Math.ceil(RUNS / 2));
 const CONCURRENCY = 10;
+/** Fresh projects whose idle computes are measured. */
+const COMPUTES = 10;
 
-type Api = ReturnType<typeof createApiClient>;
+const MiB = 2 ** 20;
+const mib = (bytes: number) => Math.round(bytes / MiB);
 
-/** Waits until every operation a mutation returned has finished, as Neon clients do. */
-async function settle(api: Api, projectId: string, operations: Operation[]): Promise<void> {
-  for (const op of operations) {
-    for (let status = op.status; status !== 'finished';) {
-      if (status === 'failed' || status === 'error') throw new Error(`operation ${op.id} ${status}`);
-      await new Promise((r) => setTimeout(r, 2));
-      status = (await api.getProjectOperation(projectId, op.id)).data.operation.status;
-    }
-  }
+/** What is measured on each data folder's filesystem. */
+interface OnFilesystem {
+  filesystem: string;
+  reflink: boolean;
+  branchTimeByParentSize: SizeSeries;
+  memoryPerCompute: PerCompute;
+  diskPerFreshProject: FreshProjectDisk;
 }
 
-async function createProject(api: Api, name: string): Promise<string> {
-  const { data } = await api.createProject({ project: { name } });
-  await settle(api, data.project.id, data.operations);
-  return data.project.id;
+async function onFilesystem(stack: ThrowawayStack): Promise<OnFilesystem> {
+  const api = neonApi(stack);
+  const filesystem = await filesystemOf(stack.dataDir);
+  const fresh = await freshProjects(stack, api, COMPUTES);
+  return {
+    filesystem,
+    reflink: stack.api.storage.reflink,
+    branchTimeByParentSize: await branchTimeBySize(stack, api, SIZE_RUNS, filesystem),
+    memoryPerCompute: fresh.memory,
+    diskPerFreshProject: fresh.disk,
+  };
 }
 
-async function createBranchWithEndpoint(api: Api, projectId: string): Promise<void> {
-  const { data } = await api.createProjectBranch(projectId, { endpoints: [{ type: EndpointType.ReadWrite }] });
-  await settle(api, projectId, data.operations);
+function printSizes(s: SizeSeries) {
+  console.log(
+    `\nbranch with endpoint against parent size, ${s.filesystem} (${s.reflink ? 'reflinks' : 'no reflinks: files are copied'}), ms`,
+  );
+  console.log(
+    table(
+      s.sizes.map((z) => ({
+        name: `parent ${z.label}: database ${mib(z.databaseBytes)} MiB, data directory ${mib(z.parentBytes)} MiB`,
+        summary: z.summary,
+      })),
+    ),
+  );
+  console.log(`  1 GB ÷ empty (median): ${s.ratio}${s.reflink ? ' (target ≤ 1.5)' : ''}; filling took ${s.fillSeconds.join(' / ')} s`);
 }
 
-export async function benchLocalStack(): Promise<object> {
+function printCompute(f: OnFilesystem) {
+  const { memoryPerCompute: mem, diskPerFreshProject: disk } = f;
+  console.log(
+    `\n${f.filesystem}: memory per idle compute, mean of ${mem.computes}: PSS ${mem.pssMiB} MiB, RSS ${mem.rssMiB} MiB (${mem.processes} processes each)`,
+  );
+  const unshared = disk.unsharedBytes
+    ? `, ${(disk.unsharedBytes.median / MiB).toFixed(1)} MiB of it not shared with any other file (filefrag)`
+    : '';
+  console.log(
+    `${f.filesystem}: disk per fresh project, median of ${disk.projects}: ${mib(disk.bytes.median)} MiB of files, ${mib(disk.duBytes.median)} MiB allocated (du)${unshared}`,
+  );
+}
+
+/** The stack whose data folder is the temporary folder's own filesystem: everything is measured there. */
+async function onDefaultStack(): Promise<{ pgVersion: string; series: Series[]; coldStart: ColdStart; figures: OnFilesystem }> {
   const stack = await startThrowawayStack({}, 'dblease-bench-');
   try {
-    const api = createApiClient({ apiKey: stack.config.apiKey, baseURL: stack.urls.api });
-    const admin = await stack.cluster.connect('postgres');
-    const pgVersion = (await admin.query('show server_version')).rows[0].server_version as string;
-    await admin.query('create database bench_template');
-    // A template with a table of data, so the copy has something to copy, like a real branch.
-    const seed = await stack.cluster.connect('bench_template');
-    await seed.query('create table t (id int primary key, v text); insert into t select g, md5(g::text) from generate_series(1, 1000) g');
-    await seed.end();
-
-    // One connection per concurrent caller, as the API's own requests have.
-    const pool = new pg.Pool({
-      host: stack.config.host,
-      port: stack.config.pgInternalPort,
-      user: 'postgres',
-      password: await readSuperuserPassword(stack.config.dataDir),
-      database: 'postgres',
-      max: CONCURRENCY,
-    });
-    let n = 0;
-    const bareCreate = () => pool.query(`create database bench_copy_${n++} template bench_template`);
-    // The branch series need a parent per concurrent slot: Neon (and this stack) refuse
-    // overlapping mutations on one project with 423, so concurrency spans projects.
-    const parents = await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => createProject(api, `bench-parent-${i}`)));
-
-    const series: { name: string; summary: Summary; raw: number[] }[] = [];
-    const run = async (name: string, samples: Promise<number[]>) => {
-      const raw = await samples;
-      series.push({ name, summary: summarize(raw), raw: raw.map((x) => Math.round(x * 100) / 100) });
+    const api = neonApi(stack);
+    return {
+      pgVersion: (await stack.cluster.admin.query('show server_version')).rows[0].server_version,
+      series: await creationSeries(stack, api, RUNS, CONCURRENCY),
+      coldStart: await coldStarts(stack, api, RUNS),
+      figures: await onFilesystem(stack),
     };
-    await run('bare CREATE DATABASE TEMPLATE, alone', measure(RUNS, 1, bareCreate));
-    await run(
-      `bare CREATE DATABASE TEMPLATE, ${CONCURRENCY} concurrent`,
-      measureBursts(Math.ceil(RUNS / CONCURRENCY), CONCURRENCY, bareCreate),
-    );
-    await run(
-      'create project, alone',
-      measure(RUNS, 1, (i) => createProject(api, `bench-${i}`)),
-    );
-    await run(
-      `create project, ${CONCURRENCY} concurrent`,
-      measureBursts(Math.ceil(RUNS / CONCURRENCY), CONCURRENCY, (i) => createProject(api, `bench-c-${i}`)),
-    );
-    await run(
-      'create branch with endpoint, alone',
-      measure(RUNS, 1, () => createBranchWithEndpoint(api, parents[0])),
-    );
-    await run(
-      `create branch with endpoint, ${CONCURRENCY} concurrent`,
-      measureBursts(Math.ceil(RUNS / CONCURRENCY), CONCURRENCY, (i) => createBranchWithEndpoint(api, parents[i % CONCURRENCY])),
-    );
-    await admin.end();
-    await pool.end();
-
-    const median = (name: string) => series.find((s) => s.name.startsWith(name))!.summary.median;
-    const ratios = {
-      'create project ÷ bare CREATE DATABASE (median, alone)': +(
-        median('create project, alone') / median('bare CREATE DATABASE TEMPLATE, alone')
-      ).toFixed(2),
-      'create branch ÷ bare CREATE DATABASE (median, alone)': +(
-        median('create branch with endpoint, alone') / median('bare CREATE DATABASE TEMPLATE, alone')
-      ).toFixed(2),
-    };
-    console.log(`\nLocal stack (Neon-compatible API), ${RUNS} runs per series, ms\n`);
-    console.log(table(series));
-    console.log('\nratios');
-    for (const [k, v] of Object.entries(ratios)) console.log(`  ${k}: ${v}`);
-    const result = { benchmark: 'local-stack', machine: machine(pgVersion), runs: RUNS, series, ratios };
-    console.log(`\nwritten to ${await writeResult('local-stack', result)}`);
-    return result;
   } finally {
     await stack.dispose();
   }
+}
+
+export async function benchLocalStack(): Promise<object> {
+  const began = performance.now();
+  const { pgVersion, series, coldStart: cold, figures } = await onDefaultStack();
+  const filesystems = [figures];
+  // Where the data folder has no reflinks, the same again on an XFS image, if one can be mounted.
+  let reflinkUnavailable: string | undefined;
+  if (!figures.reflink) {
+    const reflink = await startReflinkStack();
+    if ('unavailable' in reflink) reflinkUnavailable = reflink.unavailable;
+    else {
+      try {
+        filesystems.push(await onFilesystem(reflink.stack));
+      } finally {
+        await reflink.dispose();
+      }
+    }
+  }
+  const seconds = Math.round((performance.now() - began) / 1000);
+
+  console.log(`\nLocal stack (Neon-compatible API), ${RUNS} runs per series (${SIZE_RUNS} per parent size), ms\n`);
+  console.log(table(series));
+  for (const f of filesystems) printSizes(f.branchTimeByParentSize);
+  if (reflinkUnavailable) console.log(`  no reflink filesystem measured: ${reflinkUnavailable}`);
+  console.log('\ncold start of a compute (its endpoint suspended), ms');
+  console.log(
+    table([
+      { name: 'connect through the proxy + select 1, cold', summary: cold.connect },
+      { name: "the postmaster's own start (spawn to ready)", summary: cold.postmaster },
+      { name: 'connect through the proxy + select 1, warm', summary: cold.warmConnect },
+    ]),
+  );
+  for (const f of filesystems) printCompute(f);
+  const result = {
+    benchmark: 'local-stack',
+    machine: machine(pgVersion),
+    runs: RUNS,
+    size_runs: SIZE_RUNS,
+    seconds,
+    series,
+    cold_start: cold,
+    filesystems,
+    reflink_unavailable: reflinkUnavailable,
+  };
+  console.log(`\n${seconds} s in all; written to ${await writeResult('local-stack', result)}`);
+  return result;
 }
