@@ -74,16 +74,21 @@ export async function anonymizeFromFile(ctx, file) {
 /** @type {Command} */
 export const reset = {
   name: 'reset',
-  summary: "reset a branch to its parent's current state (same connection strings)",
-  usage: 'dblease reset <db_id>',
+  summary: "reset a branch to its parent's current state, or as of --at (same connection strings)",
+  usage: 'dblease reset <db_id> [--at <time>]',
   description:
-    "Everything written on the branch is gone and it holds its parent's current data; its id, host, role, password and " +
+    "Everything written on the branch is gone and it holds its parent's current data (with --at, the parent's data as of then); its id, host, role, password and " +
     'connection strings stay, and sessions open on it are ended. Refused (exit 7) for a fresh database and for a branch with branches of its own.',
-  options: {},
+  options: {
+    at: { type: 'string', value: 'time', help: 'the parent as of this RFC 3339 instant, within its history window' },
+  },
   async run(ctx) {
     const [id] = requirePositionals(ctx.args.positionals, ['database id']);
-    const db = await ctx.spin(`resetting ${id}`, () => ctx.client.request('POST', `${databasePath(id)}/reset`, { body: {} }));
-    ctx.print(db, `reset ${db.id} to its parent ${db.parent_id}; its connection strings are unchanged\n${formatDatabase(db, ctx.now())}`);
+    const at = /** @type {string | undefined} */ (ctx.args.values.at);
+    const body = at === undefined ? {} : { at };
+    const db = await ctx.spin(`resetting ${id}`, () => ctx.client.request('POST', `${databasePath(id)}/reset`, { body }));
+    const to = at === undefined ? `its parent ${db.parent_id}` : `its parent ${db.parent_id} as of ${at}`;
+    ctx.print(db, `reset ${db.id} to ${to}; its connection strings are unchanged\n${formatDatabase(db, ctx.now())}`);
   },
 };
 

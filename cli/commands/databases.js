@@ -70,10 +70,15 @@ export const create = {
 export const branch = {
   name: 'branch',
   summary: 'create a copy-on-write branch of a database',
-  usage: 'dblease branch <db_id> [--ttl 1h] [--label k=v]... [--session ses_…] [--at <iso time>] [--anonymize rules.json]',
+  usage: 'dblease branch <db_id> [--ttl 1h] [--label k=v]... [--session ses_…] [--at <time> | --lsn <X/Y>] [--anonymize rules.json]',
   options: {
     ...LEASE_OPTIONS,
-    at: { type: 'string', value: 'time', help: 'branch the parent as of this ISO 8601 instant' },
+    at: {
+      type: 'string',
+      value: 'time',
+      help: "branch the parent as of this RFC 3339 instant (e.g. 2026-03-01T12:00:00Z), within the parent's history window",
+    },
+    lsn: { type: 'string', value: 'X/Y', help: 'branch the parent at this WAL position instead' },
     anonymize: {
       type: 'string',
       value: 'rules.json',
@@ -83,7 +88,8 @@ export const branch = {
   async run(ctx) {
     const [parent] = requirePositionals(ctx.args.positionals, ['parent database id']);
     const body = leaseBody(ctx);
-    if (ctx.args.values.at) body.point_in_time = ctx.args.values.at;
+    if (ctx.args.values.at !== undefined) body.at = ctx.args.values.at;
+    if (ctx.args.values.lsn !== undefined) body.lsn = ctx.args.values.lsn;
     if (ctx.args.values.anonymize !== undefined)
       body.anonymize = await anonymizeFromFile(ctx, /** @type {string} */ (ctx.args.values.anonymize));
     const key = /** @type {string | undefined} */ (ctx.args.values['idempotency-key']) || newIdempotencyKey();

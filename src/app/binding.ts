@@ -21,7 +21,14 @@ import { invalidFields } from '../core/errors';
 import { fieldIssues, logFailure } from './http/errors';
 import { toFailure, wireJson, type WireError } from './http/error-mapping';
 import type { Result } from '../core/result';
-import { createBranchSchema, createDatabaseSchema, databaseIdSchema, listDatabasesQuerySchema, type Database } from './schemas/databases';
+import {
+  createBranchSchema,
+  createDatabaseSchema,
+  databaseIdSchema,
+  listDatabasesQuerySchema,
+  resetDatabaseSchema,
+  type Database,
+} from './schemas/databases';
 import { sqlRequestSchema } from './schemas/sql';
 import { runSql } from './sql/endpoint';
 import * as bindings from './bindings/service';
@@ -88,9 +95,12 @@ export class DbleaseBinding extends WorkerEntrypoint<Env> {
     });
   }
 
-  /** A branch back to its parent's current state, the same connection strings kept, as POST /v1/databases/:id/reset. */
-  async reset(token: string, id: string): Promise<Result<Database>> {
-    return this.as(token, (p) => service.resetDatabase(this.env, p, parse(databaseIdSchema, id, 'id')));
+  /**
+   * A branch back to its parent's current state, or to the parent as of `input.at`, the same
+   * connection strings kept, as POST /v1/databases/:id/reset.
+   */
+  async reset(token: string, id: string, input: unknown = {}): Promise<Result<Database>> {
+    return this.as(token, (p) => service.resetDatabase(this.env, p, parse(databaseIdSchema, id, 'id'), parse(resetDatabaseSchema, input)));
   }
 
   /** A database's schema (tables, enums, fingerprint, DDL), as GET /v1/databases/:id/schema. Scope `databases:read`. */

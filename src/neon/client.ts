@@ -73,6 +73,7 @@ export class NeonClient {
         name: input.name,
         ...(input.regionId ? { region_id: input.regionId } : {}),
         ...(input.pgVersion ? { pg_version: input.pgVersion } : {}),
+        ...(input.historyRetentionSeconds !== undefined ? { history_retention_seconds: input.historyRetentionSeconds } : {}),
         branch: {
           ...(input.branchName ? { name: input.branchName } : {}),
           ...(input.ownerRoleName ? { role_name: input.ownerRoleName } : {}),
@@ -158,6 +159,7 @@ export class NeonClient {
         branch: {
           ...(input.parentId ? { parent_id: input.parentId } : {}),
           ...(input.parentTimestamp ? { parent_timestamp: input.parentTimestamp } : {}),
+          ...(input.parentLsn ? { parent_lsn: input.parentLsn } : {}),
           ...(input.name ? { name: input.name } : {}),
         },
         endpoints: [
@@ -171,15 +173,16 @@ export class NeonClient {
   }
 
   /**
-   * Restores a branch to the head of `sourceBranchId` (its parent, for a reset): same id, same
-   * endpoints; the provider restarts its compute, ending the sessions on it. Waits for the operations.
+   * Restores a branch to the head of `sourceBranchId` (its parent, for a reset), or to that
+   * branch as of `at.sourceTimestamp`: same id, same endpoints; the provider restarts its
+   * compute, ending the sessions on it. Waits for the operations.
    */
-  async restoreBranch(projectId: string, branchId: string, sourceBranchId: string): Promise<void> {
+  async restoreBranch(projectId: string, branchId: string, sourceBranchId: string, at: { sourceTimestamp?: string } = {}): Promise<void> {
     await this.mutate<BranchResponse & Mutation>(projectId, {
       method: 'POST',
       path: path`/projects/${projectId}/branches/${branchId}/restore`,
       route: 'POST /projects/:project_id/branches/:branch_id/restore',
-      body: { source_branch_id: sourceBranchId },
+      body: { source_branch_id: sourceBranchId, ...(at.sourceTimestamp ? { source_timestamp: at.sourceTimestamp } : {}) },
     });
   }
 

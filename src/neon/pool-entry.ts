@@ -2,7 +2,8 @@ import type { GateOptions } from './budget-gate';
 import type { ProviderEnv } from './index';
 import { placedClient } from './index';
 import { poolProjectName } from '../core/naming';
-import { buildProject, type BuildInput } from './provision';
+import { historyWindowSeconds } from '../core/policy/history-window';
+import { buildProject, type BuildInput, type HistoryEnv } from './provision';
 import { waitForSql, type SqlEnv } from './sql-ready';
 import { withoutPassword } from './uri';
 
@@ -46,7 +47,7 @@ export const poolPasswordContext = (entry: { projectId: string; roleName: string
  * invisible project.
  */
 export async function fillPoolEntry(
-  env: ProviderEnv & SqlEnv,
+  env: ProviderEnv & SqlEnv & HistoryEnv,
   input: {
     id: string;
     pool: string;
@@ -61,6 +62,7 @@ export async function fillPoolEntry(
   const built = await buildProject(client, {
     projectName: poolProjectName(id, input.pool),
     regionId: input.regionId,
+    historyRetentionSeconds: historyWindowSeconds(env.DBLEASE_HISTORY_WINDOW_SECONDS),
     onProject: input.onProject,
   });
   let provenAt: number;

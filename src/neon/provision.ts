@@ -2,7 +2,11 @@ import { ProviderUnavailable } from './errors';
 import type { NeonClient } from './client';
 import { placedClient, type ClientOptions, type ProviderEnv } from './index';
 import { AGENT_DATABASE, AGENT_ROLE, OWNER_ROLE, SUSPEND_TIMEOUT_SECONDS } from '../core/naming';
+import { historyWindowSeconds } from '../core/policy/history-window';
 import { composeUri } from './uri';
+
+/** The operator's point-in-time window (wrangler.toml), which every project dblease creates keeps. */
+export type HistoryEnv = { DBLEASE_HISTORY_WINDOW_SECONDS?: string };
 
 /** A database ready to hand to an agent: where it lives and how to connect. */
 export interface ProvisionedDatabase {
@@ -28,6 +32,8 @@ export interface BuildInput {
   roleName?: string;
   databaseName?: string;
   suspendTimeoutSeconds?: number;
+  /** The project's `history_retention_seconds`: the operator's point-in-time window. */
+  historyRetentionSeconds?: number;
   /** Told the project id the moment the project exists, so a crash later leaves a trace. */
   onProject?: (projectId: string, accountId: string) => void | Promise<void>;
 }
@@ -65,6 +71,7 @@ export async function buildProject(client: NeonClient, input: BuildInput): Promi
       ownerRoleName: OWNER_ROLE,
       databaseName: input.databaseName ?? AGENT_DATABASE,
       suspendTimeoutSeconds: input.suspendTimeoutSeconds ?? SUSPEND_TIMEOUT_SECONDS,
+      historyRetentionSeconds: input.historyRetentionSeconds,
     }),
   );
   const projectId = created.project.id;
@@ -115,13 +122,18 @@ export interface FreshOptions {
  * A fresh database created on demand (no warm pool, or the pool is empty): a new project named
  * `name` on the account placement picks. `name` should start with `dblease-`.
  */
-export async function createFreshDatabase(env: ProviderEnv, name: string, options: FreshOptions = {}): Promise<ProvisionedDatabase> {
+export async function createFreshDatabase(
+  env: ProviderEnv & HistoryEnv,
+  name: string,
+  options: FreshOptions = {},
+): Promise<ProvisionedDatabase> {
   const client = placedClient(env, options.load, options.provider);
   const built = await buildProject(client, {
     projectName: name,
     regionId: options.regionId,
     roleName: options.roleName,
     databaseName: options.databaseName,
+    historyRetentionSeconds: historyWindowSeconds(env.DBLEASE_HISTORY_WINDOW_SECONDS),
     onProject: options.onProject,
   });
   return { ...built, source: 'on_demand' };

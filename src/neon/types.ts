@@ -30,6 +30,8 @@ export interface CreateProjectInput {
   /** Neon: 0 = default, -1 = never, else 60..604800. */
   suspendTimeoutSeconds?: number;
   pgVersion?: number;
+  /** How far back point-in-time branches and restores may go (Neon: 0..2592000). */
+  historyRetentionSeconds?: number;
 }
 
 export interface CreateBranchInput {
@@ -37,6 +39,8 @@ export interface CreateBranchInput {
   parentId?: string;
   /** Point in time on the parent (ISO 8601). */
   parentTimestamp?: string;
+  /** Or a WAL position on the parent (`X/Y`). */
+  parentLsn?: string;
   name?: string;
   suspendTimeoutSeconds?: number;
 }

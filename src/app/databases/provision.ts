@@ -18,7 +18,7 @@ import { SUSPEND_TIMEOUT_SECONDS } from '../../core/naming';
 import { DEFAULT_REGION } from '../../core/policy/regions';
 import { neonClient } from '../../neon/index';
 import { createFreshDatabase } from '../../neon/provision';
-import type { CreateBranch } from '../schemas/databases';
+import type { BranchPoint } from '../../core/policy/history-window';
 
 export type Admitted = Extract<AdmitResult, { outcome: 'admitted' }>;
 
@@ -61,14 +61,16 @@ export async function provisionFresh(env: Env, tenant: string, admitted: Admitte
   };
 }
 
-export async function provisionBranch(env: Env, tenant: string, admitted: Admitted, input: CreateBranch): Promise<Provisioned> {
+/** `point`: the parent now, as of a time, or at a WAL position (checked by src/app/databases/point-in-time.ts). */
+export async function provisionBranch(env: Env, tenant: string, admitted: Admitted, point: BranchPoint): Promise<Provisioned> {
   const parent = admitted.parent!;
   const { account, project_id: projectId, branch_id: parentBranchId } = parent.provider;
   if (!account || !projectId || !parentBranchId) throw new Error(`ready database ${parent.id} has no provider ids`);
   const client = neonClient(env, account, { tenant });
   const created = await client.createBranch(projectId, {
     parentId: parentBranchId,
-    parentTimestamp: input.point_in_time,
+    parentTimestamp: point.kind === 'at' ? point.at : undefined,
+    parentLsn: point.kind === 'lsn' ? point.lsn : undefined,
     name: admitted.provider_names.resource,
     suspendTimeoutSeconds: SUSPEND_TIMEOUT_SECONDS,
   });

@@ -1,5 +1,6 @@
 /**
- * POST /v1/databases/:id/reset: a branch back to its parent's current state. Its id, host, role,
+ * POST /v1/databases/:id/reset: a branch back to its parent's current state, or to the parent as
+ * of `at` (within the parent's history window, src/app/databases/point-in-time.ts). Its id, host, role,
  * password and connection strings stay the same, so an agent's configuration keeps working; its
  * own writes are gone, and the provider ends the sessions open on it (the data under them is
  * replaced). On Neon this is the branch restore API with the parent's branch as the source;
@@ -19,12 +20,13 @@ import { neonClient } from '../../neon/index';
 import { ownAccount, needScope } from '../access';
 import { waitForSql } from '../sql/ready';
 import { connectionOf } from './existing';
-import type { Database } from '../schemas/databases';
+import type { Database, ResetDatabase } from '../schemas/databases';
+import { checkResetAt, pointRefusal, since } from './point-in-time';
 import { toDatabase } from './view';
 
 const LIVE = new Set(['provisioning', 'ready']);
 
-export async function resetDatabase(env: Env, principal: AccountPrincipal, id: string): Promise<Database> {
+export async function resetDatabase(env: Env, principal: AccountPrincipal, id: string, input: ResetDatabase = {}): Promise<Database> {
   needScope(principal, 'databases:write');
   const stub = ownAccount(env, principal);
   const { database, password } = unwrap(await stub.getDatabase(id, { include_password: true, provider_action: true }));
@@ -53,9 +55,13 @@ export async function resetDatabase(env: Env, principal: AccountPrincipal, id: s
     throw new Failure('has_children', `database ${id} has branches of its own; delete them before resetting it`, { children });
   }
   const { database: parent } = unwrap(await stub.getDatabase(database.parent_id));
+  const at = input.at === undefined ? undefined : checkResetAt(env, input.at, parent, Date.now());
   const { account, project_id: projectId, branch_id: branchId } = database.provider;
   if (!account || !projectId || !branchId || !parent.provider.branch_id) throw new Error(`ready database ${id} has no provider ids`);
-  await neonClient(env, account, { tenant: principal.account_id }).restoreBranch(projectId, branchId, parent.provider.branch_id);
+  const client = neonClient(env, account, { tenant: principal.account_id });
+  await client.restoreBranch(projectId, branchId, parent.provider.branch_id, { sourceTimestamp: at }).catch((err: unknown) => {
+    throw (at && pointRefusal(env, err, { point: { kind: 'at', field: 'at', at }, parentSince: since(parent) }, Date.now())) || err;
+  });
   const conn = connectionOf(database, password);
   // A 200 means the same connection string opens the reset branch.
   if (conn) await waitForSql(env, conn.direct);

@@ -21,7 +21,6 @@ import type { DatabaseRecord } from '../../core/contract';
 import { Failure, invalidFields } from '../../core/errors';
 import { sha256Hex } from '../../core/ids';
 import { unwrap } from '../../core/result';
-import { ProviderRequestError } from '../../neon/index';
 import { remove } from '../../neon/remove';
 import { toFailure } from '../http/error-mapping';
 import type { CreateBranch, CreateDatabase } from '../schemas/databases';
@@ -29,6 +28,7 @@ import { waitForSql } from '../sql/ready';
 import { ownAccount, needScope, tokenCaller } from '../access';
 import { fromPoolClaim, provisionBranch, provisionFresh, warmPoolEnabled, type Provisioned } from './provision';
 import { applyMask, checkMask } from './mask';
+import { checkBranchPoint, pointRefusal, type CheckedPoint } from './point-in-time';
 import { connectionFor } from './existing';
 import { applySeed, planSeed, seedLimits } from './seed';
 import type { CreateOptions, Created, WaitUntil } from './types';
@@ -59,6 +59,11 @@ export async function runCreate(
   const anonymize = request.kind === 'branch' ? request.body.anonymize : undefined;
   const seedLimit = seed || anonymize ? await seedLimits(env, principal) : undefined;
   const seedPlan = seed ? await planSeed(env, principal, seed, seedLimit!) : undefined;
+  // A branch's point in time is checked against the parent's history window before admission too.
+  const point =
+    request.kind === 'branch'
+      ? await checkBranchPoint(env, request.body, async () => unwrap(await stub.getDatabase(request.parentId)).database)
+      : undefined;
   if (anonymize && request.kind === 'branch') {
     const parent = await connectionFor(env, principal, request.parentId, { scope: 'databases:read' });
     await checkMask(env, parent.uri, anonymize.rules, seedLimit!);
@@ -97,7 +102,7 @@ export async function runCreate(
     // 2. Provision (a pool claim was made at admission; null means the pool had none).
     made =
       request.kind === 'branch'
-        ? await provisionBranch(env, tenant, admission, request.body)
+        ? await provisionBranch(env, tenant, admission, point!.point)
         : claimed
           ? fromPoolClaim(claimed)
           : await provisionFresh(env, tenant, admission);
@@ -138,7 +143,7 @@ export async function runCreate(
     return { database, status: 201, serverTiming: serverTiming({ ...timings, complete: Date.now() - readyAt }) };
   } catch (err) {
     // Undo. If even the roll-back fails, the record stays `provisioning`: the sweeper's case.
-    const failure = createFailure(err, request);
+    const failure = pointRefusal(env, err, point, Date.now()) ?? toFailure(err);
     const rolledBack = await stub.failCreate(id, failure.message).catch(() => null);
     const completed = rolledBack && !rolledBack.ok && rolledBack.error.details?.state === 'ready';
     if (!completed) ctx.waitUntil(remove(env, tenant, withFacts(admission.database, made), { tenant }).catch(() => {}));
@@ -183,17 +188,6 @@ const withFacts = (record: DatabaseRecord, made: Provisioned | undefined): Datab
         },
       }
     : record;
-
-/**
- * What a failed create tells the agent. A point in time the provider refuses is the caller's to
- * fix: it is the one input a branch request passes on to the provider as it is.
- */
-function createFailure(err: unknown, request: CreateRequest): Failure {
-  if (request.kind === 'branch' && request.body.point_in_time !== undefined && err instanceof ProviderRequestError && err.status === 400) {
-    return invalidFields([{ path: 'point_in_time', message: err.providerMessage }]);
-  }
-  return toFailure(err);
-}
 
 /** JSON with object keys sorted at every level, so equal bodies hash equally whatever their key order. */
 function canonicalJson(value: unknown): string {

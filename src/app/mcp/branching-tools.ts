@@ -7,23 +7,24 @@
 import { z } from 'zod';
 import * as service from '../databases/service';
 import * as schema from '../schema/service';
-import { databaseIdSchema } from '../schemas/databases';
+import { databaseIdSchema, resetDatabaseSchema } from '../schemas/databases';
 import { defineTool, READ_ONLY, type ToolDef } from './tool';
 
 const databaseId = databaseIdSchema.describe('The database id (db_…).');
 
 const resetDatabase = defineTool({
   name: 'reset_database',
-  title: "Reset a branch to its parent's current state",
+  title: "Reset a branch to its parent's current state, or as of a time",
   description:
-    "Throws away everything written on a branch and brings it back to its parent's current data. Its id, host, role, password and " +
+    "Throws away everything written on a branch and brings it back to its parent's current data, or with `at` (RFC 3339) to the parent's " +
+    "data as of then (within the parent's history window; outside it, invalid_field on at with details.window). Its id, host, role, password and " +
     'connection strings stay the same, so your configuration keeps working; sessions open on it are ended. ' +
     'Refused for a fresh database (invalid_state) and for a branch that has branches of its own (has_children).',
   // Destructive (the branch's own writes are gone); idempotent (a second reset gives the same state).
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-  input: z.object({ database_id: databaseId }).strict(),
-  async run({ env, principal }, { database_id }) {
-    return service.resetDatabase(env, principal, database_id);
+  input: resetDatabaseSchema.extend({ database_id: databaseId }).strict(),
+  async run({ env, principal }, { database_id, ...input }) {
+    return service.resetDatabase(env, principal, database_id, input);
   },
 });
 

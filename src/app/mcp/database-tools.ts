@@ -44,6 +44,8 @@ const branchDatabase = defineTool({
   description:
     'Creates a copy-on-write branch of a database: same schema and data, its own credentials (returned with the databases:credentials scope), its own lease. ' +
     'Use it to test against real data, then delete it; the parent is never changed by work on the branch. ' +
+    "at (RFC 3339) branches the parent as of that instant, lsn (X/Y) at that WAL position: within the parent's history window " +
+    '(outside it, invalid_field naming at with details.window). ' +
     'anonymize {rules: [{table, column, method}]} masks columns (null, fixed, hash, fake_email, fake_name, partial) before the branch is returned.',
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   input: createBranchSchema.extend({ database_id: databaseId, idempotency_key: idempotencyKey }),

@@ -19,6 +19,7 @@ import {
   databaseSchema,
   deleteDatabaseQuerySchema,
   listDatabasesQuerySchema,
+  resetDatabaseSchema,
   updateDatabaseSchema,
 } from '../schemas/databases';
 
@@ -140,11 +141,16 @@ const rotateCredentials = action(
   'The database with its new connection',
 );
 
-const resetDatabase = action(
+const resetAction = action(
   '/{id}/reset',
-  "Reset a branch to its parent's current state: same id, host, role, password and connection string; its own writes are gone and open sessions end (409 for a fresh database or a branch with branches)",
+  "Reset a branch to its parent's current state, or to the parent as of `at`: same id, host, role, password and connection string; its own writes are gone and open sessions end (409 for a fresh database or a branch with branches)",
   'The reset branch',
 );
+// The body is optional: without one (or `{}`), the parent's current state.
+const resetDatabase = createRoute({
+  ...resetAction,
+  request: { ...resetAction.request, body: { ...json(resetDatabaseSchema), required: false } },
+});
 
 const claimDatabase = createRoute({
   method: 'post',
@@ -201,7 +207,9 @@ export const databases = newApp()
     if (result.retryAfter !== undefined) c.header('retry-after', String(result.retryAfter));
     return c.json(result.database, result.status);
   })
-  .openapi(resetDatabase, async (c) => c.json(await service.resetDatabase(c.env, c.get('principal'), c.req.valid('param').id), 200))
+  .openapi(resetDatabase, async (c) =>
+    c.json(await service.resetDatabase(c.env, c.get('principal'), c.req.valid('param').id, c.req.valid('json')), 200),
+  )
   .openapi(keepDatabase, async (c) => c.json(await service.keepDatabase(c.env, c.get('principal'), c.req.valid('param').id), 200))
   .openapi(claimDatabase, async (c) => c.json(await service.claimDatabase(c.env, c.get('principal'), c.req.valid('param').id), 202))
   .openapi(rotateCredentials, async (c) =>

@@ -78,16 +78,46 @@ export const anonymizeSchema = z
       'or a method the column type does not fit, is a 400 naming the rule (`anonymize.rules.2.column`).',
   });
 
+const atSchema = z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time with an offset, e.g. 2026-03-01T12:00:00Z' });
+const LSN = /^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/;
+
 export const createBranchSchema = z
   .object({
     ttl_seconds: ttlSecondsSchema.optional(),
     labels: labelsSchema.optional(),
     session_id: sessionIdSchema.optional(),
-    point_in_time: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Branch from the parent as of this instant.' }),
+    at: atSchema.optional().openapi({
+      description:
+        "Branch from the parent as of this instant (RFC 3339 with an offset), within the parent's history: from when it was created, " +
+        "or the operator's history window ago (DBLEASE_HISTORY_WINDOW_SECONDS, default 86400), whichever is later, to now. Outside it: " +
+        '400 naming `at`, with the bounds in `details.window` ({from, to, seconds}). At most one of at, lsn and point_in_time.',
+      example: '2026-03-01T12:00:00Z',
+    }),
+    lsn: z
+      .string()
+      .regex(LSN, 'a WAL position like 0/1A2B3C4 (two hex numbers, at most 8 digits each)')
+      .optional()
+      .openapi({
+        description: "Branch from the parent at this WAL position (`X/Y`, hex), within the parent's history.",
+        example: '0/1A2B3C4',
+      }),
+    point_in_time: atSchema
+      .optional()
+      .openapi({ description: 'The older name of `at`, still accepted; giving both is a 400 naming point_in_time.' }),
     anonymize: anonymizeSchema.optional(),
   })
   .strict()
   .openapi('CreateBranch');
+
+export const resetDatabaseSchema = z
+  .object({
+    at: atSchema.optional().openapi({
+      description:
+        "Reset to the parent as of this instant instead of its current state, within the parent's history (the same window as a branch's `at`).",
+    }),
+  })
+  .strict()
+  .openapi('ResetDatabase');
 
 export const updateDatabaseSchema = z
   .object({
@@ -201,6 +231,7 @@ export const sessionSchema = z
 
 export type CreateDatabase = z.infer<typeof createDatabaseSchema>;
 export type CreateBranch = z.infer<typeof createBranchSchema>;
+export type ResetDatabase = z.infer<typeof resetDatabaseSchema>;
 export type Database = z.infer<typeof databaseSchema>;
 export type Session = z.infer<typeof sessionSchema>;
 export type CreateSession = z.infer<typeof createSessionSchema>;

@@ -66,9 +66,10 @@ describe('fresh databases on demand', () => {
     expect(Object.keys(db.timings)).toEqual(['create_project', 'create_role', 'transfer_database']);
   });
 
-  it('takes three provider requests: the project, the role, the hand-over (connection strings are composed, not fetched)', async () => {
+  it("takes three provider requests: the project (keeping the operator's history window), the role, the hand-over (connection strings are composed, not fetched)", async () => {
     const routes: string[] = [];
-    const db = await createFreshDatabase(env, testName('calls'), {
+    // Not the provider's default of 86400, so the project shows it was asked for.
+    const db = await createFreshDatabase({ ...env, DBLEASE_HISTORY_WINDOW_SECONDS: '7200' }, testName('calls'), {
       provider: { onExchange: (e) => void (e.phase === 'start' && routes.push(e.route)) },
     });
     handedOut.push(db.projectId);
@@ -81,6 +82,7 @@ describe('fresh databases on demand', () => {
     const asked = await testClient().connectionUri(db.projectId, { databaseName: db.databaseName, roleName: db.roleName });
     expect(new URL(db.connectionUri).host).toBe(new URL(asked).host);
     expect(await selectOne(db.connectionUri)).toEqual({ one: 1 });
+    expect((await testClient().getProject(db.projectId)).history_retention_seconds).toBe(7200);
   });
 
   it('an empty pool answers a claim with null (the create then goes on demand: test/worker/databases/warm-pool.test.ts)', async () => {

@@ -20,7 +20,7 @@ import {
   updateDatabase,
 } from '../../databases/service';
 import type { DatabaseDetail } from '../../databases/detail';
-import { databaseIdSchema, type Database } from '../../schemas/databases';
+import { databaseIdSchema, resetDatabaseSchema, type Database } from '../../schemas/databases';
 import { FormToken, Layout } from '../layout';
 import { signedIn, type DashboardEnv, type DashboardVisit } from '../session';
 import { DatabaseTable } from './databases';
@@ -131,6 +131,10 @@ function Actions({ d, visit, maxTtl, children }: { d: Database; visit: Dashboard
           <button type="submit" class="secondary">
             Reset to parent
           </button>
+          <label>
+            {' '}
+            as of <input type="text" name="at" placeholder="now, or 2026-03-01T12:00:00Z" aria-label="as of (RFC 3339, optional)" />
+          </label>
           <span class="muted"> its own writes go; the connection string stays</span>
         </form>
       )}
@@ -275,12 +279,13 @@ export const databasePage = new Hono<DashboardEnv>()
   })
   .post('/databases/:id/reset', signedIn(), async (c) => {
     const id = idOf(c);
-    await resetDatabase(c.env, c.var.principal, id);
-    return render(
-      c,
-      id,
-      <Notice>Reset to its parent's current state. The connection string is the same; open sessions were ended.</Notice>,
-    );
+    const raw = (await formBody(c)).at;
+    const at = typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : undefined;
+    const input = resetDatabaseSchema.safeParse(at === undefined ? {} : { at });
+    if (!input.success) throw invalidFields([{ path: 'at', message: 'an RFC 3339 time with an offset, e.g. 2026-03-01T12:00:00Z' }]);
+    await resetDatabase(c.env, c.var.principal, id, input.data);
+    const state = at === undefined ? "its parent's current state" : `its parent as of ${input.data.at}`;
+    return render(c, id, <Notice>Reset to {state}. The connection string is the same; open sessions were ended.</Notice>);
   })
   .post('/databases/:id/claim', signedIn(), async (c) => {
     const id = idOf(c);
