@@ -16,6 +16,9 @@ export interface NewBranch {
   expires_at?: string;
 }
 
+/** A point in a branch's history: Neon's `parent_timestamp` / `parent_lsn` (checked by the caller). */
+export type HistoryPoint = { timestamp: string } | { lsn: string };
+
 /**
  * Branches as Neon has them: each one its own data directory, a copy-on-write snapshot of its
  * parent (or of the project template), so roles, passwords, grants, ownership and policies come
@@ -93,6 +96,7 @@ export class Branching {
   async createRoot(project: ProjectRec, opts: { name: string; role: string; database: string }): Promise<BranchRec> {
     const branch = await this.newBranchRec(project, { name: opts.name, default: true });
     try {
+      await this.storage.prepareArchive(project.id);
       await this.storage.fromTemplate(branch.id);
       const role = this.roleRec(branch, opts.role, password());
       await this.compute.lock(branch.id, async () => {
@@ -102,6 +106,7 @@ export class Branching {
       });
       await this.store.put('role', role);
       await this.store.put('database', await this.databaseRec(branch, opts.database, role.name));
+      branch.start_lsn = await this.currentLsn(branch);
       return await this.ready(branch);
     } catch (err) {
       await this.dropBranchData(branch);
@@ -110,11 +115,13 @@ export class Branching {
     }
   }
 
-  async createChild(project: ProjectRec, parent: BranchRec, opts: NewBranch): Promise<BranchRec> {
+  async createChild(project: ProjectRec, parent: BranchRec, opts: NewBranch, at?: HistoryPoint): Promise<BranchRec> {
     const branch = await this.newBranchRec(project, { ...opts, parent_id: parent.id });
     try {
-      await this.snapshot(parent, branch.id);
+      const target = await this.copyOf(parent, branch.id, at);
       await this.inheritRecords(parent, branch);
+      await this.promote(branch, target);
+      if (at) await this.reconcileRecords(branch);
       return await this.ready(branch);
     } catch (err) {
       await this.dropBranchData(branch);
@@ -124,18 +131,93 @@ export class Branching {
   }
 
   /**
-   * The source's state now, as a new data directory named `intoId`: an online snapshot when its
-   * compute runs (its sessions, even mid-transaction, are not touched), a plain clone at rest
-   * otherwise. Under the source's lock, so it neither starts nor stops meanwhile.
+   * The source's state, now or at a point of its history, as a new data directory named
+   * `intoId`; answers the recovery target its first start must reach. Now: an online snapshot
+   * (or a clone at rest), recovered to consistency. A point: the template, recovered through
+   * the project's archived WAL to that point on the source's timeline.
+   */
+  private async copyOf(source: BranchRec, intoId: string, at?: HistoryPoint): Promise<Record<string, string>> {
+    if (!at) {
+      await this.snapshot(source, intoId);
+      // On the source's own timeline: "latest" would follow a sibling branch's newer one.
+      return { recovery_target: 'immediate', recovery_target_timeline: 'current' };
+    }
+    const { tli, file } = await this.compute.lock(source.id, () =>
+      this.computes.withClient(source, 'postgres', async (c) => {
+        // A commit after any point up to now, so a target time of "a moment ago" is reached;
+        // then the segment holding it is finished and archived.
+        await c.query('SELECT txid_current()');
+        const r = await c.query(
+          'SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) AS tli, pg_walfile_name(pg_switch_wal()) AS file',
+        );
+        return r.rows[0] as { tli: string; file: string };
+      }),
+    );
+    await this.storage.waitArchived(source.project_id, file);
+    await this.storage.fromTemplate(intoId);
+    const timeline = String(parseInt(tli, 16));
+    return 'timestamp' in at
+      ? // PostgreSQL reads this setting without ISO 8601's T and Z.
+        { recovery_target_timeline: timeline, recovery_target_time: at.timestamp.replace('T', ' ').replace('Z', '+00') }
+      : { recovery_target_timeline: timeline, recovery_target_lsn: at.lsn };
+  }
+
+  /**
+   * A new data directory's first start: recovery to `target`, then promotion to a timeline of
+   * its own (whose history file must be archived before another branch of the project may pick
+   * a timeline). The compute is left running.
+   */
+  private async promote(branch: BranchRec, target: Record<string, string>) {
+    await this.storage.prepareRecovery(branch.id, target);
+    await this.computes.ensureRunning(branch);
+    const tli: string = await this.computes.withClient(branch, 'postgres', async (c) => {
+      return (await c.query('SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) AS tli')).rows[0].tli;
+    });
+    await this.storage.waitArchived(branch.project_id, `${tli}.history`);
+    await this.storage.clearRecovery(branch.id);
+    branch.start_lsn = await this.currentLsn(branch);
+  }
+
+  private currentLsn(branch: BranchRec): Promise<string> {
+    return this.computes.withClient(
+      branch,
+      'postgres',
+      async (c) => (await c.query('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn,
+    );
+  }
+
+  /** The branch's current WAL position, for checking a `parent_lsn` against its history. */
+  lsnNow(branch: BranchRec): Promise<string> {
+    return this.compute.lock(branch.id, () => this.currentLsn(branch));
+  }
+
+  /**
+   * After a recovery to the past, roles and databases made since are not there: the records
+   * follow what the branch really holds, and its roles get the passwords the API shows.
+   */
+  private async reconcileRecords(branch: BranchRec) {
+    const { roles, dbs } = await this.computes.withClient(branch, 'postgres', async (c) => ({
+      roles: new Set((await c.query('SELECT rolname FROM pg_roles')).rows.map((r) => r.rolname as string)),
+      dbs: new Set((await c.query('SELECT datname FROM pg_database')).rows.map((r) => r.datname as string)),
+    }));
+    for (const r of this.store.rolesOf(branch.id)) {
+      if (roles.has(r.name)) await this.physical.setPassword(branch, r.name, r.password);
+      else await this.store.remove('role', r);
+    }
+    for (const d of this.store.databasesOf(branch.id)) if (!dbs.has(d.name)) await this.store.remove('database', d);
+  }
+
+  /**
+   * The source's state now, as a new data directory named `intoId`: an online snapshot taken
+   * while its compute serves (its sessions, even mid-transaction, are not touched). A stopped
+   * source is started for it: the snapshot's backup label is what lets the copy recover to a
+   * consistent point and leave the source's timeline. Under the source's lock, so it neither
+   * starts nor stops meanwhile.
    */
   private async snapshot(source: BranchRec, intoId: string) {
-    await this.compute.lock(source.id, async () => {
-      if (this.computes.isRunning(source.id)) {
-        await this.computes.withClient(source, 'postgres', (c) => this.storage.snapshotOnline(source.id, intoId, c));
-      } else {
-        await this.storage.copyAtRest(source.id, intoId);
-      }
-    });
+    await this.compute.lock(source.id, () =>
+      this.computes.withClient(source, 'postgres', (c) => this.storage.snapshotOnline(source.id, intoId, c)),
+    );
   }
 
   /** The copy carries the source's roles and databases physically; the API learns of them here. */
@@ -175,12 +257,12 @@ export class Branching {
    * source's. Its compute restarts, which ends its sessions. The old data either becomes the
    * `preserveUnderName` branch (taking over the target's children, as Neon does) or is dropped.
    */
-  async restore(project: ProjectRec, target: BranchRec, source: BranchRec, preserveUnderName?: string) {
+  async restore(project: ProjectRec, target: BranchRec, source: BranchRec, preserveUnderName?: string, at?: HistoryPoint) {
     const oldRoles = this.store.rolesOf(target.id);
     const oldDbs = this.store.databasesOf(target.id);
     const incoming = `${target.id}.restoring`;
     await this.storage.remove(incoming);
-    await this.snapshot(source, incoming);
+    const recoveryTarget = await this.copyOf(source, incoming, at);
     let preserved: BranchRec | undefined;
     await this.compute.lock(target.id, async () => {
       await this.computes.stop(target.id);
@@ -198,6 +280,8 @@ export class Branching {
       }
       await this.storage.move(incoming, target.id);
       await this.inheritRecords(source, target, new Map(oldRoles.map((r) => [r.name, r.password])));
+      await this.promote(target, recoveryTarget);
+      if (at) await this.reconcileRecords(target);
       // The copy holds the source's passwords; the target's own come back where names match.
       for (const r of this.store.rolesOf(target.id)) {
         const mine = oldRoles.find((o) => o.name === r.name);

@@ -45,6 +45,19 @@ export class ComputeCapReached extends Failure {
   }
 }
 
+/**
+ * Every compute archives its finished WAL segments into its project's archive, and recovers
+ * from it (storage.ts, archiveDirOf): what point-in-time branches are made of.
+ */
+function archiveSettings(dir: string): Record<string, string> {
+  if (/['\\]/.test(dir)) throw new Error(`the data folder's path must not contain quotes or backslashes: ${dir}`);
+  return {
+    archive_mode: 'on',
+    archive_command: `test ! -f '${dir}/%f' && cp %p '${dir}/%f'`,
+    restore_command: `cp '${dir}/%f' %p`,
+  };
+}
+
 /** A socket path must fit in 107 bytes: a long data-folder path gets its sockets in the temp folder. */
 function socketRoot(dataDir: string): string {
   const inside = path.join(dataDir, 'run');
@@ -113,6 +126,7 @@ export class Computes {
     const postmaster = await startPostmaster({
       pgdata: this.opts.storage.pgdataOf(branch.id),
       socketDir: this.socketDirOf(branch),
+      settings: archiveSettings(this.opts.storage.archiveDirOf(branch.project_id)),
       log: this.opts.log,
     });
     const admin = new pg.Pool({

@@ -33,6 +33,8 @@ export interface BranchRec {
   last_reset_at?: string;
   /** Set on create (`annotation_value`), shown by GET (annotations.ts). */
   annotation?: { value: Record<string, string>; created_at: string; updated_at: string };
+  /** Where its own history begins (after its first start): a `parent_lsn` before it is refused. */
+  start_lsn?: string;
   seq: number;
 }
 

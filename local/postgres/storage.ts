@@ -4,6 +4,7 @@ import { constants } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { postgresOsUser } from './binaries';
+import { preparePrivateDir } from './postmaster';
 import { ensureTemplate } from './template';
 
 /**
@@ -18,6 +19,7 @@ export class BranchStorage {
   private closed = false;
 
   private constructor(
+    private readonly dataDir: string,
     private readonly root: string,
     private readonly template: string,
     /** Whether files are cloned with reflinks (XFS, Btrfs, APFS) rather than copied. */
@@ -30,7 +32,7 @@ export class BranchStorage {
     await fs.mkdir(root, { recursive: true });
     await fs.rm(path.join(root, '.incoming'), { recursive: true, force: true });
     await fs.rm(path.join(root, '.spares'), { recursive: true, force: true });
-    const storage = new BranchStorage(root, template, await supportsReflink(root));
+    const storage = new BranchStorage(dataDir, root, template, await supportsReflink(root));
     storage.refill();
     return storage;
   }
@@ -83,11 +85,6 @@ export class BranchStorage {
     else await this.landing(branchId, (dir) => cloneTree(this.template, dir));
   }
 
-  /** A copy of a branch whose compute is stopped: its files are at rest and consistent. */
-  async copyAtRest(fromId: string, toId: string): Promise<void> {
-    await this.landing(toId, (dir) => cloneTree(this.pgdataOf(fromId), dir));
-  }
-
   /**
    * An online physical snapshot of a running branch, taken while it keeps serving: a
    * non-exclusive base backup (start, clone the files, stop), with the backup label and the
@@ -136,6 +133,57 @@ export class BranchStorage {
     }
   }
 
+  /**
+   * A project's WAL archive: every compute of the project archives its finished segments here.
+   * Every branch starts on a timeline of its own (it is promoted out of recovery), so the
+   * branches' histories never collide, and any point of any branch since the project began can
+   * be recovered from the template and this folder (point-in-time branches and restores).
+   */
+  archiveDirOf(projectId: string): string {
+    return path.join(this.dataDir, 'wal', projectId);
+  }
+
+  async prepareArchive(projectId: string): Promise<void> {
+    await preparePrivateDir(this.archiveDirOf(projectId));
+  }
+
+  async removeArchive(projectId: string): Promise<void> {
+    await fs.rm(this.archiveDirOf(projectId), { recursive: true, force: true });
+  }
+
+  /** Resolves once a file (a segment, a timeline's history) is in the archive; rejects after `timeoutMs`. */
+  async waitArchived(projectId: string, file: string, timeoutMs = 15_000): Promise<void> {
+    const target = path.join(this.archiveDirOf(projectId), file);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (
+        await fs
+          .access(target)
+          .then(() => true)
+          .catch(() => false)
+      )
+        return;
+      if (Date.now() > deadline) throw new Error(`WAL file ${file} was not archived within ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /**
+   * Makes the branch's next start an archive recovery to `target` (`recovery_target_*`
+   * settings), ending in promotion to a new timeline. The settings live in a file that
+   * postgresql.conf includes if it exists; clearRecovery removes it once the branch is up.
+   */
+  async prepareRecovery(branchId: string, target: Record<string, string>): Promise<void> {
+    const pgdata = this.pgdataOf(branchId);
+    const lines = Object.entries({ ...target, recovery_target_action: 'promote' }).map(([k, v]) => `${k} = '${v.replace(/'/g, "''")}'`);
+    await writeOwned(path.join(pgdata, RECOVERY_CONF), `${lines.join('\n')}\n`);
+    await writeOwned(path.join(pgdata, 'recovery.signal'), '');
+  }
+
+  async clearRecovery(branchId: string): Promise<void> {
+    await fs.rm(path.join(this.pgdataOf(branchId), RECOVERY_CONF), { force: true });
+  }
+
   /** Bytes the branch's files take (not counting blocks a reflink shares). */
   async bytes(branchId: string): Promise<number> {
     return treeBytes(this.pgdataOf(branchId));
@@ -156,8 +204,11 @@ export class BranchStorage {
   }
 }
 
+/** The recovery settings a branch's first start reads (template.ts includes the file). */
+export const RECOVERY_CONF = 'dblease-recovery.conf';
+
 /** Files a running server makes and a copy must not carry. */
-const RUNTIME_FILES = ['postmaster.pid', 'postmaster.opts'];
+const RUNTIME_FILES = ['postmaster.pid', 'postmaster.opts', RECOVERY_CONF];
 
 /**
  * Copies a folder with the system's `cp`, which clones each file with a reflink where the

@@ -9,7 +9,7 @@ import { preparePrivateDir, startPostmaster } from './postmaster';
  * folder, configured as a Neon compute is, and never started again after it is made. Bump the
  * version when its contents change; an older template is made again (projects keep theirs).
  */
-const TEMPLATE_VERSION = '3';
+const TEMPLATE_VERSION = '4';
 const MARKER = 'dblease-template-version';
 
 /** The superuser every compute has; it logs in only through the compute's private socket. */
@@ -38,6 +38,8 @@ createrole_self_grant = 'set, inherit'
 shared_preload_libraries = 'pg_stat_statements'
 log_min_messages = warning
 log_line_prefix = ''
+# A branch's first start recovers to its branch point (storage.ts, prepareRecovery).
+include_if_exists = 'dblease-recovery.conf'
 `;
 
 /**

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { annotationValue, annotationsMap, annotationView, newAnnotation } from '../annotations';
 import type { Deps } from '../context';
 import { badRequest, conflict, notFound, unprocessable } from '../errors';
+import { historyPoint } from '../history';
 import { decodeCursor, encodeCursor, findBranch, findProject } from '../lookup';
 import { now, type BranchRec, type EndpointRec, type OperationRec } from '../model';
 import { body, computeUnit, id, limitParam, query, suspendTimeout, timestamp } from '../validate';
@@ -92,12 +93,6 @@ export function branchRoutes(deps: Deps) {
       const project = findProject(deps, c.req.param('project_id'));
       const req = await body(c, createSchema, { optional: true });
       const b = req.branch;
-      if (b.parent_lsn !== undefined)
-        throw badRequest('branch.parent_lsn: point-in-time branching is not available on the local stack; omit it to branch from the head');
-      if (b.parent_timestamp !== undefined)
-        throw badRequest(
-          'branch.parent_timestamp: point-in-time branching is not available on the local stack; omit it to branch from the head',
-        );
       if (b.init_source === 'schema-only')
         throw badRequest('branch.init_source: schema-only branches are not available on the local stack');
       futureExpiry(b.expires_at, 'branch.expires_at');
@@ -109,14 +104,22 @@ export function branchRoutes(deps: Deps) {
         if (parent.expires_at) throw unprocessable(EXPIRY_PARENT);
         if (b.name && nameTaken(project.id, b.name))
           throw conflict(`branch.name: a branch named "${b.name}" already exists in this project`);
+        const at = historyPoint(
+          { timestamp: b.parent_timestamp, lsn: b.parent_lsn, timestampField: 'branch.parent_timestamp', lsnField: 'branch.parent_lsn' },
+          parent,
+          project,
+          Date.now(),
+          b.parent_lsn !== undefined ? await branching.lsnNow(parent) : undefined,
+        );
         const op = await ops.begin(project.id, 'create_branch', {});
         let branch!: BranchRec;
         await ops.track(op, async () => {
-          branch = await branching.createChild(project, parent, {
-            name: b.name,
-            protected: b.protected ?? false,
-            expires_at: b.expires_at,
-          });
+          branch = await branching.createChild(
+            project,
+            parent,
+            { name: b.name, protected: b.protected ?? false, expires_at: b.expires_at },
+            at,
+          );
           const annotation = newAnnotation(req.annotation_value);
           if (annotation) {
             branch.annotation = annotation;
@@ -224,16 +227,8 @@ export function branchRoutes(deps: Deps) {
     .post('/projects/:project_id/branches/:branch_id/restore', async (c) => {
       const { project, branch } = findBranch(deps, c.req.param('project_id'), c.req.param('branch_id'));
       const req = await body(c, restoreSchema);
-      if (req.source_lsn !== undefined)
-        throw badRequest('source_lsn: point-in-time restore is not available on the local stack; omit it to restore to the source head');
-      if (req.source_timestamp !== undefined)
-        throw badRequest(
-          'source_timestamp: point-in-time restore is not available on the local stack; omit it to restore to the source head',
-        );
-      if (req.source_branch_id === branch.id)
-        throw badRequest(
-          'source_branch_id: restoring a branch from itself needs source_lsn or source_timestamp, which the local stack does not support',
-        );
+      if (req.source_branch_id === branch.id && req.source_lsn === undefined && req.source_timestamp === undefined)
+        throw badRequest('source_branch_id: restoring a branch from itself needs source_lsn or source_timestamp');
       const source = store.branches.get(req.source_branch_id);
       if (!source || source.project_id !== project.id) throw notFound(`source_branch_id: branch ${req.source_branch_id} not found`);
       return ops.exclusive(project.id, async () => {
@@ -242,8 +237,15 @@ export function branchRoutes(deps: Deps) {
           throw badRequest('preserve_under_name: required because the branch has child branches');
         if (req.preserve_under_name && nameTaken(project.id, req.preserve_under_name))
           throw conflict(`preserve_under_name: a branch named "${req.preserve_under_name}" already exists in this project`);
+        const at = historyPoint(
+          { timestamp: req.source_timestamp, lsn: req.source_lsn, timestampField: 'source_timestamp', lsnField: 'source_lsn' },
+          source,
+          project,
+          Date.now(),
+          req.source_lsn !== undefined ? await branching.lsnNow(source) : undefined,
+        );
         const op = await ops.begin(project.id, 'create_timeline', { branch_id: branch.id });
-        await ops.track(op, async () => void (await branching.restore(project, branch, source, req.preserve_under_name)));
+        await ops.track(op, async () => void (await branching.restore(project, branch, source, req.preserve_under_name, at)));
         return c.json({ branch: branchView(deps, branch), operations: [operationView(op)] });
       });
     });

@@ -163,6 +163,7 @@ export function projectRoutes(deps: Deps) {
       return ops.exclusive(project.id, async () => {
         const branches = store.branchesOf(project.id).sort((a, b) => b.seq - a.seq);
         for (const b of branches) await branching.deleteBranch(b);
+        await deps.storage.removeArchive(project.id);
         for (const op of ops.ofProject(project.id)) await store.remove('operation', op);
         const view = projectView(deps, project);
         await store.remove('project', project);
