@@ -457,14 +457,26 @@ describe('dblease CLI: seeds, anonymised branches, schema and reset', { timeout:
     expect(human.stdout).toBe('~ public.users\n  + column nickname text\n');
   });
 
-  it("reset: the branch's own writes go and its connection string stays; a fresh database is exit 7", async () => {
+  it("branch --at and reset [--at]: the parent as of then, or now; the branch's own writes go and its connection string stays; a fresh database is exit 7", async () => {
     if (!seeded) throw new Error('skipped: create --seed failed in an earlier step');
     const branch = await ok(['branch', seeded.id, '--ttl', '10m']);
     await query(branch.connection.direct, "insert into users values (2, 'own@example.com')");
-    const reset = await ok(['reset', branch.id]);
+    const at = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 1100));
+    // A parent write after `at`: what is as of `at` must not have it.
+    await query(seeded.connection.direct, "insert into users values (3, 'later@example.com')");
+    const ids = async (uri: string) => (await query(uri, 'select id from users order by id')).map((r: Json) => r.id);
+
+    const asOf = await ok(['branch', seeded.id, '--ttl', '10m', '--at', at]);
+    expect(await ids(asOf.connection.direct)).toEqual([1]);
+    const reset = await ok(['reset', branch.id, '--at', at]);
     expect(reset).toMatchObject({ id: branch.id, state: 'ready', parent_id: seeded.id });
     expect(reset.connection).toEqual(branch.connection);
-    expect(await query(branch.connection.direct, 'select id from users')).toEqual([{ id: 1 }]);
+    expect(await ids(branch.connection.direct)).toEqual([1]);
+    await ok(['reset', branch.id]);
+    expect(await ids(branch.connection.direct)).toEqual([1, 3]);
+    const future = await fails(['reset', branch.id, '--at', new Date(Date.now() + 60_000).toISOString()], 2);
+    expect(future).toMatchObject({ code: 'invalid_field', details: { fields: [{ path: 'at' }], window: { seconds: 86400 } } });
     expect((await fails(['reset', seeded.id], 7)).code).toBe('invalid_state');
   });
 });

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, createAccount, mintToken, rows } from '../support/agent-sql';
+import { watchProvider } from '../support/local-stack';
 
 /** The consumer Worker (test/worker/fixtures/consumer-worker.js), bound in vitest.config.ts. */
 const consumer = () => (env as unknown as { CONSUMER: Fetcher }).CONSUMER;
@@ -70,11 +71,23 @@ describe('service binding (DbleaseBinding) from a second Worker', () => {
       details: { fields: [{ path: 'against' }] },
     });
 
-    // Reset: a plain branch comes back to its parent; an anonymised one and a fresh database are refused.
-    const plain = (await rpc('branch', acct.ownerToken, db.id, { ttl_seconds: 300 })).value;
+    // Reset: a plain branch comes back to its parent (here as of `at`, which reaches the provider, as a branch's does);
+    // an anonymised one and a fresh database are refused.
+    const at = new Date().toISOString();
+    const branched = await watchProvider('POST /projects/:project_id/branches', `"parent_timestamp":"${at}"`);
+    const plain = (await rpc('branch', acct.ownerToken, db.id, { ttl_seconds: 300, at })).value;
+    expect(await branched.seen()).toBe(1);
+    await branched.stop();
     await rows(acct.ownerToken, plain.id, 'alter table users add column nickname text');
-    const reset = await rpc('reset', acct.ownerToken, plain.id);
+    const restored = await watchProvider('POST /projects/:project_id/branches/:branch_id/restore', `"source_timestamp":"${at}"`);
+    const reset = await rpc('reset', acct.ownerToken, plain.id, { at });
+    expect(await restored.seen()).toBe(1);
+    await restored.stop();
     expect(reset.value).toMatchObject({ id: plain.id, state: 'ready', connection: { direct: plain.connection.direct } });
+    expect((await rpc('reset', acct.ownerToken, plain.id, { at: 'yesterday' })).error).toMatchObject({
+      code: 'invalid_field',
+      details: { fields: [{ path: 'at' }] },
+    });
     expect((await rpc('diffSchema', acct.ownerToken, plain.id, db.id)).value.changed).toBe(false);
     expect((await rpc('reset', acct.ownerToken, branch.id)).error).toMatchObject({ code: 'invalid_state', details: { anonymized: true } });
     expect((await rpc('reset', acct.ownerToken, db.id)).error).toMatchObject({ type: 'conflict', code: 'invalid_state' });

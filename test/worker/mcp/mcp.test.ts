@@ -3,6 +3,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { exports } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, createAccount, createDatabase, mintToken, rows, type TestDatabase } from '../support/agent-sql';
+import { watchProvider } from '../support/local-stack';
 
 const EXPECTED_TOOLS = [
   'apply_migration',
@@ -261,11 +262,19 @@ describe('MCP branching tools: seeds, anonymised branches, reset, schema and dif
     expect(bad.error).toMatchObject({ code: 'invalid_field', details: { fields: [{ path: 'against' }] } });
   });
 
-  it("reset_database drops the branch's own writes and keeps its connection string; refused for a fresh database", async () => {
+  it("branch_database and reset_database pass `at` to the provider; a reset drops the branch's own writes and keeps its connection string; refused for a fresh database", async () => {
     const client = await connect(token);
-    const branch = await callTool(client, 'branch_database', { database_id: parent.id });
+    const at = new Date().toISOString();
+    const branched = await watchProvider('POST /projects/:project_id/branches', `"parent_timestamp":"${at}"`);
+    const branch = await callTool(client, 'branch_database', { database_id: parent.id, at });
+    expect(branch.isError, branch.text).toBe(false);
+    expect(await branched.seen()).toBe(1);
+    await branched.stop();
     await callTool(client, 'run_sql', { database_id: branch.data.id, query: "insert into users values (2, 'own@example.com')" });
-    const reset = await callTool(client, 'reset_database', { database_id: branch.data.id });
+    const restored = await watchProvider('POST /projects/:project_id/branches/:branch_id/restore', `"source_timestamp":"${at}"`);
+    const reset = await callTool(client, 'reset_database', { database_id: branch.data.id, at });
+    expect(await restored.seen()).toBe(1);
+    await restored.stop();
     expect(reset.isError, reset.text).toBe(false);
     expect(reset.data).toMatchObject({ id: branch.data.id, state: 'ready', kind: 'branch' });
     expect(reset.data.connection.direct).toBe(branch.data.connection.direct);
@@ -273,5 +282,10 @@ describe('MCP branching tools: seeds, anonymised branches, reset, schema and dif
     expect(after.data.rows).toEqual([{ id: 1 }]);
     const fresh = await callTool(client, 'reset_database', { database_id: parent.id });
     expect(fresh.error).toMatchObject({ type: 'conflict', code: 'invalid_state' });
+    const future = await callTool(client, 'reset_database', {
+      database_id: branch.data.id,
+      at: new Date(Date.now() + 60_000).toISOString(),
+    });
+    expect(future.error).toMatchObject({ code: 'invalid_field', details: { fields: [{ path: 'at' }], window: { seconds: 86400 } } });
   });
 });

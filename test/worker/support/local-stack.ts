@@ -38,6 +38,22 @@ export async function removeFaults(ids: string[]): Promise<void> {
 }
 
 /**
+ * Counts the provider requests to `route` whose URL or body contains `match`, changing nothing
+ * (a fault rule of zero latency): proof that a field reached the provider as sent.
+ */
+export async function watchProvider(route: string, match: string) {
+  const [id] = await addFaults({ route, match, latency_ms: 0 });
+  return {
+    async seen(): Promise<number> {
+      const res = await fetch(`${adminOrigin()}/_admin/faults`, { headers: adminHeaders() });
+      const { faults } = await res.json<{ faults: { id: string; seen: number }[] }>();
+      return faults.find((f) => f.id === id)?.seen ?? 0;
+    },
+    stop: () => removeFaults([id!]),
+  };
+}
+
+/**
  * Requests the stack's provider API has received so far (local/request-stats.ts), counted on
  * arrival: take it before and after an action to prove how many provider calls the action made.
  */
