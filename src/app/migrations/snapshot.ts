@@ -46,12 +46,16 @@ const CONSTRAINT_TYPES: Record<string, string> = {
 /** User schemas only: system catalogs and per-backend temporary schemas are not the agent's. */
 const USER_NAMESPACE = `n.nspname <> 'information_schema' and n.nspname not like 'pg\\_%'`;
 
+/** Objects an extension made (pg_stat_statements' views, PostGIS's tables) belong to it, not to the schema. */
+const NOT_EXTENSION_MEMBER = (catalog: string, oid: string) =>
+  `not exists (select 1 from pg_depend e where e.classid = '${catalog}'::regclass and e.objid = ${oid} and e.deptype = 'e')`;
+
 /** One statement, one row of five JSON arrays, each ordered so equal schemas give equal text. */
 export const SNAPSHOT_QUERY = `
 with rels as (
   select c.oid, n.nspname as schema, c.relname as name, c.relkind as kind
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
-  where c.relkind in ('r', 'p', 'v', 'm', 'f') and ${USER_NAMESPACE}
+  where c.relkind in ('r', 'p', 'v', 'm', 'f') and ${USER_NAMESPACE} and ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}
 )
 select
   (select coalesce(json_agg(json_build_object('schema', r.schema, 'name', r.name, 'kind', r.kind,
@@ -73,7 +77,7 @@ select
       'labels', (select json_agg(e.enumlabel order by e.enumsortorder) from pg_enum e where e.enumtypid = t.oid))
       order by n.nspname, t.typname), '[]')
      from pg_type t join pg_namespace n on n.oid = t.typnamespace
-     where t.typtype = 'e' and ${USER_NAMESPACE}) as enums
+     where t.typtype = 'e' and ${USER_NAMESPACE} and ${NOT_EXTENSION_MEMBER('pg_type', 't.oid')}) as enums
 `;
 
 interface SnapshotRow {
