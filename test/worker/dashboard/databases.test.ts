@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { accountObject, call } from '../support/api';
 import { Browser } from '../support/browser';
 import { branchDb, createDb, newAgent, query, type Agent } from '../support/databases';
+import { watchProvider } from '../support/local-stack';
 
 /** The table rows' database ids, in order, and their tree levels. */
 const rowsOf = (html: string) =>
@@ -181,6 +182,17 @@ describe('a database page', () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('Reset to its parent');
     expect(await query(branch.connection.direct, 'select v from t order by v')).toEqual([{ v: 1 }]);
+
+    // "as of": the time reaches the provider's restore; one it cannot read is a 400.
+    expect(await b.page(`/databases/${branch.id}`)).toContain('name="at"');
+    const at = new Date().toISOString();
+    const restored = await watchProvider('POST /projects/:project_id/branches/:branch_id/restore', `"source_timestamp":"${at}"`);
+    const asOf = await b.submit(`/databases/${branch.id}/reset`, { at });
+    expect(await restored.seen()).toBe(1);
+    await restored.stop();
+    expect(asOf.status).toBe(200);
+    expect(await asOf.text()).toContain(`Reset to its parent as of ${at}`);
+    expect((await b.submit(`/databases/${branch.id}/reset`, { at: 'yesterday' })).status).toBe(400);
 
     const masked = await branchDb(agent.token, parent.id, {
       anonymize: { rules: [{ table: 't', column: 'v', method: 'fixed', value: '0' }] },
