@@ -24,7 +24,7 @@ import { databaseIdSchema, resetDatabaseSchema, type Database } from '../../sche
 import { FormToken, Layout } from '../layout';
 import { signedIn, type DashboardEnv, type DashboardVisit } from '../session';
 import { DatabaseTable } from './databases';
-import { formBody, Labels, Notice, usd, When, type Ctx, ColumnHeads, CopyableSecret } from './ui';
+import { formBody, Labels, Notice, parseWith, usd, When, type Ctx, ColumnHeads, CopyableSecret } from './ui';
 
 /** The lease lengths offered, in seconds; those above the account's maximum TTL are left out. */
 export const TTL_CHOICES: [number, string][] = [
@@ -281,10 +281,9 @@ export const databasePage = new Hono<DashboardEnv>()
     const id = idOf(c);
     const raw = (await formBody(c)).at;
     const at = typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : undefined;
-    const input = resetDatabaseSchema.safeParse(at === undefined ? {} : { at });
-    if (!input.success) throw invalidFields([{ path: 'at', message: 'an RFC 3339 time with an offset, e.g. 2026-03-01T12:00:00Z' }]);
-    await resetDatabase(c.env, c.var.principal, id, input.data);
-    const state = at === undefined ? "its parent's current state" : `its parent as of ${input.data.at}`;
+    const input = parseWith(resetDatabaseSchema, at === undefined ? {} : { at });
+    await resetDatabase(c.env, c.var.principal, id, input);
+    const state = input.at === undefined ? "its parent's current state" : `its parent as of ${input.at}`;
     return render(c, id, <Notice>Reset to {state}. The connection string is the same; open sessions were ended.</Notice>);
   })
   .post('/databases/:id/claim', signedIn(), async (c) => {
