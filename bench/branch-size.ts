@@ -1,5 +1,6 @@
 import type { ThrowawayStack } from '../test/support/throwaway-stack';
 import { createBranchWithEndpoint, createProject, deleteBranch, type Api } from './neon-calls';
+import { duBytes } from './disk-usage';
 import { summarize, type Summary } from './stats';
 
 /**
@@ -15,6 +16,8 @@ export interface SizeSample {
   parentBytes: number;
   /** `pg_database_size` of the parent's database. */
   databaseBytes: number;
+  /** The project's WAL archive (every segment its computes finished, kept for point-in-time branches), du. */
+  archiveBytes: number;
   summary: Summary;
   raw: number[];
 }
@@ -81,6 +84,7 @@ export async function branchTimeBySize(stack: ThrowawayStack, api: Api, runs: nu
       label: size.label,
       parentBytes: await stack.api.storage.bytes(parent.branchId),
       databaseBytes,
+      archiveBytes: await duBytes(stack.api.storage.archiveDirOf(parent.id)),
       summary: summarize(raw),
       raw: raw.map((x) => Math.round(x * 100) / 100),
     });

@@ -62,7 +62,7 @@ export async function creationSeries(stack: ThrowawayStack, api: Api, runs: numb
   await add(
     'bare template clone (cp), alone',
     timed(
-      runs,
+      Math.max(3, Math.ceil(runs / 2)),
       1,
       async (i) => {
         const to = path.join(scratch, `c${i}`);

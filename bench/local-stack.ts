@@ -12,13 +12,14 @@ import { table } from './stats';
  * through the Neon API (alone and concurrent), branch time against parent size on the data
  * folder's filesystem and on a reflink XFS image when this machine can mount one, a compute's
  * cold start, its memory when idle, and a fresh project's disk. BENCH_RUNS (default 10) is the
- * samples per series; the size series take half as many (at least 3).
+ * samples per series; the size series and the bare clone take half as many (at least 3).
  */
 const RUNS = Number(process.env.BENCH_RUNS || 10);
 const SIZE_RUNS = Math.max(3, Math.ceil(RUNS / 2));
 const CONCURRENCY = 10;
-/** Fresh projects whose idle computes are measured. */
+/** Fresh projects whose idle computes and disk are measured (fewer on the reflink image: a second look). */
 const COMPUTES = 10;
+const REFLINK_COMPUTES = 5;
 
 const MiB = 2 ** 20;
 const mib = (bytes: number) => Math.round(bytes / MiB);
@@ -32,10 +33,10 @@ interface OnFilesystem {
   diskPerFreshProject: FreshProjectDisk;
 }
 
-async function onFilesystem(stack: ThrowawayStack): Promise<OnFilesystem> {
+async function onFilesystem(stack: ThrowawayStack, computes: number): Promise<OnFilesystem> {
   const api = neonApi(stack);
   const filesystem = await filesystemOf(stack.dataDir);
-  const fresh = await freshProjects(stack, api, COMPUTES);
+  const fresh = await freshProjects(stack, api, computes);
   return {
     filesystem,
     reflink: stack.api.storage.reflink,
@@ -58,6 +59,7 @@ function printSizes(s: SizeSeries) {
     ),
   );
   console.log(`  1 GB ÷ empty (median): ${s.ratio}${s.reflink ? ' (target ≤ 1.5)' : ''}; filling took ${s.fillSeconds.join(' / ')} s`);
+  console.log(`  the project's WAL archive at each size: ${s.sizes.map((z) => `${mib(z.archiveBytes)} MiB`).join(' / ')} (du)`);
 }
 
 function printCompute(f: OnFilesystem) {
@@ -82,7 +84,7 @@ async function onDefaultStack(): Promise<{ pgVersion: string; series: Series[]; 
       pgVersion: (await stack.cluster.admin.query('show server_version')).rows[0].server_version,
       series: await creationSeries(stack, api, RUNS, CONCURRENCY),
       coldStart: await coldStarts(stack, api, RUNS),
-      figures: await onFilesystem(stack),
+      figures: await onFilesystem(stack, COMPUTES),
     };
   } finally {
     await stack.dispose();
@@ -100,7 +102,7 @@ export async function benchLocalStack(): Promise<object> {
     if ('unavailable' in reflink) reflinkUnavailable = reflink.unavailable;
     else {
       try {
-        filesystems.push(await onFilesystem(reflink.stack));
+        filesystems.push(await onFilesystem(reflink.stack, REFLINK_COMPUTES));
       } finally {
         await reflink.dispose();
       }
