@@ -28,6 +28,8 @@ export interface LocalStackConfig {
    */
   allowedOrigins: string[];
   rateLimit: RateLimitConfig;
+  /** Template clones kept ready, so that many projects can be created at once without a copy. */
+  templateSpares: number;
   /** At most this many computes (postmasters) run at once; the longest-idle one makes room. */
   maxComputes: number;
   /** Neon's default when an endpoint says `suspend_timeout_seconds: 0`. */
@@ -60,6 +62,13 @@ function positive(value: string | undefined, fallback: number, name: string): nu
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${value}"`);
+  return n;
+}
+
+function count(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 1000) throw new Error(`${name} must be a whole number from 0 to 1000, got "${value}"`);
   return n;
 }
 
@@ -108,6 +117,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
       perMinute: positive(env.DBLEASE_LOCAL_RATE_PER_MINUTE, 700, 'DBLEASE_LOCAL_RATE_PER_MINUTE'),
       perSecondPerRoute: positive(env.DBLEASE_LOCAL_RATE_PER_SECOND, 40, 'DBLEASE_LOCAL_RATE_PER_SECOND'),
     },
+    templateSpares: count(env.DBLEASE_LOCAL_SPARES, 4, 'DBLEASE_LOCAL_SPARES'),
     maxComputes: positive(env.DBLEASE_LOCAL_MAX_COMPUTES, 100, 'DBLEASE_LOCAL_MAX_COMPUTES'),
     defaultSuspendTimeoutSeconds: positive(env.DBLEASE_LOCAL_SUSPEND_TIMEOUT, 300, 'DBLEASE_LOCAL_SUSPEND_TIMEOUT'),
     regionId: 'local',

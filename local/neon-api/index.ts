@@ -49,7 +49,7 @@ export async function createNeonApi(opts: {
 }): Promise<NeonApi> {
   const { config, cluster, proxy } = opts;
   const store = await Store.open(cluster);
-  const storage = await BranchStorage.open(config.dataDir, config.log);
+  const storage = await BranchStorage.open(config.dataDir, config.log, config.templateSpares);
   const ops = new Operations(store);
   // The computes and the endpoint state machine need each other: eviction under the cap goes
   // through the endpoints' suspend, and every stop ends their compute time.

@@ -1,4 +1,6 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { binaries, postgresOsUser, runProgram } from './binaries';
@@ -9,7 +11,7 @@ import { preparePrivateDir, startPostmaster } from './postmaster';
  * folder, configured as a Neon compute is, and never started again after it is made. Bump the
  * version when its contents change; an older template is made again (projects keep theirs).
  */
-const TEMPLATE_VERSION = '4';
+const TEMPLATE_VERSION = '5';
 const MARKER = 'dblease-template-version';
 
 /** The superuser every compute has; it logs in only through the compute's private socket. */
@@ -61,6 +63,9 @@ const SETUP_SQL = [
   `CREATE DATABASE ${TEMPLATE_DATABASE} OWNER ${TEMPLATE_ROLE}`,
   // The superuser has no password: the socket folder is the only way in, and only the stack has it.
   `ALTER ROLE ${COMPUTE_SUPERUSER} PASSWORD NULL`,
+  // A quarter of every clone's files for a database nothing here uses (README, "Disk and durability").
+  'ALTER DATABASE template0 IS_TEMPLATE false',
+  'DROP DATABASE template0',
 ];
 
 /**
@@ -85,15 +90,59 @@ async function dropRecycledWal(pgdata: string, current: string) {
   }
 }
 
-/** Returns the template's PGDATA, making it first if it is missing, partial or outdated. */
+/**
+ * Returns the data folder's template PGDATA, making it first if it is missing, partial or
+ * outdated. A template is the same for every data folder of this version, so one made before on
+ * this machine (in the temporary folder, under a key of the version and the binaries) is cloned
+ * instead of made again: every test's throw-away stack would otherwise run initdb.
+ */
 export async function ensureTemplate(dataDir: string, log: (line: string) => void): Promise<string> {
   const root = path.join(dataDir, 'template');
   const pgdata = path.join(root, 'pgdata');
-  const marker = await fs.readFile(path.join(root, MARKER), 'utf8').catch(() => '');
-  if (marker.trim() === TEMPLATE_VERSION) return pgdata;
-
-  const started = Date.now();
+  if ((await markerOf(root)) === TEMPLATE_VERSION) return pgdata;
   await fs.rm(root, { recursive: true, force: true });
+  const cache = await cacheDir();
+  if ((await markerOf(cache)) !== TEMPLATE_VERSION) {
+    const started = Date.now();
+    const scratch = `${cache}.${process.pid}.${Date.now()}`;
+    await buildTemplate(scratch);
+    // Two stacks may build at once: the first rename wins, the other's copy is dropped.
+    await fs.rename(scratch, cache).catch(() => fs.rm(scratch, { recursive: true, force: true }));
+    log(`initialised the project template in ${cache} (${Date.now() - started} ms)`);
+  }
+  await cloneFolder(cache, root);
+  return pgdata;
+}
+
+const markerOf = (root: string) =>
+  fs
+    .readFile(path.join(root, MARKER), 'utf8')
+    .then((t) => t.trim())
+    .catch(() => '');
+
+/** Where this machine keeps the template of this version, for these binaries. */
+async function cacheDir(): Promise<string> {
+  const { postgres } = await binaries();
+  const key = crypto
+    .createHash('sha256')
+    .update(`${TEMPLATE_VERSION}\0${postgres}\0${SETTINGS}\0${SETUP_SQL.join(';')}`)
+    .digest('hex')
+    .slice(0, 16);
+  const dir = path.join(os.tmpdir(), 'dblease-template-cache');
+  await fs.mkdir(dir, { recursive: true });
+  // As root, PostgreSQL's user must be able to traverse to a clone's source.
+  await fs.chmod(dir, 0o755).catch(() => {});
+  return path.join(dir, key);
+}
+
+/** A copy keeping modes and owners (and reflinks where the filesystem has them). */
+function cloneFolder(from: string, to: string): Promise<void> {
+  return runProgram('cp', process.platform === 'darwin' ? ['-pRc', from, to] : ['-a', '--reflink=auto', from, to], { asRoot: true });
+}
+
+/** initdb and the set-up of a template in `root`, marked complete at the end. */
+async function buildTemplate(root: string): Promise<void> {
+  const pgdata = path.join(root, 'pgdata');
   await preparePrivateDir(root);
   const { initdb } = await binaries();
   const owner = await postgresOsUser();
@@ -146,6 +195,4 @@ export async function ensureTemplate(dataDir: string, log: (line: string) => voi
   await dropRecycledWal(pgdata, current);
   await fs.rm(socketDir, { recursive: true, force: true });
   await fs.writeFile(path.join(root, MARKER), `${TEMPLATE_VERSION}\n`);
-  log(`initialised the project template in ${pgdata} (${Date.now() - started} ms)`);
-  return pgdata;
 }

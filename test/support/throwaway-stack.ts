@@ -28,6 +28,8 @@ export async function startThrowawayStack(overrides: Partial<LocalStackConfig> =
         apiPort: 0,
         proxyPort: 0,
         rateLimit: { perMinute: 1_000_000, perSecondPerRoute: 1_000_000 },
+        // Most test files make a few projects: one clone ready, not a pool of them to copy and delete.
+        templateSpares: 1,
         log: () => {},
         ...overrides,
       },

@@ -8,7 +8,8 @@ import { startThrowawayStack } from '../support/throwaway-stack';
  * Worker through `provide`/`inject`.
  */
 export default async function setup(project: TestProject) {
-  const stack = await startThrowawayStack({}, 'dblease-worker-test-');
+  // Bursts of up to 50 concurrent creates are served from template clones made ahead of them.
+  const stack = await startThrowawayStack({ templateSpares: 60 }, 'dblease-worker-test-');
   project.provide('neonApiUrl', stack.urls.api);
   project.provide('neonApiKey', stack.config.apiKey);
   project.provide('localProxy', `${stack.config.host}:${stack.config.proxyPort}`);
