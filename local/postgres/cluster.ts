@@ -1,16 +1,12 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
-import { binaries, postgresOsUser, runProgram } from './binaries';
-import { runPostgres, type RunningPostgres } from './postmaster';
-import {
-  LEGACY_SUPERUSER_PASSWORD,
-  initdbPasswordFile,
-  loadOrCreateSuperuserPassword,
-  scramVerifier,
-  superuserPasswordPath,
-} from './superuser-password';
+import { binaries, runProgram } from './binaries';
+import { preparePrivateDir, runPostgres, type RunningPostgres } from './postmaster';
+import { LEGACY_SUPERUSER_PASSWORD, loadOrCreateSuperuserPassword, scramVerifier, superuserPasswordPath } from './superuser-password';
 
 export interface ClusterOptions {
   dataDir: string;
@@ -146,6 +142,69 @@ async function letPostgresTraverse(target: string): Promise<void> {
 }
 
 /**
+ * A fresh control cluster: initdb's output is the same for every data folder, so it is made
+ * once per machine (in the temporary folder) and copied. Its superuser has no password and only
+ * a Unix socket trusts it, and a running control cluster has no socket (it listens on TCP with
+ * SCRAM only): so the copy's first start is on a private socket, long enough to give the
+ * superuser this install's password, before anything can reach it.
+ */
+async function initialiseControlCluster(pgdata: string, password: string): Promise<void> {
+  const { postgres, initdb } = await binaries();
+  const key = crypto.createHash('sha256').update(`control-1\0${postgres}`).digest('hex').slice(0, 16);
+  const cacheRoot = path.join(os.tmpdir(), 'dblease-template-cache');
+  await fs.mkdir(cacheRoot, { recursive: true });
+  await fs.chmod(cacheRoot, 0o755).catch(() => {});
+  const cache = path.join(cacheRoot, `control-${key}`);
+  const ready = await fs
+    .access(path.join(cache, 'PG_VERSION'))
+    .then(() => true)
+    .catch(() => false);
+  if (!ready) {
+    const scratch = `${cache}.${process.pid}.${Date.now()}`;
+    await preparePrivateDir(scratch);
+    await runProgram(initdb, [
+      '-D',
+      scratch,
+      '-U',
+      SUPERUSER,
+      '--auth-local=trust',
+      '--auth-host=scram-sha-256',
+      '-E',
+      'UTF8',
+      '--locale=C',
+      '--no-sync',
+      '--no-instructions',
+    ]);
+    await fs.rename(scratch, cache).catch(() => fs.rm(scratch, { recursive: true, force: true }));
+  }
+  // A fresh folder is missing or empty; cp makes it.
+  await fs.rm(pgdata, { recursive: true, force: true });
+  await runProgram('cp', process.platform === 'darwin' ? ['-pR', cache, pgdata] : ['-a', cache, pgdata], { asRoot: true });
+  const socketDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dblease-control-'));
+  try {
+    await preparePrivateDir(socketDir);
+    const first = await runPostgres({
+      pgdata,
+      args: ['-p', '5432', '-c', 'listen_addresses=', '-c', `unix_socket_directories=${socketDir}`],
+      label: 'control cluster',
+    });
+    try {
+      const client = new pg.Client({ host: socketDir, port: 5432, user: SUPERUSER, database: 'postgres' });
+      await client.connect();
+      try {
+        await client.query(`ALTER ROLE ${SUPERUSER} PASSWORD '${scramVerifier(password)}'`);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await first.stop();
+    }
+  } finally {
+    await fs.rm(socketDir, { recursive: true, force: true });
+  }
+}
+
+/**
  * Starts (initialising on first use) the control cluster: the control plane's own PostgreSQL,
  * holding the metadata store only (tenants' data lives in a data directory per branch). It is
  * in `<dataDir>/pg`, listening on 127.0.0.1 with a per-install superuser password.
@@ -177,29 +236,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   if (state === 'fresh') {
     const started = Date.now();
-    await fs.mkdir(pgdata, { recursive: true });
-    const owner = await postgresOsUser();
-    if (owner.uid !== undefined) await fs.chown(pgdata, owner.uid, owner.gid!);
-    let pwfile: Awaited<ReturnType<typeof initdbPasswordFile>> | undefined;
     try {
-      pwfile = await initdbPasswordFile(options.dataDir, superuserPassword);
-      const { initdb } = await binaries();
-      await runProgram(initdb, [
-        '-D',
-        pgdata,
-        '-U',
-        SUPERUSER,
-        '--auth=scram-sha-256',
-        `--pwfile=${pwfile.path}`,
-        '-E',
-        'UTF8',
-        '--locale=C',
-        '--no-instructions',
-      ]);
+      await initialiseControlCluster(pgdata, superuserPassword);
     } catch (err) {
       throw new ClusterStartError(`initdb failed in ${pgdata}: ${(err as Error).message}`);
-    } finally {
-      await pwfile?.remove();
     }
     options.log(`initialised PostgreSQL 18 in ${pgdata} (${Date.now() - started} ms)`);
   } else {
