@@ -10,6 +10,9 @@ import type { Physical } from './physical';
 import type { Provision } from './provision';
 import type { Store } from './store';
 
+/** Up to this much archived WAL, a branch of "now" is a replay onto a template clone rather than a copy. */
+const REPLAY_LIMIT_BYTES = 32 * 2 ** 20;
+
 export interface NewBranch {
   name?: string;
   protected?: boolean;
@@ -137,25 +140,30 @@ export class Branching {
    * the project's archived WAL to that point on the source's timeline.
    */
   private async copyOf(source: BranchRec, intoId: string, at?: HistoryPoint): Promise<Record<string, string>> {
-    if (!at) {
+    // Without reflinks a copy costs a file per relation (about a thousand), where replaying a
+    // young project's history onto a template clone made ahead costs a few segments: now is
+    // then a point like any other, the end of the source's WAL (README, "Disk and durability").
+    const replayNow = !at && !this.storage.reflink && (await this.storage.archiveBytes(source.project_id)) <= REPLAY_LIMIT_BYTES;
+    if (!at && !replayNow) {
       await this.snapshot(source, intoId);
       // On the source's own timeline: "latest" would follow a sibling branch's newer one.
       return { recovery_target: 'immediate', recovery_target_timeline: 'current' };
     }
-    const { tli, file } = await this.compute.lock(source.id, () =>
+    const { tli, file, lsn } = await this.compute.lock(source.id, () =>
       this.computes.withClient(source, 'postgres', async (c) => {
         // A commit after any point up to now, so a target time of "a moment ago" is reached;
         // then the segment holding it is finished and archived.
         await c.query('SELECT txid_current()');
         const r = await c.query(
-          'SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) AS tli, pg_walfile_name(pg_switch_wal()) AS file',
+          'SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) AS tli, pg_current_wal_lsn()::text AS lsn, pg_walfile_name(pg_switch_wal()) AS file',
         );
-        return r.rows[0] as { tli: string; file: string };
+        return r.rows[0] as { tli: string; file: string; lsn: string };
       }),
     );
     await this.storage.waitArchived(source.project_id, file);
     await this.storage.fromTemplate(intoId);
     const timeline = String(parseInt(tli, 16));
+    if (!at) return { recovery_target_timeline: timeline, recovery_target_lsn: lsn };
     return 'timestamp' in at
       ? // PostgreSQL reads this setting without ISO 8601's T and Z.
         { recovery_target_timeline: timeline, recovery_target_time: at.timestamp.replace('T', ' ').replace('Z', '+00') }

@@ -168,6 +168,15 @@ export class BranchStorage {
     await fs.rm(this.archiveDirOf(projectId), { recursive: true, force: true });
   }
 
+  /** How much WAL a project has archived: what a replay of its whole history reads. */
+  async archiveBytes(projectId: string): Promise<number> {
+    const dir = this.archiveDirOf(projectId);
+    let total = 0;
+    for (const name of await fs.readdir(dir).catch(() => [] as string[]))
+      total += (await fs.stat(path.join(dir, name)).catch(() => ({ size: 0 }))).size;
+    return total;
+  }
+
   /** Resolves once a file (a segment, a timeline's history) is in the archive; rejects after `timeoutMs`. */
   async waitArchived(projectId: string, file: string, timeoutMs = 15_000): Promise<void> {
     const target = path.join(this.archiveDirOf(projectId), file);

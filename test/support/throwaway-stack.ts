@@ -28,8 +28,8 @@ export async function startThrowawayStack(overrides: Partial<LocalStackConfig> =
         apiPort: 0,
         proxyPort: 0,
         rateLimit: { perMinute: 1_000_000, perSecondPerRoute: 1_000_000 },
-        // Most test files make a few projects: one clone ready, not a pool of them to copy and delete.
-        templateSpares: 1,
+        // Most test files make a few projects and branches: two clones ready, not a pool to copy and delete.
+        templateSpares: 2,
         log: () => {},
         ...overrides,
       },
