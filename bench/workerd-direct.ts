@@ -45,6 +45,27 @@ export interface StackAddresses {
 let bundled: Promise<string> | undefined;
 
 /**
+ * workerd processes still running: a benchmark stopped by a signal kills them on its way out,
+ * so no Worker outlives the run (a `finally` does not run when a signal ends the process).
+ */
+const running = new Set<ChildProcess>();
+let reaping = false;
+function reapOnExit(): void {
+  if (reaping) return;
+  reaping = true;
+  const reap = () => {
+    for (const child of running) child.kill('SIGKILL');
+  };
+  process.once('exit', reap);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      reap();
+      process.kill(process.pid, signal);
+    });
+  }
+}
+
+/**
  * Builds the deployable bundle once per process (a dry-run deploy writes it and uploads nothing),
  * into the git-ignored .wrangler/ folder, replacing the last run's.
  */
@@ -154,7 +175,10 @@ export async function startDirectWorker(
   await fs.writeFile(file, config);
   // The config names the secrets: only its owner may read it, and it goes with the folder.
   await fs.chmod(file, 0o600);
+  reapOnExit();
   const child = spawn(workerdBinary, ['serve', file, '--experimental'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4_000);
