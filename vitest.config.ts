@@ -1,5 +1,5 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
-import { defineConfig, type Plugin } from 'vitest/config';
+import { defineConfig, type Plugin, type TestProjectInlineConfiguration } from 'vitest/config';
 import { DEVELOPMENT_ENCRYPTION_KEY, DEVELOPMENT_SIGNING_KEY } from './src/core/development-keys.ts';
 
 /**
@@ -30,9 +30,86 @@ Object.assign(process.env, TEST_SECRETS);
 // wrangler's own notes ("Using secrets defined in process.env") are not the suite's business.
 process.env.WRANGLER_LOG ??= 'error';
 
+/** Worker test files that assert on the stack's request counters (test/worker/support/local-stack.ts). */
+const COUNTING = ['test/worker/lifecycle/budget.test.ts', 'test/worker/databases/claim-path.test.ts'];
+
+/** The Worker inside workerd, against one real local stack started by the project's global setup. */
+function workerProject(
+  name: string,
+  include: string[],
+  exclude: string[],
+  test: TestProjectInlineConfiguration['test'] = {},
+): TestProjectInlineConfiguration {
+  return {
+    // Vite's warnings about third-party source maps are not the suite's business either.
+    logLevel: 'error',
+    plugins: [
+      sqlAsText(),
+      cloudflareTest(async ({ inject }) => ({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            NEON_API_URL: inject('neonApiUrl'),
+            NEON_API_KEY: inject('neonApiKey'),
+            NEON_LOCAL_PROXY: inject('localProxy'),
+            // Bindings' Cloudflare API: the msw stand-in of test/worker/support/cloudflare-stand-in.ts.
+            CLOUDFLARE_API_BASE_URL: 'https://cloudflare.stand-in.test/client/v4',
+            // Development fallbacks on (the encryption key uses its documented development value);
+            // the operator token is set explicitly so tests know it.
+            DBLEASE_ENV: 'development',
+            DBLEASE_OPERATOR_TOKEN: TEST_SECRETS.DBLEASE_OPERATOR_TOKEN,
+            // Operator maxima high enough for the suites' bursts of creates; tests of the rate limit
+            // lower their own account's rate, as an owner would.
+            DBLEASE_POLICY_MAX: JSON.stringify({ creates_per_minute: 1_000_000, create_burst: 1_000_000 }),
+            // Abuse detection off: the suites create many never-used databases on purpose. The abuse
+            // tests give their own accounts the documented defaults (AccountDurableObject.abuseThresholds).
+            DBLEASE_ABUSE_THRESHOLDS: JSON.stringify({ enabled: false }),
+            // The provider budget as high as the stack's own limit; the budget tests lower
+            // their object's limits (ProviderBudget.setLimits), as an operator would.
+            DBLEASE_PROVIDER_RATE_PER_MINUTE: '1000000',
+            DBLEASE_PROVIDER_BURST_PER_SECOND: '1000000',
+            // Likewise the per-account provider-action bucket; its tests give their own
+            // account object a rate of their own (AccountDurableObject.providerActionRate).
+            DBLEASE_PROVIDER_ACTIONS_PER_MINUTE: '1000000',
+            DBLEASE_PROVIDER_ACTION_BURST: '1000000',
+            // The fault matrix hangs provider calls; a sweep gives up on one after this
+            // (30 s in production), so its Durable Object can be evicted within the test.
+            DBLEASE_BACKGROUND_REQUEST_TIMEOUT_SECONDS: '5',
+          },
+          // A second Worker bound to dblease's DbleaseBinding entrypoint, as a customer's Worker
+          // would be; tests reach it through CONSUMER (test/worker/binding/). The Worker under
+          // test runs as the pool's runner, so that is the name its binding points at.
+          serviceBindings: { CONSUMER: 'consumer' },
+          workers: [
+            {
+              name: 'consumer',
+              modules: true,
+              scriptPath: './test/worker/fixtures/consumer-worker.js',
+              compatibilityDate: '2026-08-01',
+              serviceBindings: { DBLEASE: { name: 'vitest-plugin-runner-worker', entrypoint: 'DbleaseBinding' } },
+            },
+          ],
+        },
+      })),
+    ],
+    test: {
+      name,
+      include,
+      exclude,
+      globalSetup: ['test/worker/global-setup.ts'],
+      testTimeout: 30_000,
+      hookTimeout: 60_000,
+      ...test,
+    },
+  };
+}
+
 export default defineConfig({
   test: {
     reporters: ['default', './test/support/summary-reporter.ts'],
+    // Test files mostly wait on real processes (PostgreSQL computes, workerd, the disk), so three
+    // at a time on two cores; the Worker project keeps its files one at a time (below).
+    maxWorkers: 3,
     // Passing tests print nothing; a failing test shows what it logged.
     silent: 'passed-only',
     projects: [
@@ -50,67 +127,10 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
-      {
-        // The Worker inside workerd, against one real local stack started by the global setup.
-        // Vite's warnings about third-party source maps are not the suite's business either.
-        logLevel: 'error',
-        plugins: [
-          sqlAsText(),
-          cloudflareTest(async ({ inject }) => ({
-            wrangler: { configPath: './wrangler.toml' },
-            miniflare: {
-              bindings: {
-                NEON_API_URL: inject('neonApiUrl'),
-                NEON_API_KEY: inject('neonApiKey'),
-                NEON_LOCAL_PROXY: inject('localProxy'),
-                // Bindings' Cloudflare API: the msw stand-in of test/worker/support/cloudflare-stand-in.ts.
-                CLOUDFLARE_API_BASE_URL: 'https://cloudflare.stand-in.test/client/v4',
-                // Development fallbacks on (the encryption key uses its documented development value);
-                // the operator token is set explicitly so tests know it.
-                DBLEASE_ENV: 'development',
-                DBLEASE_OPERATOR_TOKEN: TEST_SECRETS.DBLEASE_OPERATOR_TOKEN,
-                // Operator maxima high enough for the suites' bursts of creates; tests of the rate limit
-                // lower their own account's rate, as an owner would.
-                DBLEASE_POLICY_MAX: JSON.stringify({ creates_per_minute: 1_000_000, create_burst: 1_000_000 }),
-                // Abuse detection off: the suites create many never-used databases on purpose. The abuse
-                // tests give their own accounts the documented defaults (AccountDurableObject.abuseThresholds).
-                DBLEASE_ABUSE_THRESHOLDS: JSON.stringify({ enabled: false }),
-                // The provider budget as high as the stack's own limit; the budget tests lower
-                // their object's limits (ProviderBudget.setLimits), as an operator would.
-                DBLEASE_PROVIDER_RATE_PER_MINUTE: '1000000',
-                DBLEASE_PROVIDER_BURST_PER_SECOND: '1000000',
-                // Likewise the per-account provider-action bucket; its tests give their own
-                // account object a rate of their own (AccountDurableObject.providerActionRate).
-                DBLEASE_PROVIDER_ACTIONS_PER_MINUTE: '1000000',
-                DBLEASE_PROVIDER_ACTION_BURST: '1000000',
-                // The fault matrix hangs provider calls; a sweep gives up on one after this
-                // (30 s in production), so its Durable Object can be evicted within the test.
-                DBLEASE_BACKGROUND_REQUEST_TIMEOUT_SECONDS: '5',
-              },
-              // A second Worker bound to dblease's DbleaseBinding entrypoint, as a customer's Worker
-              // would be; tests reach it through CONSUMER (test/worker/binding/). The Worker under
-              // test runs as the pool's runner, so that is the name its binding points at.
-              serviceBindings: { CONSUMER: 'consumer' },
-              workers: [
-                {
-                  name: 'consumer',
-                  modules: true,
-                  scriptPath: './test/worker/fixtures/consumer-worker.js',
-                  compatibilityDate: '2026-08-01',
-                  serviceBindings: { DBLEASE: { name: 'vitest-plugin-runner-worker', entrypoint: 'DbleaseBinding' } },
-                },
-              ],
-            },
-          })),
-        ],
-        test: {
-          name: 'worker',
-          include: ['test/worker/**/*.test.ts'],
-          globalSetup: ['test/worker/global-setup.ts'],
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
-        },
-      },
+      workerProject('worker', ['test/worker/**/*.test.ts'], COUNTING),
+      // After everything else, alone, on a stack of their own: these count every request their
+      // stack's provider API saw, which another file's traffic would add to.
+      workerProject('worker-counting', COUNTING, [], { fileParallelism: false, sequence: { groupOrder: 1 } }),
     ],
   },
 });

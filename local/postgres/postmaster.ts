@@ -37,8 +37,32 @@ export async function preparePrivateDir(dir: string): Promise<void> {
   if (uid !== undefined && gid !== undefined) await fs.chown(dir, uid, gid);
 }
 
+/**
+ * A postmaster left running on this data directory by a stack that was killed (its children
+ * outlive it) would make the new start fail on the lock file: it is stopped first.
+ */
+export async function stopLeftover(pgdata: string): Promise<void> {
+  const text = await fs.readFile(path.join(pgdata, 'postmaster.pid'), 'utf8').catch(() => '');
+  const pid = Number(text.split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (!alive() || (cmdline && !cmdline.includes(pgdata))) return;
+  process.kill(pid, 'SIGINT');
+  for (let i = 0; i < 200 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
+  if (alive()) process.kill(pid, 'SIGQUIT');
+}
+
 /** Starts `postgres -D pgdata` listening only on `socketDir`, and resolves once it is ready. */
 export async function startPostmaster(opts: PostmasterOptions): Promise<Postmaster> {
+  await stopLeftover(opts.pgdata);
   await preparePrivateDir(opts.socketDir);
   // A socket or lock file left by a killed run would stop the new one.
   for (const stale of [`.s.PGSQL.${COMPUTE_PORT}`, `.s.PGSQL.${COMPUTE_PORT}.lock`]) {
