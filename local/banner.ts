@@ -19,7 +19,7 @@ export function banner(stack: LocalStack): string {
     // Clients that verify trust this CA: sslrootcert=… (verify-ca anywhere, verify-full for localhost/127.0.0.1), NODE_EXTRA_CA_CERTS=….
     `  TLS CA       ${tlsPaths(config.dataDir).caCert} (sslrootcert= or NODE_EXTRA_CA_CERTS=; sslmode=require needs nothing)`,
     // The path only: the password itself is never printed.
-    `  Superuser    postgres on ${config.host}:${config.pgInternalPort}, password in ${superuserPasswordPath(config.dataDir)} (mode 0600)`,
+    `  Control      the control cluster (metadata only) on ${config.host}:${config.pgInternalPort}, superuser password in ${superuserPasswordPath(config.dataDir)} (mode 0600)`,
     '',
     '  Neon CLI:    NEON_API_HOST=' + urls.api + ' NEON_API_KEY=' + config.apiKey + ' npx neon projects list',
     '  @neondatabase/serverless:',

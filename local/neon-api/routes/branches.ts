@@ -5,7 +5,7 @@ import type { Deps } from '../context';
 import { badRequest, conflict, notFound, unprocessable } from '../errors';
 import { historyPoint } from '../history';
 import { decodeCursor, encodeCursor, findBranch, findProject } from '../lookup';
-import { now, type BranchRec, type EndpointRec, type OperationRec } from '../model';
+import { now, type BranchRec, type EndpointRec, type OperationRec, type ProjectRec } from '../model';
 import { body, computeUnit, id, limitParam, query, suspendTimeout, timestamp } from '../validate';
 import { branchView, connectionUris, databaseView, endpointView, operationView, roleView } from '../views';
 
@@ -88,6 +88,10 @@ export function branchRoutes(deps: Deps) {
     connection_uris: connectionUris(deps, branch.id),
   });
 
+  /** A requested point of a branch's history, checked (history.ts); its current LSN is read only for an LSN. */
+  const pointIn = async (source: BranchRec, project: ProjectRec, fields: Parameters<typeof historyPoint>[0]) =>
+    historyPoint(fields, source, project, Date.now(), fields.lsn !== undefined ? await branching.lsnNow(source) : undefined);
+
   return new Hono()
     .post('/projects/:project_id/branches', async (c) => {
       const project = findProject(deps, c.req.param('project_id'));
@@ -104,13 +108,12 @@ export function branchRoutes(deps: Deps) {
         if (parent.expires_at) throw unprocessable(EXPIRY_PARENT);
         if (b.name && nameTaken(project.id, b.name))
           throw conflict(`branch.name: a branch named "${b.name}" already exists in this project`);
-        const at = historyPoint(
-          { timestamp: b.parent_timestamp, lsn: b.parent_lsn, timestampField: 'branch.parent_timestamp', lsnField: 'branch.parent_lsn' },
-          parent,
-          project,
-          Date.now(),
-          b.parent_lsn !== undefined ? await branching.lsnNow(parent) : undefined,
-        );
+        const at = await pointIn(parent, project, {
+          timestamp: b.parent_timestamp,
+          lsn: b.parent_lsn,
+          timestampField: 'branch.parent_timestamp',
+          lsnField: 'branch.parent_lsn',
+        });
         const op = await ops.begin(project.id, 'create_branch', {});
         let branch!: BranchRec;
         await ops.track(op, async () => {
@@ -237,13 +240,12 @@ export function branchRoutes(deps: Deps) {
           throw badRequest('preserve_under_name: required because the branch has child branches');
         if (req.preserve_under_name && nameTaken(project.id, req.preserve_under_name))
           throw conflict(`preserve_under_name: a branch named "${req.preserve_under_name}" already exists in this project`);
-        const at = historyPoint(
-          { timestamp: req.source_timestamp, lsn: req.source_lsn, timestampField: 'source_timestamp', lsnField: 'source_lsn' },
-          source,
-          project,
-          Date.now(),
-          req.source_lsn !== undefined ? await branching.lsnNow(source) : undefined,
-        );
+        const at = await pointIn(source, project, {
+          timestamp: req.source_timestamp,
+          lsn: req.source_lsn,
+          timestampField: 'source_timestamp',
+          lsnField: 'source_lsn',
+        });
         const op = await ops.begin(project.id, 'create_timeline', { branch_id: branch.id });
         await ops.track(op, async () => void (await branching.restore(project, branch, source, req.preserve_under_name, at)));
         return c.json({ branch: branchView(deps, branch), operations: [operationView(op)] });

@@ -93,14 +93,10 @@ export const createBranchSchema = z
         '400 naming `at`, with the bounds in `details.window` ({from, to, seconds}). At most one of at, lsn and point_in_time.',
       example: '2026-03-01T12:00:00Z',
     }),
-    lsn: z
-      .string()
-      .regex(LSN, 'a WAL position like 0/1A2B3C4 (two hex numbers, at most 8 digits each)')
-      .optional()
-      .openapi({
-        description: "Branch from the parent at this WAL position (`X/Y`, hex), within the parent's history.",
-        example: '0/1A2B3C4',
-      }),
+    lsn: z.string().regex(LSN, 'a WAL position like 0/1A2B3C4 (two hex numbers, at most 8 digits each)').optional().openapi({
+      description: "Branch from the parent at this WAL position (`X/Y`, hex), within the parent's history.",
+      example: '0/1A2B3C4',
+    }),
     point_in_time: atSchema
       .optional()
       .openapi({ description: 'The older name of `at`, still accepted; giving both is a 400 naming point_in_time.' }),
