@@ -30,9 +30,6 @@ Object.assign(process.env, TEST_SECRETS);
 // wrangler's own notes ("Using secrets defined in process.env") are not the suite's business.
 process.env.WRANGLER_LOG ??= 'error';
 
-/** Worker test files that assert on the stack's request counters (test/worker/support/local-stack.ts). */
-const COUNTING = ['test/worker/lifecycle/budget.test.ts', 'test/worker/databases/claim-path.test.ts'];
-
 /** The Worker inside workerd, against one real local stack started by the project's global setup. */
 function workerProject(
   name: string,
@@ -127,10 +124,10 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
-      workerProject('worker', ['test/worker/**/*.test.ts'], COUNTING),
-      // After everything else, alone, on a stack of their own: these count every request their
-      // stack's provider API saw, which another file's traffic would add to.
-      workerProject('worker-counting', COUNTING, [], { fileParallelism: false, sequence: { groupOrder: 1 } }),
+      // One stack serves every file, and some files count every request it saw (its request stats,
+      // the provider budget), which another file's traffic would add to: the Worker's files run
+      // one at a time, beside the other projects' three.
+      workerProject('worker', ['test/worker/**/*.test.ts'], [], { fileParallelism: false }),
     ],
   },
 });
