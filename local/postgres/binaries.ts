@@ -57,9 +57,9 @@ export function postgresOsUser(): Promise<OsUser> {
   return user;
 }
 
-/** Runs a program to completion, as PostgreSQL's user unless `asRoot`; rejects with its last line of error. */
-export async function runProgram(cmd: string, args: string[], opts: { asRoot?: boolean } = {}): Promise<void> {
-  const owner = opts.asRoot ? {} : await postgresOsUser();
+/** Runs a PostgreSQL program to completion as PostgreSQL's user; rejects with its last line of error. */
+export async function runProgram(cmd: string, args: string[]): Promise<void> {
+  const owner = await postgresOsUser();
   await new Promise<void>((resolve, reject) => {
     const child = spawn(cmd, args, { ...owner, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     let err = '';

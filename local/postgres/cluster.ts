@@ -5,6 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { binaries, runProgram } from './binaries';
+import { cloneTree } from './clone';
 import { preparePrivateDir, runPostgres, type RunningPostgres } from './postmaster';
 import { LEGACY_SUPERUSER_PASSWORD, loadOrCreateSuperuserPassword, scramVerifier, superuserPasswordPath } from './superuser-password';
 
@@ -179,7 +180,7 @@ async function initialiseControlCluster(pgdata: string, password: string): Promi
   }
   // A fresh folder is missing or empty; cp makes it.
   await fs.rm(pgdata, { recursive: true, force: true });
-  await runProgram('cp', process.platform === 'darwin' ? ['-pR', cache, pgdata] : ['-a', cache, pgdata], { asRoot: true });
+  await cloneTree(cache, pgdata);
   const socketDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dblease-control-'));
   try {
     await preparePrivateDir(socketDir);

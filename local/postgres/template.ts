@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { binaries, postgresOsUser, runProgram } from './binaries';
+import { cloneTree } from './clone';
 import { preparePrivateDir, startPostmaster } from './postmaster';
 
 /**
@@ -110,7 +111,7 @@ export async function ensureTemplate(dataDir: string, log: (line: string) => voi
     await fs.rename(scratch, cache).catch(() => fs.rm(scratch, { recursive: true, force: true }));
     log(`initialised the project template in ${cache} (${Date.now() - started} ms)`);
   }
-  await cloneFolder(cache, root);
+  await cloneTree(cache, root);
   return pgdata;
 }
 
@@ -133,11 +134,6 @@ async function cacheDir(): Promise<string> {
   // As root, PostgreSQL's user must be able to traverse to a clone's source.
   await fs.chmod(dir, 0o755).catch(() => {});
   return path.join(dir, key);
-}
-
-/** A copy keeping modes and owners (and reflinks where the filesystem has them). */
-function cloneFolder(from: string, to: string): Promise<void> {
-  return runProgram('cp', process.platform === 'darwin' ? ['-pRc', from, to] : ['-a', '--reflink=auto', from, to], { asRoot: true });
 }
 
 /** initdb and the set-up of a template in `root`, marked complete at the end. */
