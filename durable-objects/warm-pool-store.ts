@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS pool_entries (
   created_at INTEGER NOT NULL,
   ready_at INTEGER,
   password_sealed TEXT,
-  proven_at INTEGER
+  proven_at INTEGER,
+  awake INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS pool_entries_ready ON pool_entries (state, ready_at);
 CREATE TABLE IF NOT EXISTS pool_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -56,8 +57,8 @@ export interface PoolClaim {
  * EXISTS leaves an existing table as it was). Entries from before have no sealed password: they
  * are never handed out, and the next refill deletes their projects (`legacyEntries`).
  */
-const ADDED_COLUMNS = ['password_sealed TEXT', 'proven_at INTEGER'];
-const SCHEMA_VERSION = '2';
+const ADDED_COLUMNS = ['password_sealed TEXT', 'proven_at INTEGER', 'awake INTEGER NOT NULL DEFAULT 0'];
+const SCHEMA_VERSION = '3';
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -74,6 +75,7 @@ function toEntry(row: Row): PoolEntry {
     pooledUriTemplate: String(row.pooled_uri_template),
     passwordSealed: String(row.password_sealed),
     provenAt: Number(row.proven_at),
+    awake: Number(row.awake) === 1,
   };
 }
 
@@ -102,16 +104,37 @@ export class PoolStore {
     return Number(this.sql.exec(`SELECT count(*) AS n FROM pool_entries WHERE ${where}`).one().n);
   }
 
+  /** Entries, filling or ready, whose compute is kept running (DBLEASE_WARM_POOL_AWAKE). */
+  countAwake(): number {
+    return Number(this.sql.exec(`SELECT count(*) AS n FROM pool_entries WHERE awake = 1 AND (state = 'filling' OR ${USABLE})`).one().n);
+  }
+
+  /** Ready entries whose compute is kept running, for their keep-awake proofs. */
+  awakeEntries(): PoolEntry[] {
+    return this.sql.exec(`SELECT * FROM pool_entries WHERE awake = 1 AND ${USABLE}`).toArray().map(toEntry);
+  }
+
+  /** A new proof of a ready entry; nothing if it was claimed meanwhile. */
+  setProven(id: string, provenAt: number): void {
+    this.sql.exec(`UPDATE pool_entries SET proven_at = ? WHERE id = ? AND state = 'ready'`, provenAt, id);
+  }
+
+  /** Takes one ready entry out by id (one whose proof failed); null if a claim took it first. */
+  takeById(id: string): PoolEntry | null {
+    const rows = this.sql.exec(`DELETE FROM pool_entries WHERE id = ? AND ${USABLE} RETURNING *`, id).toArray();
+    return rows.length > 0 ? toEntry(rows[0]) : null;
+  }
+
   /**
-   * Takes the oldest ready entry out of the pool (its sealed password leaves with the row); null
-   * when there is none. With a claimant, the claim is remembered in the same synchronous step,
+   * Takes a ready entry out of the pool (its sealed password leaves with the row), one whose
+   * compute is awake first, else the oldest; null when there is none. With a claimant, the claim is remembered in the same synchronous step,
    * so the project is never nobody's.
    */
   take(claimant?: { accountId: string; dbId: string }, now = Date.now()): PoolEntry | null {
     const rows = this.sql
       .exec(
         `DELETE FROM pool_entries WHERE id = (
-           SELECT id FROM pool_entries WHERE ${USABLE} ORDER BY ready_at, id LIMIT 1
+           SELECT id FROM pool_entries WHERE ${USABLE} ORDER BY awake DESC, ready_at, id LIMIT 1
          ) RETURNING *`,
       )
       .toArray();
@@ -169,8 +192,9 @@ export class PoolStore {
     this.insertReady(entry, now);
   }
 
-  startFilling(id: string, now: number): void {
-    this.sql.exec(`INSERT INTO pool_entries (id, state, created_at) VALUES (?, 'filling', ?)`, id, now);
+  /** A fill begins; `awake` says whether its compute is to be kept running once it is ready. */
+  startFilling(id: string, now: number, awake: boolean): void {
+    this.sql.exec(`INSERT INTO pool_entries (id, state, created_at, awake) VALUES (?, 'filling', ?, ?)`, id, now, awake ? 1 : 0);
   }
 
   /** Records the project as soon as it exists, so a crash leaves a trace of it. */
@@ -235,8 +259,8 @@ export class PoolStore {
   private insertReady(e: PoolEntry, now: number): void {
     this.sql.exec(
       `INSERT INTO pool_entries (id, state, account_id, project_id, branch_id, endpoint_id, role_name, database_name,
-         uri_template, pooled_uri_template, created_at, ready_at, password_sealed, proven_at)
-       VALUES (?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         uri_template, pooled_uri_template, created_at, ready_at, password_sealed, proven_at, awake)
+       VALUES (?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       e.id,
       e.accountId,
       e.projectId,
@@ -250,6 +274,7 @@ export class PoolStore {
       now,
       e.passwordSealed,
       e.provenAt,
+      e.awake ? 1 : 0,
     );
   }
 }

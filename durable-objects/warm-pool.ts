@@ -8,6 +8,16 @@ import { regionOfPool, shortId } from '../src/core/naming';
 import { neonClient } from '../src/neon/index';
 import { BACKGROUND, backgroundProviderOptions } from '../src/neon/budget-gate';
 import { lifecycleConfig } from '../src/core/policy/lifecycle-config';
+import {
+  awakeTarget,
+  deferredRefillAt,
+  KEEP_AWAKE_EVERY_MS,
+  keepAwakeDueAt,
+  nextPoolAlarm,
+  REFILL_MAX_DEFER_MS,
+  REFILL_QUIET_MS,
+  retryDelayMs,
+} from '../src/core/policy/warm-pool-schedule';
 import { PoolStore, type PoolClaim } from './warm-pool-store';
 
 export interface WarmPoolStatus {
@@ -15,6 +25,9 @@ export interface WarmPoolStatus {
   available: number;
   filling: number;
   target: number;
+  /** Entries (ready or filling) whose compute is kept running, and how many should be. */
+  awake: number;
+  awakeTarget: number;
   /** Consecutive failed fills; the next refill waits longer after each. */
   failures: number;
   lastError?: string;
@@ -46,10 +59,12 @@ const MAX_REPROOFS = 3;
 
 /**
  * The warm pool of one region (`idFromName(region)`): pre-provisioned fresh projects with the
- * agent role and database, credentials made and proven at fill time and kept sealed, computes
- * suspended. `claim` hands each out at most once (a single DELETE … RETURNING in a
- * single-threaded object), and every claim or alarm tops the pool back up to its target, at most
- * FILL_CONCURRENCY projects at a time.
+ * agent role and database, credentials made and proven at fill time and kept sealed. Up to
+ * DBLEASE_WARM_POOL_AWAKE of them keep their compute running, and the rest are suspended. `claim`
+ * hands each entry out at most once (a single DELETE … RETURNING in a single-threaded object),
+ * awake ones first. The object's one alarm does the rest (src/core/policy/warm-pool-schedule.ts):
+ * it tops the pool back up once a burst of claims is over, at most FILL_CONCURRENCY projects at a
+ * time, retries failed fills, and proves awake entries again before their computes would suspend.
  */
 export class WarmPool extends DurableObject<Env> {
   private readonly store: PoolStore;
@@ -64,8 +79,15 @@ export class WarmPool extends DurableObject<Env> {
   /** When recent fills finished, for the refill rate (the last minute's only). */
   private fillTimes: number[] = [];
   private sealer?: Promise<Sealer>;
-  /** Instance field so tests can age entries without waiting (see PROOF_MAX_AGE_MS). */
+  /** When the claims that left the pool short began, and when its refill is due. */
+  private shortSince: number | undefined;
+  private refillDueAt: number | undefined;
+  private failedAt = 0;
+  private alarmAt: number | null | undefined;
+  /** Instance fields so tests can age entries and shorten waits (src/core/policy/warm-pool-schedule.ts). */
   proofMaxAgeMs = PROOF_MAX_AGE_MS;
+  refillQuietMs = REFILL_QUIET_MS;
+  keepAwakeEveryMs = KEEP_AWAKE_EVERY_MS;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -93,6 +115,15 @@ export class WarmPool extends DurableObject<Env> {
     return Number.isInteger(n) && n > 0 ? Math.min(n, MAX_TARGET) : 0;
   }
 
+  /**
+   * How many entries keep their compute running: an explicit `setTarget`, else
+   * DBLEASE_WARM_POOL_AWAKE; at most the target.
+   */
+  private awakeTarget(): number {
+    const raw = this.store.getMeta('awake') ?? (this.env as { DBLEASE_WARM_POOL_AWAKE?: string }).DBLEASE_WARM_POOL_AWAKE;
+    return awakeTarget(raw, this.target());
+  }
+
   status(pool?: string): WarmPoolStatus {
     const now = Date.now();
     this.fillTimes = this.fillTimes.filter((t) => t > now - 60_000);
@@ -102,6 +133,8 @@ export class WarmPool extends DurableObject<Env> {
       available: this.store.count('ready'),
       filling: this.store.count('filling'),
       target: this.target(),
+      awake: this.store.countAwake(),
+      awakeTarget: this.awakeTarget(),
       failures: this.failures,
       ...(this.lastError ? { lastError: this.lastError } : {}),
       since: new Date(this.since).toISOString(),
@@ -112,13 +145,22 @@ export class WarmPool extends DurableObject<Env> {
     };
   }
 
-  /** Sets this pool's size, overriding DBLEASE_WARM_POOL_SIZE; null goes back to the variable. */
-  setTarget(pool: string, target: number | null): WarmPoolStatus {
-    if (target !== null && (!Number.isInteger(target) || target < 0 || target > MAX_TARGET)) {
-      throw new Failure('invalid_field', `target must be an integer from 0 to ${MAX_TARGET}`);
+  /**
+   * Sets this pool's size, overriding DBLEASE_WARM_POOL_SIZE, and if given how many of its
+   * entries stay awake, overriding DBLEASE_WARM_POOL_AWAKE; null goes back to the variable.
+   */
+  setTarget(pool: string, target: number | null, awake?: number | null): WarmPoolStatus {
+    for (const [field, value] of [
+      ['target', target],
+      ['awake', awake],
+    ] as const) {
+      if (value !== null && value !== undefined && (!Number.isInteger(value) || value < 0 || value > MAX_TARGET)) {
+        throw new Failure('invalid_field', `${field} must be an integer from 0 to ${MAX_TARGET}`);
+      }
     }
     this.name(pool);
     this.store.setMeta('target', target === null ? null : String(target));
+    if (awake !== undefined) this.store.setMeta('awake', awake === null ? null : String(awake));
     this.kick();
     return this.status();
   }
@@ -145,7 +187,7 @@ export class WarmPool extends DurableObject<Env> {
       this.misses += 1;
       return null;
     } finally {
-      this.kick();
+      this.refillAfterClaims();
     }
   }
 
@@ -217,7 +259,9 @@ export class WarmPool extends DurableObject<Env> {
     return this.store.claims();
   }
 
+  /** The one alarm: whatever is owed (a deferred refill, a retry, keep-awake proofs) is in `refill`. */
   async alarm(): Promise<void> {
+    this.alarmAt = undefined;
     await this.refill();
   }
 
@@ -259,20 +303,71 @@ export class WarmPool extends DurableObject<Env> {
     return neonClient(this.env, providerAccount, backgroundProviderOptions(this.env, providerAccount));
   }
 
-  /** Starts a refill in the background if the pool is short. */
+  private short(): boolean {
+    return this.store.count('ready') + this.store.count('filling') < this.target();
+  }
+
+  /** Starts a refill in the background now if the pool is short (an operator's new target). */
   private kick(): void {
-    if (this.refilling || this.store.count('ready') + this.store.count('filling') >= this.target()) return;
+    if (this.refilling || !this.short()) return;
     this.ctx.waitUntil(this.refill().catch(() => {}));
   }
 
+  /**
+   * After a claim, a refill owed by a short pool waits for the burst of claims to end
+   * (`deferredRefillAt`): the burst is served from what the pool holds, and its misses keep the
+   * provider to themselves.
+   */
+  private refillAfterClaims(): void {
+    if (this.refilling || !this.short()) return;
+    const now = Date.now();
+    this.shortSince ??= now;
+    this.refillDueAt = deferredRefillAt(this.shortSince, now, this.refillQuietMs);
+    this.ctx.waitUntil(this.schedule());
+  }
+
+  /** Sets the one alarm to the earliest thing owed (src/core/policy/warm-pool-schedule.ts). */
+  private async schedule(): Promise<void> {
+    const at = nextPoolAlarm([
+      this.refillDueAt,
+      this.failures > 0 ? this.failedAt + retryDelayMs(this.failures) : null,
+      keepAwakeDueAt(
+        this.store.awakeEntries().map((e) => e.provenAt),
+        this.keepAwakeEveryMs,
+      ),
+    ]);
+    if (at === this.alarmAt) return;
+    this.alarmAt = at;
+    if (at === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(at);
+  }
+
   private async runRefill(): Promise<void> {
-    await this.cleanStranded();
-    await this.cleanLegacy();
-    await this.resealStale();
-    await Promise.all(Array.from({ length: FILL_CONCURRENCY }, () => this.fillLoop()));
-    if (this.failures > 0) {
-      // Come back later, further apart each time, so a provider outage is not hammered.
-      await this.ctx.storage.setAlarm(Date.now() + Math.min(300_000, 5_000 * 2 ** (this.failures - 1)));
+    this.shortSince = undefined;
+    this.refillDueAt = undefined;
+    try {
+      await this.cleanStranded();
+      await this.cleanLegacy();
+      await this.resealStale();
+      await this.keepAwake();
+      await Promise.all(Array.from({ length: FILL_CONCURRENCY }, () => this.fillLoop()));
+    } finally {
+      await this.schedule();
+    }
+  }
+
+  /**
+   * Proves awake entries again before their computes reach the provider's idle suspend: every
+   * one whose proof is due within the next half interval, so the proofs go in batches. One that
+   * fails is dropped and its project deleted, as at a claim.
+   */
+  private async keepAwake(): Promise<void> {
+    const dueBy = Date.now() + this.keepAwakeEveryMs / 2;
+    for (const entry of this.store.awakeEntries()) {
+      if (entry.provenAt + this.keepAwakeEveryMs > dueBy) continue;
+      const provenAt = await this.reprove(entry);
+      if (provenAt !== null) this.store.setProven(entry.id, provenAt);
+      else if (this.store.takeById(entry.id)) this.deleteInBackground(entry);
     }
   }
 
@@ -280,7 +375,9 @@ export class WarmPool extends DurableObject<Env> {
     const region = regionOfPool(this.name());
     while (this.store.count('ready') + this.store.count('filling') < this.target()) {
       const id = shortId();
-      this.store.startFilling(id, Date.now());
+      // Decided as the fill starts, so fills running side by side do not both take the last awake place.
+      const keepAwake = this.store.countAwake() < this.awakeTarget();
+      this.store.startFilling(id, Date.now(), keepAwake);
       this.live.add(id);
       try {
         const { password, ...filled } = await fillPoolEntry(this.env, {
@@ -289,6 +386,7 @@ export class WarmPool extends DurableObject<Env> {
           regionId: region === 'default' ? undefined : region,
           load: this.store.loadByAccount(),
           gate: BACKGROUND,
+          keepAwake,
           onProject: (projectId, accountId) => this.store.noteProject(id, projectId, accountId),
         });
         // Sealed before it is written: the plain password never reaches storage.
@@ -300,6 +398,7 @@ export class WarmPool extends DurableObject<Env> {
       } catch (err) {
         this.store.forget(id);
         this.failures += 1;
+        this.failedAt = Date.now();
         this.lastError = err instanceof Error ? err.message : String(err);
         return;
       } finally {

@@ -17,9 +17,12 @@ const CRON_EVERY_MS = 60_000;
 /**
  * The warm pool `npm start` keeps (DBLEASE_WARM_POOL_SIZE overrides it; 0 turns it off): enough
  * that a burst of 50 concurrent creates is served from the pool, with room for the refill to
- * lag. Pool projects are local databases with a suspended compute, so they cost a little disk.
+ * lag. Pool projects are local databases, so they cost a little disk; the first
+ * LOCAL_WARM_POOL_AWAKE of them keep their compute (a postmaster, about 13 MiB PSS) running, so a
+ * burst of 50 needs no wake (DBLEASE_WARM_POOL_AWAKE overrides it; 0 suspends them all).
  */
 const LOCAL_WARM_POOL_SIZE = 60;
+const LOCAL_WARM_POOL_AWAKE = 50;
 
 function startWrangler(stack: LocalStack, workerSecrets: WorkerSecrets): ChildProcess {
   // Secrets reach `wrangler dev` through its environment (it reads required secrets from
@@ -30,6 +33,7 @@ function startWrangler(stack: LocalStack, workerSecrets: WorkerSecrets): ChildPr
     NEON_LOCAL_PROXY: `${stack.config.host}:${stack.config.proxyPort}`,
     DBLEASE_ENV: 'development',
     DBLEASE_WARM_POOL_SIZE: process.env.DBLEASE_WARM_POOL_SIZE || String(LOCAL_WARM_POOL_SIZE),
+    DBLEASE_WARM_POOL_AWAKE: process.env.DBLEASE_WARM_POOL_AWAKE || String(LOCAL_WARM_POOL_AWAKE),
     // Bindings write into Workers through this Cloudflare API (a stand-in, say); unset: Cloudflare's own.
     ...(process.env.CLOUDFLARE_API_BASE_URL ? { CLOUDFLARE_API_BASE_URL: process.env.CLOUDFLARE_API_BASE_URL } : {}),
   };
@@ -119,7 +123,10 @@ async function main() {
   const token = await developmentToken(stack.config.dataDir, secrets.DBLEASE_OPERATOR_TOKEN);
   console.log(`\ndblease Worker ready at ${WORKER_URL}  (GET ${WORKER_URL}/healthz)`);
   const poolSize = process.env.DBLEASE_WARM_POOL_SIZE || String(LOCAL_WARM_POOL_SIZE);
-  console.log(`warm pool: ${poolSize} per region, filling in the background (the operator's GET /healthz shows it)`);
+  const awake = process.env.DBLEASE_WARM_POOL_AWAKE || String(LOCAL_WARM_POOL_AWAKE);
+  console.log(
+    `warm pool: ${poolSize} per region, ${awake} of them awake, filling in the background (the operator's GET /healthz shows it)`,
+  );
   if (token) {
     console.log(`development account token: ${token}`);
     console.log(`owner dashboard: ${WORKER_URL}/  (paste the token above into its Token field)`);

@@ -27,6 +27,11 @@ export interface PoolEntry {
   passwordSealed: string;
   /** Epoch ms of the last `select 1` that answered with these credentials. */
   provenAt: number;
+  /**
+   * Whether the compute was left running (DBLEASE_WARM_POOL_AWAKE), so the first query after the
+   * claim needs no wake. The pool keeps it awake by proving it again (src/core/policy/warm-pool-schedule.ts).
+   */
+  awake: boolean;
 }
 
 /** A filled entry before the pool seals it: the plain password exists only in memory. */
@@ -41,8 +46,9 @@ export const poolPasswordContext = (entry: { projectId: string; roleName: string
 /**
  * Builds one pool entry of `pool`, named `dblease-pool-<id>-<pool>` (src/core/naming.ts), and
  * proves it: `select 1` with the credentials the claimer will hand out, so the claim itself needs
- * neither a provider call nor a query. Then the compute is suspended: nothing runs on it until
- * it is claimed, and the provider wakes it on the first connection. `onProject` is told the
+ * neither a provider call nor a query. Then the compute is suspended, unless `keepAwake`: nothing
+ * runs on it until it is claimed, and the provider wakes it on the first connection. An awake
+ * entry's first query needs no wake, at the price of a running compute. `onProject` is told the
  * project id as soon as the project exists, so a crash afterwards leaves a record, not an
  * invisible project.
  */
@@ -55,21 +61,24 @@ export async function fillPoolEntry(
     load?: Record<string, number>;
     onProject?: BuildInput['onProject'];
     gate?: GateOptions;
+    keepAwake?: boolean;
   },
 ): Promise<FilledEntry> {
   const { id } = input;
   const client = placedClient(env, input.load, {}, input.gate);
+  let provenAt = 0;
   const built = await buildProject(client, {
     projectName: poolProjectName(id, input.pool),
     regionId: input.regionId,
     historyRetentionSeconds: historyWindowSeconds(env.DBLEASE_HISTORY_WINDOW_SECONDS),
     onProject: input.onProject,
+    prove: async (uri) => {
+      await waitForSql(env, uri);
+      provenAt = Date.now();
+    },
   });
-  let provenAt: number;
   try {
-    await waitForSql(env, built.connectionUri);
-    provenAt = Date.now();
-    await client.suspendEndpoint(built.projectId, built.endpointId);
+    if (!input.keepAwake) await client.suspendEndpoint(built.projectId, built.endpointId);
   } catch (err) {
     await client.deleteProject(built.projectId).catch(() => {});
     throw err;
@@ -86,5 +95,6 @@ export async function fillPoolEntry(
     pooledUriTemplate: withoutPassword(built.pooledConnectionUri),
     password: decodeURIComponent(new URL(built.connectionUri).password),
     provenAt,
+    awake: input.keepAwake === true,
   };
 }

@@ -58,7 +58,7 @@ function providerHealth(env: Env, now: number): { checked_at: number; result: Pr
 
 /**
  * The warm pool of each configured region, for the operator: how many entries wait (`size`)
- * against the `target`, the refill (fills in flight, fills finished in the last minute) and the
+ * against the `target`, how many of them keep a running compute (`awake`), the refill (fills in flight, fills finished in the last minute) and the
  * share of claims it served since its object started. A pool that does not answer is reported,
  * not fatal: the Worker still serves creates on demand.
  */
@@ -71,6 +71,7 @@ async function poolHealth(env: Env) {
           region,
           size: s.available,
           target: s.target,
+          awake: { entries: s.awake, target: s.awakeTarget },
           refill: { in_flight: s.filling, per_minute: s.fillsLastMinute, failures: s.failures },
           hits: s.hits,
           misses: s.misses,

@@ -1,4 +1,4 @@
-import { runInDurableObject } from 'cloudflare:test';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { warmPool } from '../../../src/app/pool/claim';
@@ -8,6 +8,7 @@ import { encryptionKeyMaterial } from '../../../src/core/secrets';
 import { poolPasswordContext, type PoolEntry } from '../../../src/neon/pool-entry';
 import { createFreshDatabase } from '../../../src/neon/provision';
 import { withPassword } from '../../../src/neon/uri';
+import { KEEP_AWAKE_EVERY_MS, REFILL_QUIET_MS } from '../../../src/core/policy/warm-pool-schedule';
 import { sqlOverHttp, sqlPool } from '../../../src/app/sql/driver';
 import { testClient, testName } from '../support/local-stack';
 
@@ -183,11 +184,17 @@ describe('warm pool', () => {
     await expect(testClient().getProject(entry.projectId)).rejects.toThrow();
   });
 
-  it('refills in the background after claims', async () => {
+  it('refills in the background once a burst of claims is over, not during it', async () => {
     const { pool, stub } = await filledPool(2);
     const first = await stub.claim(pool);
+    const lastClaim = Date.now();
     const second = await stub.claim(pool);
     handedOut.push(first!.projectId, second!.projectId);
+    // Nothing is filling yet: the refill is the alarm's, REFILL_QUIET_MS after the last claim.
+    expect(await stub.status(pool)).toMatchObject({ available: 0, filling: 0 });
+    const alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(alarm).toBeGreaterThanOrEqual(lastClaim + REFILL_QUIET_MS);
+    expect(alarm).toBeLessThanOrEqual(Date.now() + REFILL_QUIET_MS);
     const status = await eventually(
       () => stub.status(pool),
       (s) => s.available === 2,
@@ -200,5 +207,45 @@ describe('warm pool', () => {
     const third = await stub.claim(pool);
     expect(third).not.toBeNull();
     handedOut.push(third!.projectId);
+  });
+
+  it('keeps DBLEASE_WARM_POOL_AWAKE entries running, proves them before they would suspend, and hands them out first', async () => {
+    const pool = poolName();
+    pools.push(pool);
+    const stub = warmPool(env, pool);
+    await stub.setTarget(pool, 3, 2);
+    expect(await stub.refill(pool)).toMatchObject({ available: 3, awake: 2, awakeTarget: 2 });
+    const client = testClient();
+    const states = async () => {
+      const held = await stub.projects();
+      return (await Promise.all(held.map(async (p) => (await client.listEndpoints(p.projectId))[0]!.current_state))).sort();
+    };
+    expect(await states()).toEqual(['active', 'active', 'idle']);
+
+    // The one alarm is set for the first awake entry's next proof.
+    const provenAt = () =>
+      runInDurableObject(stub, (_i, state) =>
+        state.storage.sql
+          .exec<{ p: number }>('SELECT proven_at AS p FROM pool_entries WHERE awake = 1 ORDER BY proven_at')
+          .toArray()
+          .map((r) => r.p),
+      );
+    const [oldest] = await provenAt();
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBe(oldest! + KEEP_AWAKE_EVERY_MS);
+    // Past it, the alarm proves them again with their own credentials; the suspended one is left alone.
+    await runInDurableObject(
+      stub,
+      (_i, state) => void state.storage.sql.exec(`UPDATE pool_entries SET proven_at = proven_at - ${KEEP_AWAKE_EVERY_MS}`),
+    );
+    const before = Date.now();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    for (const p of await provenAt()) expect(p).toBeGreaterThanOrEqual(before);
+    expect(await states()).toEqual(['active', 'active', 'idle']);
+
+    // Claims take the awake entries first.
+    await stub.setTarget(pool, 0, 0);
+    const claimed = [await stub.claim(pool), await stub.claim(pool), await stub.claim(pool)];
+    handedOut.push(...claimed.map((c) => c!.projectId));
+    expect(claimed.map((c) => c!.awake)).toEqual([true, true, false]);
   });
 });

@@ -1,0 +1,61 @@
+/**
+ * When the warm pool (durable-objects/warm-pool.ts) does its background work. The pool has one
+ * alarm, and it is owed for three reasons; `nextPoolAlarm` takes the earliest of them. Pure:
+ * `now` and the pool's facts are passed in (ARCHITECTURE.md, "The warm pool's schedule").
+ *
+ * - **A refill after claims** waits until the claims stop for REFILL_QUIET_MS, and at most
+ *   REFILL_MAX_DEFER_MS after the first of them. A burst is served from what the pool holds; if
+ *   refills started during it, they would compete with it. That means the provider budget on
+ *   Neon, which the burst's misses need for on-demand creates, and every core of the machine on
+ *   the local stack, where the provider's work happens too.
+ * - **A retry after failed fills** backs off: 5 s, doubling, at most 5 minutes.
+ * - **Keeping computes awake.** An awake entry's compute must not reach the provider's idle
+ *   suspend. Neon's default suspend is 300 s, and so is the local stack's. So each awake entry
+ *   is proven again (`select 1` with its own credentials) every KEEP_AWAKE_EVERY_MS. That proof
+ *   also keeps its readiness fresh.
+ */
+
+export const REFILL_QUIET_MS = 1_000;
+export const REFILL_MAX_DEFER_MS = 5_000;
+export const KEEP_AWAKE_EVERY_MS = 120_000;
+
+/**
+ * When a refill owed since the claim at `shortSince` starts. The last claim was at
+ * `lastClaimAt`: the refill waits until claims have been quiet for `quietMs`, but never past
+ * `maxDeferMs` after the first claim.
+ */
+export function deferredRefillAt(
+  shortSince: number,
+  lastClaimAt: number,
+  quietMs = REFILL_QUIET_MS,
+  maxDeferMs = REFILL_MAX_DEFER_MS,
+): number {
+  return Math.min(lastClaimAt + quietMs, shortSince + maxDeferMs);
+}
+
+/** The wait after `failures` consecutive failed fills, so a provider outage is not hammered. */
+export function retryDelayMs(failures: number): number {
+  return failures <= 0 ? 0 : Math.min(300_000, 5_000 * 2 ** (failures - 1));
+}
+
+/** When the next keep-awake proof is owed: `everyMs` after the oldest proof of an awake entry. */
+export function keepAwakeDueAt(awakeProvenAt: readonly number[], everyMs = KEEP_AWAKE_EVERY_MS): number | null {
+  return awakeProvenAt.length === 0 ? null : Math.min(...awakeProvenAt) + everyMs;
+}
+
+/** The earliest of what is owed, or null when nothing is. */
+export function nextPoolAlarm(owed: readonly (number | null | undefined)[]): number | null {
+  const times = owed.filter((t): t is number => typeof t === 'number' && Number.isFinite(t));
+  return times.length === 0 ? null : Math.min(...times);
+}
+
+/**
+ * How many of a pool's entries keep their compute running: `DBLEASE_WARM_POOL_AWAKE`, at most
+ * the pool's size. If it is unset or unreadable, none do, because a running compute costs compute
+ * hours on Neon.
+ */
+export function awakeTarget(raw: string | undefined, poolTarget: number): number {
+  const n = Number(raw);
+  if (raw === undefined || raw.trim() === '' || !Number.isInteger(n) || n < 0) return 0;
+  return Math.min(n, poolTarget);
+}
