@@ -26,10 +26,12 @@ import { machine, writeResult } from './report';
 import { summarize, type Summary } from './stats';
 import type { StackMessage } from './stack-process';
 import { newWorkerState, startDirectWorker, type DirectWorker } from './workerd-direct';
+import { bundleSources, profileWorkerd, summarizeProfile, type ProfileSummary, type V8Profile } from './cpu-profile';
 
 const RUNS = Number(process.env.BENCH_RUNS || 10);
 const BURST = 50;
-const POOL = BURST + RUNS + 5;
+/** Enough for the creates one at a time, the measured burst and the profiled one. */
+const POOL = 2 * BURST + RUNS + 5;
 /** Live leases for the memory reading: BENCH_LEASES (default 1,000), in accounts of 50 (the default policy's cap). */
 const LEASE_COUNT = Number(process.env.BENCH_LEASES || 1_000);
 const LEASES = { accounts: Math.ceil(LEASE_COUNT / 50), each: Math.min(50, LEASE_COUNT) };
@@ -107,6 +109,40 @@ async function createAndQuery(worker: DirectWorker, token: string): Promise<{ to
   return { total: performance.now() - started, request: answered - started };
 }
 
+/**
+ * A burst of creates + first queries with workerd's isolate and the stack's Node process under
+ * V8's sampling profiler (bench/cpu-profile.ts): self time by source file and by function.
+ */
+async function profileBurst(stack: ChildProcess, worker: DirectWorker, tokens: string[]): Promise<Record<string, ProfileSummary>> {
+  const reply = <T>(key: string) =>
+    new Promise<T>((resolve) => stack.on('message', (m: Record<string, unknown>) => key in m && resolve(m[key] as T)));
+  const stackStarted = reply<boolean>('profiling');
+  stack.send('profile-start');
+  await stackStarted;
+  const { profile } = await profileWorkerd(worker.inspectorPort!, () => Promise.all(tokens.map((t) => createAndQuery(worker, t))));
+  const stackProfile = reply<V8Profile>('profile');
+  stack.send('profile-stop');
+  const root = path.resolve(import.meta.dirname, '..');
+  const fromRoot = (url: string) =>
+    url
+      .replace(/^file:\/\//, '')
+      .replace(`${root}/`, '')
+      .replace(/^.*node_modules\//, 'node_modules/');
+  return {
+    workerd: summarizeProfile(profile, bundleSources(worker.bundleFile)),
+    'stack (Node)': summarizeProfile(await stackProfile, fromRoot),
+  };
+}
+
+function printProfile(title: string, p: ProfileSummary): void {
+  console.log(`
+CPU profile, ${title}: busy ${p.busy_ms} of ${p.sampled_ms} ms sampled`);
+  console.log('  self ms by file:');
+  for (const f of p.by_file) console.log(`    ${String(f.self_ms).padStart(8)}  ${f.where}`);
+  console.log('  self ms by function:');
+  for (const l of p.top) console.log(`    ${String(l.self_ms).padStart(8)}  ${l.fn}  (${l.where})`);
+}
+
 async function startStack(): Promise<{ child: ChildProcess; addresses: StackMessage }> {
   const child = fork(path.join(import.meta.dirname, 'stack-process.ts'), {
     execArgv: ['--import', 'tsx'],
@@ -182,11 +218,12 @@ export async function benchBreakdown(): Promise<object> {
   const stackPid = child.pid!;
   const state = await newWorkerState();
   const workers: DirectWorker[] = [];
-  const start = async (vars: Record<string, string>, persist = true) => {
+  const start = async (vars: Record<string, string>, persist = true, inspect = false) => {
     const w = await startDirectWorker(addresses, {
       operatorToken: OPERATOR_TOKEN,
       vars: { ...BENCH_VARS, ...vars },
       persist: persist ? state : undefined,
+      inspect,
     });
     workers.push(w);
     return w;
@@ -197,7 +234,7 @@ export async function benchBreakdown(): Promise<object> {
   };
   try {
     // 1. Fill.
-    const filler = await start({ DBLEASE_WARM_POOL_SIZE: String(POOL) });
+    const filler = await start({ DBLEASE_WARM_POOL_SIZE: String(POOL), DBLEASE_WARM_POOL_AWAKE: String(POOL) });
     const tokens = await benchAccounts(filler.url, BURST);
     const f0 = await sample(filler.pid, stackPid);
     // The first create finds the pool empty (it goes on demand) and starts the refill.
@@ -214,7 +251,7 @@ export async function benchBreakdown(): Promise<object> {
     await stop(filler);
 
     // 2. Claims, with refills held off: a pool size of 1 keeps claims on, and the pool holds more.
-    const claimer = await start({ DBLEASE_WARM_POOL_SIZE: '1' });
+    const claimer = await start({ DBLEASE_WARM_POOL_SIZE: '1' }, true, true);
     await measureAccountGet(claimer, tokens[0]!, 3); // the isolate and an account object, warm
     const a0 = await sample(claimer.pid, stackPid);
     const alone: { total: number; request: number }[] = [];
@@ -243,6 +280,8 @@ export async function benchBreakdown(): Promise<object> {
       burst.map((x) => x.request),
     );
     log(`${fifty.name}: p99 ${fifty.latency!.p99} ms`);
+    // The same burst again under the profilers (sampling costs a little CPU, so not the measured one).
+    const profiles = await profileBurst(child, claimer, tokens.slice(0, BURST));
     await stop(claimer);
 
     // 3. Memory with 1,000 live leases, on demand on fresh Worker state.
@@ -337,6 +376,7 @@ export async function benchBreakdown(): Promise<object> {
       );
     }
     if (disk !== null) console.log(`  the stack's data folder: ${disk} MiB on disk`);
+    for (const [name, p] of Object.entries(profiles)) printProfile(`${name}, ${BURST} creates + first queries at once`, p);
     const result = {
       benchmark: 'breakdown',
       machine: m,
@@ -344,6 +384,7 @@ export async function benchBreakdown(): Promise<object> {
       seconds: Math.round((Date.now() - began) / 1000),
       phases: [fill, one, fifty],
       figures,
+      profiles,
       memory: { idle, leases: { live, refused: failed, refusals, just_made: leased, suspended }, data_folder_mib: disk },
     };
     console.log(`\nwritten to ${await writeResult('breakdown', result)} (${result.seconds} s)`);

@@ -5,7 +5,8 @@
  * on demand. Each sample also keeps the 201 alone (before the first query) and the Worker's own
  * `timings`, so the output can say where the time went.
  */
-import { api, benchAccount, selectOne, type BenchWorker } from './provisioning-setup';
+import type { LocalStack } from '../local/stack';
+import { api, benchAccount, OPERATOR_TOKEN, providerSettled, selectOne, type BenchWorker } from './provisioning-setup';
 import { summarize, type Summary } from './stats';
 
 export const LEVELS = [1, 5, 10, 25, 50, 100];
@@ -104,13 +105,26 @@ export async function poolHealth(worker: BenchWorker, operatorToken: string): Pr
   return (res.json?.pools ?? []) as Record<string, unknown>[];
 }
 
-/** Waits (at most `timeoutMs`) until the region's pool holds `need` entries. */
-export async function waitForPool(worker: BenchWorker, operatorToken: string, need: number, timeoutMs = 120_000): Promise<void> {
+/**
+ * Waits (at most `timeoutMs`) until the region's pool is full, holding at least `need` entries
+ * with no fill in flight, so a wave measures claims and not the refill of the wave before (the
+ * pool defers its refill until a burst of claims is over; src/core/policy/warm-pool-schedule.ts).
+ */
+export async function waitForPool(worker: BenchWorker, operatorToken: string, need: number, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const [pool] = await poolHealth(worker, operatorToken);
-    if (Number(pool?.size ?? 0) >= need) return;
+    const size = Number(pool?.size ?? 0);
+    const full =
+      size >= need && size >= Number(pool?.target ?? 0) && Number((pool?.refill as { in_flight?: number })?.in_flight ?? 1) === 0;
+    if (full) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`the warm pool did not reach ${need} entries within ${timeoutMs / 1000} s`);
+  throw new Error(`the warm pool did not fill to ${need} entries within ${timeoutMs / 1000} s`);
+}
+
+/** Before a warm-pool wave: the pool full again, and the provider done copying spares for its fills. */
+export async function settledPool(worker: BenchWorker, stack: LocalStack, need: number): Promise<void> {
+  await waitForPool(worker, OPERATOR_TOKEN, need);
+  await providerSettled(stack);
 }

@@ -4,8 +4,8 @@
  * output shows Wrangler's dev-server share beside the product's own time.
  */
 import type { LocalStack } from '../local/stack';
-import { benchAccounts, LEVELS, measureAccountGet, measureLevel, waitForPool, wavesFor, type LevelResult } from './provisioning-curve';
-import { BENCH_VARS, OPERATOR_TOKEN } from './provisioning-setup';
+import { benchAccounts, LEVELS, measureAccountGet, measureLevel, settledPool, wavesFor, type LevelResult } from './provisioning-curve';
+import { BENCH_VARS, OPERATOR_TOKEN, providerSettled } from './provisioning-setup';
 import { startDirectWorker, type StackAddresses } from './workerd-direct';
 import type { Summary } from './stats';
 
@@ -33,7 +33,7 @@ export async function benchDirect(stack: LocalStack, runs: number, poolSize: num
     const [token] = await benchAccounts(od.url, 1);
     await measureLevel(od, [token!], 1, 1); // warm the isolate and the account object
     odGet = await measureAccountGet(od, token!, runs);
-    onDemandAlone = await measureLevel(od, [token!], 1, runs);
+    onDemandAlone = await measureLevel(od, [token!], 1, runs, () => providerSettled(stack));
     log(`workerd direct, on demand @1: p50 ${onDemandAlone.total.median}, p99 ${onDemandAlone.total.p99} ms`);
   } finally {
     await od.dispose();
@@ -41,7 +41,7 @@ export async function benchDirect(stack: LocalStack, runs: number, poolSize: num
 
   const pooled = await startDirectWorker(addressesOf(stack), {
     operatorToken: OPERATOR_TOKEN,
-    vars: { ...BENCH_VARS, DBLEASE_WARM_POOL_SIZE: String(poolSize) },
+    vars: { ...BENCH_VARS, DBLEASE_WARM_POOL_SIZE: String(poolSize), DBLEASE_WARM_POOL_AWAKE: String(poolSize) },
   });
   try {
     const tokens = await benchAccounts(pooled.url, Math.max(...LEVELS));
@@ -49,7 +49,7 @@ export async function benchDirect(stack: LocalStack, runs: number, poolSize: num
     const poolGet = await measureAccountGet(pooled, tokens[0]!, runs);
     const pool: LevelResult[] = [];
     for (const c of LEVELS) {
-      const r = await measureLevel(pooled, tokens, c, wavesFor(runs, c), () => waitForPool(pooled, OPERATOR_TOKEN, c));
+      const r = await measureLevel(pooled, tokens, c, wavesFor(runs, c), () => settledPool(pooled, stack, c));
       pool.push(r);
       log(
         `workerd direct, warm pool, one account per create @${c}: p50 ${r.total.median}, p99 ${r.total.p99} ms, sources ${JSON.stringify(r.sources)}`,

@@ -24,10 +24,19 @@ export const BENCH_VARS = {
   DBLEASE_PROVIDER_ACTION_BURST: '1000000',
 };
 
+/**
+ * The provider side, sized like a provider rather than a test: a spare clone ready for each create
+ * of the widest on-demand wave, and room for every compute the run leaves running (the awake pool
+ * and the databases created). The benchmark waits for the spares between waves
+ * (`providerSettled`), so the provider's background copying is not measured as the Worker's time.
+ */
 export async function benchStack(): Promise<{ stack: LocalStack; dispose: () => Promise<void> }> {
-  const stack = await startThrowawayStack({}, 'dblease-bench-prov-');
+  const stack = await startThrowawayStack({ templateSpares: 110, maxComputes: 400 }, 'dblease-bench-prov-');
+  await providerSettled(stack);
   return { stack, dispose: () => stack.dispose() };
 }
+
+export const providerSettled = (stack: LocalStack) => stack.api.storage.sparesSettled();
 
 export type BenchWorker = DevWorker;
 
@@ -36,7 +45,7 @@ export function benchWorker(stack: LocalStack, vars: { warmPoolSize: number }): 
   return startDevWorker(stack, {
     name: 'bench',
     operatorToken: OPERATOR_TOKEN,
-    vars: { DBLEASE_WARM_POOL_SIZE: String(vars.warmPoolSize), ...BENCH_VARS },
+    vars: { DBLEASE_WARM_POOL_SIZE: String(vars.warmPoolSize), DBLEASE_WARM_POOL_AWAKE: String(vars.warmPoolSize), ...BENCH_VARS },
   });
 }
 

@@ -25,10 +25,10 @@ import {
   measureLevel,
   poolHealth,
   wavesFor,
-  waitForPool,
+  settledPool,
   type LevelResult,
 } from './provisioning-curve';
-import { benchStack, benchWorker, OPERATOR_TOKEN, selectOne } from './provisioning-setup';
+import { benchStack, benchWorker, OPERATOR_TOKEN, providerSettled, selectOne } from './provisioning-setup';
 import { machine, writeResult } from './report';
 import { measure, summarize } from './stats';
 
@@ -62,12 +62,21 @@ export async function benchProvisioning(): Promise<object> {
     });
     let n = 0;
     const directCount = requestsSince();
-    const direct = summarize(
-      await measure(RUNS, 1, async () => {
-        const built = await buildProject(client, { projectName: `dblease-bench-direct-${n++}`, roleName: 'agent', databaseName: 'neondb' });
-        await selectOne(built.connectionUri);
-      }),
-    );
+    const directTimes: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      await providerSettled(stack);
+      directTimes.push(
+        ...(await measure(1, 1, async () => {
+          const built = await buildProject(client, {
+            projectName: `dblease-bench-direct-${n++}`,
+            roleName: 'agent',
+            databaseName: 'neondb',
+          });
+          await selectOne(built.connectionUri);
+        })),
+      );
+    }
+    const direct = summarize(directTimes);
     const directRequestsPerCreate = directCount() / RUNS;
     log(`direct provider calls + select 1, alone: p50 ${direct.median} ms, ${directRequestsPerCreate} provider requests per create`);
 
@@ -82,7 +91,7 @@ export async function benchProvisioning(): Promise<object> {
     let odCreates = 0;
     const od: Curve = { name: 'on demand, one account per create', levels: [] };
     for (const c of LEVELS) {
-      const r = await measureLevel(onDemand, odTokens, c, wavesFor(RUNS, c));
+      const r = await measureLevel(onDemand, odTokens, c, wavesFor(RUNS, c), () => providerSettled(stack));
       od.levels.push(r);
       odCreates += r.total.n;
       log(`${od.name} @${c}: p50 ${r.total.median}, p99 ${r.total.p99} ms${r.failures ? `, ${r.failures} failed (${r.firstError})` : ''}`);
@@ -105,7 +114,7 @@ export async function benchProvisioning(): Promise<object> {
     ] as const) {
       const curve: Curve = { name, levels: [] };
       for (const c of LEVELS) {
-        const r = await measureLevel(pooled, [...tokens], c, wavesFor(RUNS, c), () => waitForPool(pooled, OPERATOR_TOKEN, c));
+        const r = await measureLevel(pooled, [...tokens], c, wavesFor(RUNS, c), () => settledPool(pooled, stack, c));
         curve.levels.push(r);
         log(`${name} @${c}: p50 ${r.total.median}, p99 ${r.total.p99} ms, sources ${JSON.stringify(r.sources)}`);
       }

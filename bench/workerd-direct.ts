@@ -32,6 +32,10 @@ export interface DirectWorker {
   url: string;
   /** The workerd process, for CPU and memory readings. */
   pid: number;
+  /** The port of workerd's DevTools inspector, when asked for (bench/cpu-profile.ts). */
+  inspectorPort?: number;
+  /** The bundle it serves, to say which source file a profiled line came from. */
+  bundleFile: string;
   dispose(): Promise<void>;
 }
 
@@ -153,7 +157,7 @@ export async function newWorkerState(): Promise<WorkerState> {
  */
 export async function startDirectWorker(
   stack: StackAddresses,
-  opts: { operatorToken: string; vars?: Record<string, string>; persist?: WorkerState },
+  opts: { operatorToken: string; vars?: Record<string, string>; persist?: WorkerState; inspect?: boolean },
 ): Promise<DirectWorker> {
   const bundle = await buildBundle();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dblease-workerd-'));
@@ -176,7 +180,9 @@ export async function startDirectWorker(
   // The config names the secrets: only its owner may read it, and it goes with the folder.
   await fs.chmod(file, 0o600);
   reapOnExit();
-  const child = spawn(workerdBinary, ['serve', file, '--experimental'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const inspectorPort = opts.inspect ? await freePort() : undefined;
+  const args = ['serve', file, '--experimental', ...(inspectorPort ? [`--inspector-addr=127.0.0.1:${inspectorPort}`] : [])];
+  const child = spawn(workerdBinary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   running.add(child);
   child.once('exit', () => running.delete(child));
   let stderr = '';
@@ -193,6 +199,8 @@ export async function startDirectWorker(
   return {
     url,
     pid: child.pid!,
+    inspectorPort,
+    bundleFile: path.join(bundle, 'index.js'),
     async dispose() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

@@ -58,6 +58,11 @@ export class BranchStorage {
       .finally(() => (this.refilling = undefined));
   }
 
+  /** Resolves once the spares are topped up: benchmarks wait for it, so a measurement does not share the disk with the refill. */
+  async sparesSettled(): Promise<void> {
+    while (this.refilling) await this.refilling;
+  }
+
   /** Stops refilling and removes the spares. */
   async close(): Promise<void> {
     this.closed = true;
