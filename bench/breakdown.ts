@@ -19,8 +19,8 @@ import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { api, benchAccount, OPERATOR_TOKEN, BENCH_VARS, selectOne } from './provisioning-setup';
-import { benchAccounts, measureAccountGet, waitForPool } from './provisioning-curve';
+import { api, benchAccount, OPERATOR_TOKEN, BENCH_VARS } from './provisioning-setup';
+import { benchAccounts, measureAccountGet, sampleCreate, waitForPool } from './provisioning-curve';
 import { machineBusyMs, pssMiB, readProcs, subtree, type Proc } from './proc-stats';
 import { machine, writeResult } from './report';
 import { summarize, type Summary } from './stats';
@@ -100,13 +100,9 @@ function phase(name: string, creates: number, a: Sample, b: Sample, cores: numbe
 
 /** One warm-pool create + its first query; its total and its 201 alone, ms. */
 async function createAndQuery(worker: DirectWorker, token: string): Promise<{ total: number; request: number }> {
-  const started = performance.now();
-  const res = await api(worker.url, token, 'POST', '/v1/databases', {});
-  const answered = performance.now();
-  if (res.status !== 201) throw new Error(`create answered ${res.status}: ${JSON.stringify(res.json?.error ?? res.json)}`);
-  if (res.json.timings?.source !== 'pool') throw new Error(`expected a pool claim, got ${res.json.timings?.source}`);
-  await selectOne(res.json.connection.direct);
-  return { total: performance.now() - started, request: answered - started };
+  const sample = await sampleCreate(worker, token);
+  if (sample.timings.source !== 'pool') throw new Error(`expected a pool claim, got ${sample.timings.source}`);
+  return sample;
 }
 
 /**
@@ -140,7 +136,7 @@ CPU profile, ${title}: busy ${p.busy_ms} of ${p.sampled_ms} ms sampled`);
   console.log('  self ms by file:');
   for (const f of p.by_file) console.log(`    ${String(f.self_ms).padStart(8)}  ${f.where}`);
   console.log('  self ms by function:');
-  for (const l of p.top) console.log(`    ${String(l.self_ms).padStart(8)}  ${l.fn}  (${l.where})`);
+  for (const l of p.top) console.log(`    ${String(l.self_ms).padStart(8)}  ${l.fn}  (${l.where}, line ${l.line})`);
 }
 
 async function startStack(): Promise<{ child: ChildProcess; addresses: StackMessage }> {

@@ -20,7 +20,9 @@ export interface V8Profile {
 
 export interface ProfileLine {
   fn: string;
+  /** The source file, and the function's line in what was profiled (the bundle, for workerd). */
   where: string;
+  line: number;
   self_ms: number;
 }
 
@@ -62,8 +64,8 @@ export function summarizeProfile(
     }
     const where = frame.url ? sourceOf(frame.url, frame.lineNumber) : '(runtime)';
     const fn = frame.functionName || '(anonymous)';
-    const key = `${fn}\u0000${where}`;
-    const line = self.get(key) ?? { fn, where, self_ms: 0 };
+    const key = `${fn}\u0000${where}\u0000${frame.lineNumber}`;
+    const line = self.get(key) ?? { fn, where, line: frame.lineNumber + 1, self_ms: 0 };
     line.self_ms += ms;
     self.set(key, line);
     files.set(where, (files.get(where) ?? 0) + ms);

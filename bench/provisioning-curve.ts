@@ -35,6 +35,61 @@ export async function benchAccounts(url: string, n: number): Promise<string[]> {
 /** Waves per level: about `runs` samples in all, at least one wave. */
 export const wavesFor = (runs: number, concurrency: number) => Math.max(1, Math.round(runs / concurrency));
 
+/** One create + first query: its total, its 201 alone, and the Worker's own `timings`. */
+export interface CreateSample {
+  total: number;
+  request: number;
+  timings: Record<string, number | string>;
+}
+
+/** A create through the Worker, then `select 1` over the string it returned; throws if either fails. */
+export async function sampleCreate(worker: { url: string }, token: string): Promise<CreateSample> {
+  const started = performance.now();
+  const res = await api(worker.url, token, 'POST', '/v1/databases', {});
+  const answered = performance.now();
+  if (res.status !== 201) throw new Error(`create answered ${res.status}: ${JSON.stringify(res.json?.error ?? res.json)}`);
+  await selectOne(res.json.connection.direct);
+  return { total: performance.now() - started, request: answered - started, timings: res.json.timings };
+}
+
+/** Collects samples (and failures) of one level, and sums them up as a LevelResult. */
+export class LevelSamples {
+  private readonly samples: CreateSample[] = [];
+  private failures = 0;
+  private firstError: string | undefined;
+
+  constructor(readonly concurrency: number) {}
+
+  async take(work: () => Promise<CreateSample>): Promise<void> {
+    try {
+      this.samples.push(await work());
+    } catch (err) {
+      this.failures += 1;
+      this.firstError ??= err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  result(): LevelResult {
+    const steps: Record<string, number[]> = {};
+    const sources: Record<string, number> = {};
+    for (const s of this.samples) {
+      for (const [k, v] of Object.entries(s.timings)) {
+        if (typeof v === 'number') (steps[k] ??= []).push(v);
+        else sources[v] = (sources[v] ?? 0) + 1;
+      }
+    }
+    return {
+      concurrency: this.concurrency,
+      total: summarize(this.samples.map((s) => s.total)),
+      request: summarize(this.samples.map((s) => s.request)),
+      steps: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, summarize(v).median])),
+      sources,
+      failures: this.failures,
+      ...(this.firstError ? { firstError: this.firstError } : {}),
+    };
+  }
+}
+
 /**
  * One level: `waves` waves of exactly `concurrency` simultaneous creates, create `j` of a wave on
  * `tokens[j % tokens.length]` (one token: all on one account). `beforeWave` lets the warm-pool
@@ -47,44 +102,12 @@ export async function measureLevel(
   waves: number,
   beforeWave: () => Promise<void> = async () => {},
 ): Promise<LevelResult> {
-  const totals: number[] = [];
-  const requests: number[] = [];
-  const steps: Record<string, number[]> = {};
-  const sources: Record<string, number> = {};
-  let failures = 0;
-  let firstError: string | undefined;
+  const level = new LevelSamples(concurrency);
   for (let w = 0; w < waves; w++) {
     await beforeWave();
-    await Promise.all(
-      Array.from({ length: concurrency }, async (_, j) => {
-        const started = performance.now();
-        try {
-          const res = await api(worker.url, tokens[j % tokens.length]!, 'POST', '/v1/databases', {});
-          const answered = performance.now();
-          if (res.status !== 201) throw new Error(`create answered ${res.status}: ${JSON.stringify(res.json?.error ?? res.json)}`);
-          await selectOne(res.json.connection.direct);
-          totals.push(performance.now() - started);
-          requests.push(answered - started);
-          for (const [k, v] of Object.entries(res.json.timings as Record<string, number | string>)) {
-            if (typeof v === 'number') (steps[k] ??= []).push(v);
-            else sources[v] = (sources[v] ?? 0) + 1;
-          }
-        } catch (err) {
-          failures += 1;
-          firstError ??= err instanceof Error ? err.message : String(err);
-        }
-      }),
-    );
+    await Promise.all(Array.from({ length: concurrency }, (_, j) => level.take(() => sampleCreate(worker, tokens[j % tokens.length]!))));
   }
-  return {
-    concurrency,
-    total: summarize(totals),
-    request: summarize(requests),
-    steps: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, summarize(v).median])),
-    sources,
-    failures,
-    ...(firstError ? { firstError } : {}),
-  };
+  return level.result();
 }
 
 /** An authenticated `GET /v1/account`, alone: the round trip a claim is compared with. */

@@ -16,33 +16,17 @@ export const addressesOf = (stack: LocalStack): StackAddresses => ({
 });
 
 export interface DirectResults {
-  onDemandAlone: LevelResult;
   pool: LevelResult[];
-  accountGet: { on_demand_worker: Summary; warm_pool_worker: Summary };
+  accountGet: Summary;
 }
 
-/** On demand alone (for the overhead ratio), and the warm-pool curve across accounts, under workerd alone. */
-export async function benchDirect(stack: LocalStack, runs: number, poolSize: number, log: (line: string) => void): Promise<DirectResults> {
-  const od = await startDirectWorker(addressesOf(stack), {
-    operatorToken: OPERATOR_TOKEN,
-    vars: { ...BENCH_VARS, DBLEASE_WARM_POOL_SIZE: '0' },
-  });
-  let onDemandAlone: LevelResult;
-  let odGet: Summary;
-  try {
-    const [token] = await benchAccounts(od.url, 1);
-    await measureLevel(od, [token!], 1, 1); // warm the isolate and the account object
-    odGet = await measureAccountGet(od, token!, runs);
-    onDemandAlone = await measureLevel(od, [token!], 1, runs, () => providerSettled(stack));
-    log(`workerd direct, on demand @1: p50 ${onDemandAlone.total.median}, p99 ${onDemandAlone.total.p99} ms`);
-  } finally {
-    await od.dispose();
-  }
+/** The Worker under workerd alone on the stack, with the benchmark's vars and these. */
+export const startBareWorker = (stack: LocalStack, vars: Record<string, string>) =>
+  startDirectWorker(addressesOf(stack), { operatorToken: OPERATOR_TOKEN, vars: { ...BENCH_VARS, ...vars } });
 
-  const pooled = await startDirectWorker(addressesOf(stack), {
-    operatorToken: OPERATOR_TOKEN,
-    vars: { ...BENCH_VARS, DBLEASE_WARM_POOL_SIZE: String(poolSize), DBLEASE_WARM_POOL_AWAKE: String(poolSize) },
-  });
+/** The warm-pool curve across accounts under workerd alone (on demand alone is bench/provisioning-overhead.ts). */
+export async function benchDirect(stack: LocalStack, runs: number, poolSize: number, log: (line: string) => void): Promise<DirectResults> {
+  const pooled = await startBareWorker(stack, { DBLEASE_WARM_POOL_SIZE: String(poolSize), DBLEASE_WARM_POOL_AWAKE: String(poolSize) });
   try {
     const tokens = await benchAccounts(pooled.url, Math.max(...LEVELS));
     await measureLevel(pooled, tokens, 1, 1); // the first claim finds the pool empty and starts the refill
@@ -55,7 +39,7 @@ export async function benchDirect(stack: LocalStack, runs: number, poolSize: num
         `workerd direct, warm pool, one account per create @${c}: p50 ${r.total.median}, p99 ${r.total.p99} ms, sources ${JSON.stringify(r.sources)}`,
       );
     }
-    return { onDemandAlone, pool, accountGet: { on_demand_worker: odGet, warm_pool_worker: poolGet } };
+    return { pool, accountGet: poolGet };
   } finally {
     await pooled.dispose();
   }

@@ -2,8 +2,9 @@
  * `npm run bench -- provisioning`: the curve. Create + first query (the returned connection
  * string answers `select 1` from here) through the Worker at concurrency 1, 5, 10, 25, 50 and
  * 100, from the warm pool and on demand, each concurrent create on an account of its own, plus
- * one warm-pool series with every create on one account; the same provider calls made directly
- * (NeonClient from Node) for the orchestrator's overhead; an authenticated GET /v1/account for
+ * one warm-pool series with every create on one account; the orchestrator's overhead, on demand
+ * alone against the same provider calls made directly, by turns (bench/provisioning-overhead.ts);
+ * an authenticated GET /v1/account for
  * the claim's cost; provider requests per create; admission exactness under 1,000 concurrent
  * creates. Prints p50/p95/p99 and the target ratios (README, "Benchmarks"), writes JSON and the
  * chart (bench/results/provisioning-curve.svg). BENCH_RUNS (default 20) is about how many
@@ -13,11 +14,10 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { buildProject } from '../src/neon/provision';
-import { DEFAULT_OPTIONS, NeonClient, providerAccount } from '../src/neon/index';
 import { curveSvg } from './curve-chart';
 import { benchAdmission } from './provisioning-admission';
-import { benchDirect } from './provisioning-direct';
+import { benchDirect, startBareWorker } from './provisioning-direct';
+import { benchOverhead } from './provisioning-overhead';
 import {
   benchAccounts,
   LEVELS,
@@ -30,7 +30,6 @@ import {
 } from './provisioning-curve';
 import { benchStack, benchWorker, OPERATOR_TOKEN, providerSettled, selectOne } from './provisioning-setup';
 import { machine, writeResult } from './report';
-import { measure, summarize } from './stats';
 
 const RUNS = Number(process.env.BENCH_RUNS || 20);
 /** Enough for the widest wave (100) with room for the refill to lag. */
@@ -52,40 +51,31 @@ export async function benchProvisioning(): Promise<object> {
       return () => stack.stats.snapshot().total - before;
     };
 
-    // 1. The provider calls of a fresh database, made directly (what the Worker's saga calls), then select 1.
-    const account = providerAccount({ NEON_API_URL: stack.urls.api, NEON_API_KEY: stack.config.apiKey }, 'default');
-    const client = new NeonClient(account, {
-      ...DEFAULT_OPTIONS,
-      requestTimeoutMs: 60_000,
-      budgetMs: 120_000,
-      operationTimeoutMs: 120_000,
-    });
-    let n = 0;
-    const directCount = requestsSince();
-    const directTimes: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      await providerSettled(stack);
-      directTimes.push(
-        ...(await measure(1, 1, async () => {
-          const built = await buildProject(client, {
-            projectName: `dblease-bench-direct-${n++}`,
-            roleName: 'agent',
-            databaseName: 'neondb',
-          });
-          await selectOne(built.connectionUri);
-        })),
-      );
-    }
-    const direct = summarize(directTimes);
-    const directRequestsPerCreate = directCount() / RUNS;
-    log(`direct provider calls + select 1, alone: p50 ${direct.median} ms, ${directRequestsPerCreate} provider requests per create`);
-
-    // 2. The Worker on demand (no warm pool), across accounts.
+    // 1. The orchestrator's overhead on demand: direct provider calls, the Worker under Wrangler and
+    // under workerd alone, one create at a time and by turns (bench/provisioning-overhead.ts).
     const onDemand = await benchWorker(stack, { warmPoolSize: 0 });
     disposers.push(onDemand.dispose);
+    const bareOnDemand = await startBareWorker(stack, { DBLEASE_WARM_POOL_SIZE: '0' });
+    disposers.push(bareOnDemand.dispose);
     const odTokens = await benchAccounts(onDemand.url, Math.max(...LEVELS));
-    await measureLevel(onDemand, odTokens, 1, 1); // warm the isolate and an account object
+    const [bareToken] = await benchAccounts(bareOnDemand.url, 1);
+    await measureLevel(onDemand, odTokens, 1, 1); // warm the isolates and an account object each
+    await measureLevel(bareOnDemand, [bareToken!], 1, 1);
     const odAccountGet = await measureAccountGet(onDemand, odTokens[0]!, RUNS);
+    const bareOdAccountGet = await measureAccountGet(bareOnDemand, bareToken!, RUNS);
+    const overhead = await benchOverhead(
+      stack,
+      { wrangler: { worker: onDemand, token: odTokens[0]! }, workerd: { worker: bareOnDemand, token: bareToken! } },
+      RUNS,
+    );
+    await bareOnDemand.dispose();
+    disposers.pop();
+    const { direct, directRequestsPerCreate } = overhead;
+    log(
+      `on demand alone, p50 / p99: direct ${direct.median} / ${direct.p99}, Wrangler ${overhead.wrangler.total.median} / ${overhead.wrangler.total.p99}, workerd alone ${overhead.workerd.total.median} / ${overhead.workerd.total.p99} ms; ${directRequestsPerCreate} provider requests per direct create`,
+    );
+
+    // 2. The Worker on demand (no warm pool), across accounts.
     const curves: Curve[] = [];
     const odCount = requestsSince();
     let odCreates = 0;
@@ -135,16 +125,16 @@ export async function benchProvisioning(): Promise<object> {
     const dAt = (c: number) => bare.pool.find((l) => l.concurrency === c)!;
     const directRatios = {
       'burst: warm pool p99 @50 ÷ p50 alone [≤ 2]': ratio(dAt(50).total.p99, dAt(1).total.median),
-      'overhead p50: Worker on demand alone ÷ direct calls alone [≤ 1.15]': ratio(bare.onDemandAlone.total.median, direct.median),
-      'overhead p99: Worker on demand alone ÷ direct calls alone [≤ 1.3]': ratio(bare.onDemandAlone.total.p99, direct.p99),
-      'warm-pool 201 alone p50 ÷ GET /v1/account p50 [≤ 2]': ratio(dAt(1).request.median, bare.accountGet.warm_pool_worker.median),
+      'overhead p50: Worker on demand alone ÷ direct calls alone [≤ 1.15]': ratio(overhead.workerd.total.median, direct.median),
+      'overhead p99: Worker on demand alone ÷ direct calls alone [≤ 1.3]': ratio(overhead.workerd.total.p99, direct.p99),
+      'warm-pool 201 alone p50 ÷ GET /v1/account p50 [≤ 2]': ratio(dAt(1).request.median, bare.accountGet.median),
       'warm pool p99 alone, ms [< 350]': dAt(1).total.p99,
       'warm pool p99 @50, ms [< 350]': dAt(50).total.p99,
     };
     const ratios = {
       'burst: warm pool p99 @50 ÷ p50 alone [≤ 2]': ratio(at(POOL, 50).total.p99, at(POOL, 1).total.median),
-      'overhead p50: Worker on demand alone ÷ direct calls alone [≤ 1.15]': ratio(at(OD, 1).total.median, direct.median),
-      'overhead p99: Worker on demand alone ÷ direct calls alone [≤ 1.3]': ratio(at(OD, 1).total.p99, direct.p99),
+      'overhead p50: Worker on demand alone ÷ direct calls alone [≤ 1.15]': ratio(overhead.wrangler.total.median, direct.median),
+      'overhead p99: Worker on demand alone ÷ direct calls alone [≤ 1.3]': ratio(overhead.wrangler.total.p99, direct.p99),
       'warm-pool 201 alone p50 ÷ GET /v1/account p50 [≤ 2]': ratio(at(POOL, 1).request.median, poolAccountGet.median),
       'warm pool p99 alone, ms [< 350]': at(POOL, 1).total.p99,
       'warm pool p99 @50, ms [< 350]': at(POOL, 50).total.p99,
@@ -179,9 +169,9 @@ export async function benchProvisioning(): Promise<object> {
       `  ${name.padEnd(34)} ${`${w.total.median} / ${w.total.p99}`.padStart(18)} ${`${d.total.median} / ${d.total.p99}`.padStart(18)}   201 ${w.request.median} | ${d.request.median}`;
     console.log(`  ${''.padEnd(34)} ${'wrangler dev'.padStart(18)} ${'workerd alone'.padStart(18)}`);
     for (const c of LEVELS) console.log(harnessRow(`warm pool, one account each @${c}`, at(POOL, c), dAt(c)));
-    console.log(harnessRow('on demand @1', at(OD, 1), bare.onDemandAlone));
+    console.log(harnessRow('on demand alone, by turns', overhead.wrangler, overhead.workerd));
     console.log(
-      `  GET /v1/account p50: ${poolAccountGet.median} | ${bare.accountGet.warm_pool_worker.median} (warm-pool Worker), ${odAccountGet.median} | ${bare.accountGet.on_demand_worker.median} (on-demand Worker)`,
+      `  GET /v1/account p50: ${poolAccountGet.median} | ${bare.accountGet.median} (warm-pool Worker), ${odAccountGet.median} | ${bareOdAccountGet.median} (on-demand Worker)`,
     );
     console.log('\nwarm pool (GET /healthz, operator)');
     for (const p of pools) console.log(`  ${JSON.stringify(p)}`);

@@ -109,6 +109,12 @@ export class PoolStore {
     return Number(this.sql.exec(`SELECT count(*) AS n FROM pool_entries WHERE awake = 1 AND (state = 'filling' OR ${USABLE})`).one().n);
   }
 
+  /** The oldest proof of a ready awake entry, or null: when the next keep-awake proof is owed. */
+  oldestAwakeProof(): number | null {
+    const p = this.sql.exec(`SELECT min(proven_at) AS p FROM pool_entries WHERE awake = 1 AND ${USABLE}`).one().p;
+    return p === null ? null : Number(p);
+  }
+
   /** Ready entries whose compute is kept running, for their keep-awake proofs. */
   awakeEntries(): PoolEntry[] {
     return this.sql.exec(`SELECT * FROM pool_entries WHERE awake = 1 AND ${USABLE}`).toArray().map(toEntry);

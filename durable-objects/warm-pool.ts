@@ -259,9 +259,17 @@ export class WarmPool extends DurableObject<Env> {
     return this.store.claims();
   }
 
-  /** The one alarm: whatever is owed (a deferred refill, a retry, keep-awake proofs) is in `refill`. */
+  /**
+   * The one alarm: whatever is owed (a deferred refill, a retry, keep-awake proofs) is in
+   * `refill`. A refill that claims have deferred further since the alarm was set, with nothing
+   * else owed yet, only moves the alarm.
+   */
   async alarm(): Promise<void> {
     this.alarmAt = undefined;
+    const now = Date.now();
+    const refillLater = this.refillDueAt !== undefined && this.refillDueAt > now;
+    const otherOwed = [this.retryAt(), this.keepAwakeAt()].some((t) => t !== null && t <= now);
+    if (refillLater && !otherOwed) return this.schedule();
     await this.refill();
   }
 
@@ -323,19 +331,22 @@ export class WarmPool extends DurableObject<Env> {
     const now = Date.now();
     this.shortSince ??= now;
     this.refillDueAt = deferredRefillAt(this.shortSince, now, this.refillQuietMs);
-    this.ctx.waitUntil(this.schedule());
+    // The alarm only ever moves sooner here: one set already fires first, finds the refill
+    // deferred, and moves itself (`alarm`). So a burst of claims sets it about once a second.
+    if (this.alarmAt === undefined || this.alarmAt === null || this.alarmAt > this.refillDueAt) this.ctx.waitUntil(this.schedule());
+  }
+
+  private retryAt(): number | null {
+    return this.failures > 0 ? this.failedAt + retryDelayMs(this.failures) : null;
+  }
+
+  private keepAwakeAt(): number | null {
+    return keepAwakeDueAt(this.store.oldestAwakeProof(), this.keepAwakeEveryMs);
   }
 
   /** Sets the one alarm to the earliest thing owed (src/core/policy/warm-pool-schedule.ts). */
   private async schedule(): Promise<void> {
-    const at = nextPoolAlarm([
-      this.refillDueAt,
-      this.failures > 0 ? this.failedAt + retryDelayMs(this.failures) : null,
-      keepAwakeDueAt(
-        this.store.awakeEntries().map((e) => e.provenAt),
-        this.keepAwakeEveryMs,
-      ),
-    ]);
+    const at = nextPoolAlarm([this.refillDueAt, this.retryAt(), this.keepAwakeAt()]);
     if (at === this.alarmAt) return;
     this.alarmAt = at;
     if (at === null) await this.ctx.storage.deleteAlarm();

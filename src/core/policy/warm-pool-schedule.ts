@@ -38,9 +38,9 @@ export function retryDelayMs(failures: number): number {
   return failures <= 0 ? 0 : Math.min(300_000, 5_000 * 2 ** (failures - 1));
 }
 
-/** When the next keep-awake proof is owed: `everyMs` after the oldest proof of an awake entry. */
-export function keepAwakeDueAt(awakeProvenAt: readonly number[], everyMs = KEEP_AWAKE_EVERY_MS): number | null {
-  return awakeProvenAt.length === 0 ? null : Math.min(...awakeProvenAt) + everyMs;
+/** When the next keep-awake proof is owed: `everyMs` after the oldest proof of an awake entry, if any. */
+export function keepAwakeDueAt(oldestAwakeProof: number | null, everyMs = KEEP_AWAKE_EVERY_MS): number | null {
+  return oldestAwakeProof === null ? null : oldestAwakeProof + everyMs;
 }
 
 /** The earliest of what is owed, or null when nothing is. */
