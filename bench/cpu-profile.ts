@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 
 /** The parts of a V8 `Profiler.Profile` read here. */
 export interface V8Profile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
   startTime: number;
   endTime: number;
   samples?: number[];
@@ -33,6 +33,12 @@ export interface ProfileSummary {
   busy_ms: number;
   /** Self time by file: where the busy time went, the heaviest first. */
   by_file: { where: string; self_ms: number }[];
+  /**
+   * Time by the nearest function of our own on the stack: a library's or the runtime's time
+   * (drizzle building a query, SQLite running it) is charged to the project function that called
+   * it, so this says which of our call sites cost what.
+   */
+  by_own_caller: ProfileLine[];
   top: ProfileLine[];
 }
 
@@ -48,6 +54,16 @@ export function summarizeProfile(
   topN = 15,
 ): ProfileSummary {
   const byNode = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const ownFrame = (id: number) => {
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const f = byNode.get(at);
+      if (f?.url && !f.url.startsWith('node:') && !sourceOf(f.url, f.lineNumber).startsWith('node_modules/')) return f;
+    }
+    return undefined;
+  };
+  const own = new Map<string, ProfileLine>();
   const self = new Map<string, ProfileLine>();
   const files = new Map<string, number>();
   const samples = profile.samples ?? [];
@@ -69,7 +85,20 @@ export function summarizeProfile(
     line.self_ms += ms;
     self.set(key, line);
     files.set(where, (files.get(where) ?? 0) + ms);
+    const caller = ownFrame(samples[i]!);
+    if (caller) {
+      const callerWhere = sourceOf(caller.url, caller.lineNumber);
+      const k = `${caller.functionName}\u0000${callerWhere}\u0000${caller.lineNumber}`;
+      const c = own.get(k) ?? { fn: caller.functionName || '(anonymous)', where: callerWhere, line: caller.lineNumber + 1, self_ms: 0 };
+      c.self_ms += ms;
+      own.set(k, c);
+    }
   }
+  const heaviest = (lines: Iterable<ProfileLine>) =>
+    [...lines]
+      .map((l) => ({ ...l, self_ms: round(l.self_ms) }))
+      .sort((a, b) => b.self_ms - a.self_ms)
+      .slice(0, topN);
   const sampled = (profile.endTime - profile.startTime) / 1000;
   return {
     sampled_ms: round(sampled),
@@ -78,10 +107,8 @@ export function summarizeProfile(
       .map(([where, ms]) => ({ where, self_ms: round(ms) }))
       .sort((a, b) => b.self_ms - a.self_ms)
       .slice(0, topN),
-    top: [...self.values()]
-      .map((l) => ({ ...l, self_ms: round(l.self_ms) }))
-      .sort((a, b) => b.self_ms - a.self_ms)
-      .slice(0, topN),
+    by_own_caller: heaviest(own.values()),
+    top: heaviest(self.values()),
   };
 }
 

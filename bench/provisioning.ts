@@ -88,7 +88,7 @@ export async function benchProvisioning(): Promise<object> {
     }
     const odRequestsPerCreate = +(odCount() / Math.max(1, odCreates)).toFixed(2);
     curves.push(od);
-    const admission = await benchAdmission(onDemand.url);
+    const admission = await benchAdmission(onDemand.url, () => providerSettled(stack));
     await onDemand.dispose();
     disposers.pop();
 
@@ -186,6 +186,9 @@ export async function benchProvisioning(): Promise<object> {
     console.log(
       `  ${admission.requests} concurrent creates across ${admission.accounts} accounts: ${admission.admitted} admitted, ${admission.over_admissions} over-admissions`,
     );
+    if (admission.unexpected_statuses > 0) {
+      console.log(`  unexpected answers: ${JSON.stringify(admission.unexpected_by_status)}, the first: ${admission.first_error}`);
+    }
 
     const colors: Record<string, string> = { [POOL]: '#0a6', 'warm pool, all on one account': '#06c', [OD]: '#c60' };
     const svg = curveSvg({

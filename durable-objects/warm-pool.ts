@@ -11,10 +11,10 @@ import { lifecycleConfig } from '../src/core/policy/lifecycle-config';
 import {
   awakeTarget,
   deferredRefillAt,
+  KEEP_AWAKE_BATCH_MS,
   KEEP_AWAKE_EVERY_MS,
   keepAwakeDueAt,
   nextPoolAlarm,
-  REFILL_MAX_DEFER_MS,
   REFILL_QUIET_MS,
   retryDelayMs,
 } from '../src/core/policy/warm-pool-schedule';
@@ -368,12 +368,12 @@ export class WarmPool extends DurableObject<Env> {
   }
 
   /**
-   * Proves awake entries again before their computes reach the provider's idle suspend: every
-   * one whose proof is due within the next half interval, so the proofs go in batches. One that
-   * fails is dropped and its project deleted, as at a claim.
+   * Proves awake entries again before their computes reach the provider's idle suspend: those
+   * whose proof is due within KEEP_AWAKE_BATCH_MS. One that fails is dropped and its project
+   * deleted, as at a claim.
    */
   private async keepAwake(): Promise<void> {
-    const dueBy = Date.now() + this.keepAwakeEveryMs / 2;
+    const dueBy = Date.now() + KEEP_AWAKE_BATCH_MS;
     for (const entry of this.store.awakeEntries()) {
       if (entry.provenAt + this.keepAwakeEveryMs > dueBy) continue;
       const provenAt = await this.reprove(entry);
@@ -384,7 +384,7 @@ export class WarmPool extends DurableObject<Env> {
 
   private async fillLoop(): Promise<void> {
     const region = regionOfPool(this.name());
-    while (this.store.count('ready') + this.store.count('filling') < this.target()) {
+    while (this.short()) {
       const id = shortId();
       // Decided as the fill starts, so fills running side by side do not both take the last awake place.
       const keepAwake = this.store.countAwake() < this.awakeTarget();

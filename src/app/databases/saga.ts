@@ -97,7 +97,7 @@ export async function runCreate(
   const claimed = admission.claimed ?? null;
   if (claimed?.completed) return completedFromPool(principal, { ...claimed, completed: claimed.completed }, started);
 
-  // 3. The readiness check: `select 1` with the credentials the agent gets.
+  // The readiness check of step 3: `select 1` with the credentials the agent gets.
   const prove = (uri: string) =>
     waitForSql(env, uri).catch((err: unknown) => {
       throw err instanceof Failure

@@ -58,9 +58,10 @@ function providerHealth(env: Env, now: number): { checked_at: number; result: Pr
 
 /**
  * The warm pool of each configured region, for the operator: how many entries wait (`size`)
- * against the `target`, how many of them keep a running compute (`awake`), the refill (fills in flight, fills finished in the last minute) and the
- * share of claims it served since its object started. A pool that does not answer is reported,
- * not fatal: the Worker still serves creates on demand.
+ * against the `target`, how many of them keep a running compute (`awake`), the refill (fills in
+ * flight, fills finished in the last minute) and the share of claims it served since its object
+ * started. A pool that does not answer is reported, not fatal: the Worker still serves creates
+ * on demand.
  */
 async function poolHealth(env: Env) {
   return Promise.all(

@@ -18,6 +18,11 @@
 export const REFILL_QUIET_MS = 1_000;
 export const REFILL_MAX_DEFER_MS = 5_000;
 export const KEEP_AWAKE_EVERY_MS = 120_000;
+/**
+ * Proofs due this close together are made by one alarm. Entries are filled over time, so their
+ * proofs stay spread out as their fills were, and do not land on one burst of claims all at once.
+ */
+export const KEEP_AWAKE_BATCH_MS = 10_000;
 
 /**
  * When a refill owed since the claim at `shortSince` starts. The last claim was at
