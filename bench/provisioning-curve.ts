@@ -110,16 +110,45 @@ export async function measureLevel(
   return level.result();
 }
 
-/** An authenticated `GET /v1/account`, alone: the round trip a claim is compared with. */
-export async function measureAccountGet(worker: BenchWorker, token: string, runs: number): Promise<Summary> {
+/** One authenticated `GET /v1/account`, ms: the round trip a claim is compared with. */
+async function timeAccountGet(worker: { url: string }, token: string): Promise<number> {
+  const started = performance.now();
+  const res = await api(worker.url, token, 'GET', '/v1/account');
+  if (res.status !== 200) throw new Error(`GET /v1/account answered ${res.status}`);
+  return performance.now() - started;
+}
+
+/** `runs` authenticated `GET /v1/account` one after another. */
+export async function measureAccountGet(worker: { url: string }, token: string, runs: number): Promise<Summary> {
   const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const started = performance.now();
-    const res = await api(worker.url, token, 'GET', '/v1/account');
-    if (res.status !== 200) throw new Error(`GET /v1/account answered ${res.status}`);
-    times.push(performance.now() - started);
-  }
+  for (let i = 0; i < runs; i++) times.push(await timeAccountGet(worker, token));
   return summarize(times);
+}
+
+/**
+ * A warm-pool curve of one Worker: each wave on a full pool and a settled provider. Before each
+ * create of the level alone, one `GET /v1/account` on the same settled machine, so the claim and
+ * the round trip it is compared with meet the same conditions (a GET during the pool's refill
+ * would look slower and flatter the ratio).
+ */
+export async function measurePoolCurve(
+  worker: BenchWorker,
+  stack: LocalStack,
+  tokens: string[],
+  runs: number,
+  log: (level: LevelResult) => void,
+): Promise<{ levels: LevelResult[]; accountGet: Summary }> {
+  const gets: number[] = [];
+  const levels: LevelResult[] = [];
+  for (const c of LEVELS) {
+    const r = await measureLevel(worker, tokens, c, wavesFor(runs, c), async () => {
+      await settledPool(worker, stack, c);
+      if (c === 1) gets.push(await timeAccountGet(worker, tokens[0]!));
+    });
+    levels.push(r);
+    log(r);
+  }
+  return { levels, accountGet: summarize(gets) };
 }
 
 /** The operator's view of the pools (`GET /healthz`). */

@@ -4,7 +4,7 @@
  * output shows Wrangler's dev-server share beside the product's own time.
  */
 import type { LocalStack } from '../local/stack';
-import { benchAccounts, LEVELS, measureAccountGet, measureLevel, settledPool, wavesFor, type LevelResult } from './provisioning-curve';
+import { benchAccounts, LEVELS, measureLevel, measurePoolCurve, type LevelResult } from './provisioning-curve';
 import { BENCH_VARS, OPERATOR_TOKEN, providerSettled } from './provisioning-setup';
 import { startDirectWorker, type StackAddresses } from './workerd-direct';
 import type { Summary } from './stats';
@@ -30,16 +30,12 @@ export async function benchDirect(stack: LocalStack, runs: number, poolSize: num
   try {
     const tokens = await benchAccounts(pooled.url, Math.max(...LEVELS));
     await measureLevel(pooled, tokens, 1, 1); // the first claim finds the pool empty and starts the refill
-    const poolGet = await measureAccountGet(pooled, tokens[0]!, runs);
-    const pool: LevelResult[] = [];
-    for (const c of LEVELS) {
-      const r = await measureLevel(pooled, tokens, c, wavesFor(runs, c), () => settledPool(pooled, stack, c));
-      pool.push(r);
+    const { levels, accountGet } = await measurePoolCurve(pooled, stack, tokens, runs, (r) =>
       log(
-        `workerd direct, warm pool, one account per create @${c}: p50 ${r.total.median}, p99 ${r.total.p99} ms, sources ${JSON.stringify(r.sources)}`,
-      );
-    }
-    return { pool, accountGet: poolGet };
+        `workerd direct, warm pool, one account per create @${r.concurrency}: p50 ${r.total.median}, p99 ${r.total.p99} ms, sources ${JSON.stringify(r.sources)}`,
+      ),
+    );
+    return { pool: levels, accountGet };
   } finally {
     await pooled.dispose();
   }

@@ -23,11 +23,12 @@ import {
   LEVELS,
   measureAccountGet,
   measureLevel,
+  measurePoolCurve,
   poolHealth,
   wavesFor,
-  settledPool,
   type LevelResult,
 } from './provisioning-curve';
+import type { Summary } from './stats';
 import { benchStack, benchWorker, OPERATOR_TOKEN, providerSettled, selectOne } from './provisioning-setup';
 import { machine, writeResult } from './report';
 
@@ -97,19 +98,19 @@ export async function benchProvisioning(): Promise<object> {
     disposers.push(pooled.dispose);
     const poolTokens = await benchAccounts(pooled.url, Math.max(...LEVELS));
     await measureLevel(pooled, poolTokens, 1, 1); // the first claim finds the pool empty and starts the refill
-    const poolAccountGet = await measureAccountGet(pooled, poolTokens[0]!, RUNS);
+    const accountGets: Summary[] = [];
     for (const [name, tokens] of [
       ['warm pool, one account per create', poolTokens],
       ['warm pool, all on one account', poolTokens.slice(0, 1)],
     ] as const) {
-      const curve: Curve = { name, levels: [] };
-      for (const c of LEVELS) {
-        const r = await measureLevel(pooled, [...tokens], c, wavesFor(RUNS, c), () => settledPool(pooled, stack, c));
-        curve.levels.push(r);
-        log(`${name} @${c}: p50 ${r.total.median}, p99 ${r.total.p99} ms, sources ${JSON.stringify(r.sources)}`);
-      }
-      curves.push(curve);
+      const { levels, accountGet } = await measurePoolCurve(pooled, stack, [...tokens], RUNS, (r) =>
+        log(`${name} @${r.concurrency}: p50 ${r.total.median}, p99 ${r.total.p99} ms, sources ${JSON.stringify(r.sources)}`),
+      );
+      accountGets.push(accountGet);
+      curves.push({ name, levels });
     }
+    // Beside the creates of the series across accounts.
+    const poolAccountGet = accountGets[0]!;
     const pools = await poolHealth(pooled, OPERATOR_TOKEN);
     await pooled.dispose();
     disposers.pop();
