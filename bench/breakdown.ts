@@ -135,6 +135,8 @@ function printProfile(title: string, p: ProfileSummary): void {
 CPU profile, ${title}: busy ${p.busy_ms} of ${p.sampled_ms} ms sampled`);
   console.log('  self ms by file:');
   for (const f of p.by_file) console.log(`    ${String(f.self_ms).padStart(8)}  ${f.where}`);
+  console.log('  ms by the nearest function of our own on the stack (library and runtime time charged to its caller):');
+  for (const l of p.by_own_caller) console.log(`    ${String(l.self_ms).padStart(8)}  ${l.fn}  (${l.where}, line ${l.line})`);
   console.log('  self ms by function:');
   for (const l of p.top) console.log(`    ${String(l.self_ms).padStart(8)}  ${l.fn}  (${l.where}, line ${l.line})`);
 }
