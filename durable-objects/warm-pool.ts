@@ -15,7 +15,6 @@ import {
   KEEP_AWAKE_EVERY_MS,
   keepAwakeDueAt,
   nextPoolAlarm,
-  REFILL_QUIET_MS,
   retryDelayMs,
 } from '../src/core/policy/warm-pool-schedule';
 import { PoolStore, type PoolClaim } from './warm-pool-store';
@@ -84,10 +83,8 @@ export class WarmPool extends DurableObject<Env> {
   private refillDueAt: number | undefined;
   private failedAt = 0;
   private alarmAt: number | null | undefined;
-  /** Instance fields so tests can age entries and shorten waits (src/core/policy/warm-pool-schedule.ts). */
+  /** Instance field so tests can age entries without waiting (see PROOF_MAX_AGE_MS). */
   proofMaxAgeMs = PROOF_MAX_AGE_MS;
-  refillQuietMs = REFILL_QUIET_MS;
-  keepAwakeEveryMs = KEEP_AWAKE_EVERY_MS;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -330,7 +327,7 @@ export class WarmPool extends DurableObject<Env> {
     if (this.refilling || !this.short()) return;
     const now = Date.now();
     this.shortSince ??= now;
-    this.refillDueAt = deferredRefillAt(this.shortSince, now, this.refillQuietMs);
+    this.refillDueAt = deferredRefillAt(this.shortSince, now);
     // The alarm only ever moves sooner here: one set already fires first, finds the refill
     // deferred, and moves itself (`alarm`). So a burst of claims sets it about once a second.
     if (this.alarmAt === undefined || this.alarmAt === null || this.alarmAt > this.refillDueAt) this.ctx.waitUntil(this.schedule());
@@ -341,7 +338,7 @@ export class WarmPool extends DurableObject<Env> {
   }
 
   private keepAwakeAt(): number | null {
-    return keepAwakeDueAt(this.store.oldestAwakeProof(), this.keepAwakeEveryMs);
+    return keepAwakeDueAt(this.store.oldestAwakeProof(), KEEP_AWAKE_EVERY_MS);
   }
 
   /** Sets the one alarm to the earliest thing owed (src/core/policy/warm-pool-schedule.ts). */
@@ -375,7 +372,7 @@ export class WarmPool extends DurableObject<Env> {
   private async keepAwake(): Promise<void> {
     const dueBy = Date.now() + KEEP_AWAKE_BATCH_MS;
     for (const entry of this.store.awakeEntries()) {
-      if (entry.provenAt + this.keepAwakeEveryMs > dueBy) continue;
+      if (entry.provenAt + KEEP_AWAKE_EVERY_MS > dueBy) continue;
       const provenAt = await this.reprove(entry);
       if (provenAt !== null) this.store.setProven(entry.id, provenAt);
       else if (this.store.takeById(entry.id)) this.deleteInBackground(entry);

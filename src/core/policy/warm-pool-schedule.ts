@@ -9,20 +9,22 @@
  *   Neon, which the burst's misses need for on-demand creates, and every core of the machine on
  *   the local stack, where the provider's work happens too.
  * - **A retry after failed fills** backs off: 5 s, doubling, at most 5 minutes.
- * - **Keeping computes awake.** An awake entry's compute must not reach the provider's idle
- *   suspend. Neon's default suspend is 300 s, and so is the local stack's. So each awake entry
- *   is proven again (`select 1` with its own credentials) every KEEP_AWAKE_EVERY_MS. That proof
- *   also keeps its readiness fresh.
+ * - **Keeping computes awake.** An awake entry's compute must not reach its idle suspend, which
+ *   is SUSPEND_TIMEOUT_SECONDS: pool projects are built like every other (src/neon/provision.ts),
+ *   so a claimed database scales to zero as soon as any. So each awake entry is proven again
+ *   (`select 1` with its own credentials) every KEEP_AWAKE_EVERY_MS, half that timeout. The
+ *   proof also keeps its readiness fresh.
  */
+import { SUSPEND_TIMEOUT_SECONDS } from '../naming';
 
 export const REFILL_QUIET_MS = 1_000;
 export const REFILL_MAX_DEFER_MS = 5_000;
-export const KEEP_AWAKE_EVERY_MS = 120_000;
+export const KEEP_AWAKE_EVERY_MS = (SUSPEND_TIMEOUT_SECONDS * 1000) / 2;
 /**
  * Proofs due this close together are made by one alarm. Entries are filled over time, so their
  * proofs stay spread out as their fills were, and do not land on one burst of claims all at once.
  */
-export const KEEP_AWAKE_BATCH_MS = 10_000;
+export const KEEP_AWAKE_BATCH_MS = 5_000;
 
 /**
  * When a refill owed since the claim at `shortSince` starts. The last claim was at
