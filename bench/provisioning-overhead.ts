@@ -9,8 +9,10 @@
 import type { LocalStack } from '../local/stack';
 import { DEFAULT_OPTIONS, NeonClient, providerAccount } from '../src/neon/index';
 import { buildProject } from '../src/neon/provision';
-import { LevelSamples, sampleCreate, type LevelResult } from './provisioning-curve';
-import { providerSettled, selectOne, type BenchWorker } from './provisioning-setup';
+import { benchAccounts, LevelSamples, sampleCreate, type LevelResult } from './provisioning-curve';
+import { startBareWorker } from './provisioning-direct';
+import { benchStack, benchWorker, providerSettled, selectOne, type BenchWorker } from './provisioning-setup';
+import { machine, writeResult } from './report';
 import { summarize, type Summary } from './stats';
 
 export interface Overhead {
@@ -51,4 +53,50 @@ export async function benchOverhead(
     workerd: workerd.result(),
     directRequestsPerCreate: directRequests / runs,
   };
+}
+
+/**
+ * `npm run bench -- overhead`: the overhead alone, with more samples than the curve takes
+ * (BENCH_RUNS, default 40), so its p99 is not one slow create out of ten.
+ */
+export async function benchOverheadAlone(): Promise<object> {
+  const runs = Number(process.env.BENCH_RUNS || 40);
+  const began = Date.now();
+  const { stack, dispose } = await benchStack();
+  try {
+    const wrangler = await benchWorker(stack, { warmPoolSize: 0 });
+    const workerd = await startBareWorker(stack, { DBLEASE_WARM_POOL_SIZE: '0' });
+    try {
+      const [wToken] = await benchAccounts(wrangler.url, 1);
+      const [dToken] = await benchAccounts(workerd.url, 1);
+      // Warm each isolate and account object first.
+      await sampleCreate(wrangler, wToken!);
+      await sampleCreate(workerd, dToken!);
+      const o = await benchOverhead(
+        stack,
+        { wrangler: { worker: wrangler, token: wToken! }, workerd: { worker: workerd, token: dToken! } },
+        runs,
+      );
+      const ratio = (a: number, b: number) => +(a / b).toFixed(2);
+      const m = machine('see the provisioning benchmark');
+      console.log(`\nOverhead on demand, one create at a time by turns (BENCH_RUNS=${runs}); ${m.cpus}, ${m.cores} cores; Node ${m.node}`);
+      console.log(`  direct provider calls + select 1: p50 ${o.direct.median}, p95 ${o.direct.p95}, p99 ${o.direct.p99} ms`);
+      for (const [name, r] of [
+        ['Wrangler', o.wrangler],
+        ['workerd alone', o.workerd],
+      ] as const) {
+        console.log(
+          `  ${name}: p50 ${r.total.median}, p95 ${r.total.p95}, p99 ${r.total.p99} ms; ratio p50 ${ratio(r.total.median, o.direct.median)} [≤ 1.15], p99 ${ratio(r.total.p99, o.direct.p99)} [≤ 1.3]; ${r.failures} failed`,
+        );
+      }
+      const result = { benchmark: 'overhead', machine: m, runs, seconds: Math.round((Date.now() - began) / 1000), ...o };
+      console.log(`\nwritten to ${await writeResult('overhead', result)} (${result.seconds} s)`);
+      return result;
+    } finally {
+      await wrangler.dispose();
+      await workerd.dispose();
+    }
+  } finally {
+    await dispose();
+  }
 }

@@ -2,6 +2,7 @@ import { benchBreakdown } from './breakdown';
 import { benchLocalStack } from './local-stack';
 import { benchSweep } from './sweep';
 import { benchProvisioning } from './provisioning';
+import { benchOverheadAlone } from './provisioning-overhead';
 
 /**
  * `npm run bench [-- name…]`: runs the named benchmarks (all when none is named), each on a
@@ -12,6 +13,7 @@ const benchmarks: Record<string, () => Promise<object>> = {
   sweep: benchSweep,
   provisioning: benchProvisioning,
   breakdown: benchBreakdown,
+  overhead: benchOverheadAlone,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
