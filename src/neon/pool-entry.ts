@@ -66,18 +66,16 @@ export async function fillPoolEntry(
 ): Promise<FilledEntry> {
   const { id } = input;
   const client = placedClient(env, input.load, {}, input.gate);
-  let provenAt = 0;
   const built = await buildProject(client, {
     projectName: poolProjectName(id, input.pool),
     regionId: input.regionId,
     historyRetentionSeconds: historyWindowSeconds(env.DBLEASE_HISTORY_WINDOW_SECONDS),
     onProject: input.onProject,
-    prove: async (uri) => {
-      await waitForSql(env, uri);
-      provenAt = Date.now();
-    },
   });
+  let provenAt: number;
   try {
+    await waitForSql(env, built.connectionUri);
+    provenAt = Date.now();
     if (!input.keepAwake) await client.suspendEndpoint(built.projectId, built.endpointId);
   } catch (err) {
     await client.deleteProject(built.projectId).catch(() => {});

@@ -36,11 +36,6 @@ export interface BuildInput {
   historyRetentionSeconds?: number;
   /** Told the project id the moment the project exists, so a crash later leaves a trace. */
   onProject?: (projectId: string, accountId: string) => void | Promise<void>;
-  /**
-   * The readiness proof (a `select 1` with the new credentials), run while the database is
-   * handed over: the role can log in as soon as it exists. The build resolves once both are done.
-   */
-  prove?: (connectionUri: string) => Promise<unknown>;
 }
 
 /** What `buildProject` made, before anything is handed out. */
@@ -62,8 +57,8 @@ async function timed<T>(timings: Record<string, number>, step: string, work: () 
  * requests, and the polls of any operation still running; the connection strings are composed
  * from their answers (src/neon/uri.ts), not fetched. Handing over the project's database (an
  * ALTER DATABASE … OWNER) instead of creating a second one saves a whole CREATE DATABASE, the
- * slowest step there is (see bench/provisioning.ts). Each step waits for its operations. The
- * caller's readiness proof, if any, overlaps the hand-over (`prove`). If a step after the project fails, the project is deleted (best effort; its `dblease-` name lets
+ * slowest step there is (see bench/provisioning.ts). Each step waits for its operations. If a
+ * step after the project fails, the project is deleted (best effort; its `dblease-` name lets
  * reconciliation finish the job) and the failure is rethrown as it was.
  */
 export async function buildProject(client: NeonClient, input: BuildInput): Promise<BuiltProject> {
@@ -89,16 +84,11 @@ export async function buildProject(client: NeonClient, input: BuildInput): Promi
     const databaseName = input.databaseName ?? AGENT_DATABASE;
     const role = await timed(timings, 'create_role', () => client.createRole(projectId, branchId, roleName));
     if (!role.password) throw new ProviderUnavailable(`the database provider created role ${roleName} without its password`, 5);
+    await timed(timings, 'transfer_database', () => client.updateDatabase(projectId, branchId, databaseName, { ownerName: roleName }));
     // Composed from the answers above rather than asked for: two provider requests fewer per create.
     const parts = { host: endpoint.host, role: roleName, password: role.password, database: databaseName };
     const connectionUri = composeUri(parts);
     const pooledConnectionUri = composeUri({ ...parts, pooled: true });
-    const steps = await Promise.allSettled([
-      timed(timings, 'transfer_database', () => client.updateDatabase(projectId, branchId, databaseName, { ownerName: roleName })),
-      input.prove && timed(timings, 'prove', () => input.prove!(connectionUri)),
-    ]);
-    // Both settled, so nothing is still running against the project if it is deleted below.
-    for (const step of steps) if (step.status === 'rejected') throw step.reason;
     return {
       accountId: client.account.id,
       projectId,
@@ -126,8 +116,6 @@ export interface FreshOptions {
   provider?: ClientOptions;
   /** See `BuildInput.onProject`. */
   onProject?: BuildInput['onProject'];
-  /** See `BuildInput.prove`. */
-  prove?: BuildInput['prove'];
 }
 
 /**
@@ -147,7 +135,6 @@ export async function createFreshDatabase(
     databaseName: options.databaseName,
     historyRetentionSeconds: historyWindowSeconds(env.DBLEASE_HISTORY_WINDOW_SECONDS),
     onProject: options.onProject,
-    prove: options.prove,
   });
   return { ...built, source: 'on_demand' };
 }

@@ -26,8 +26,6 @@ export type Admitted = Extract<AdmitResult, { outcome: 'admitted' }>;
 export interface Provisioned {
   facts: ProviderFacts & { role_name: string; database_name: string };
   password: string;
-  /** Whether a `select 1` with these credentials already answered (the pool's proof, or one overlapped with the build). */
-  proven: boolean;
   /** Where it came from: the warm pool, made on demand (no pool, or the pool was empty), or a branch. */
   source: 'pool' | 'on_demand' | 'branch';
 }
@@ -35,23 +33,10 @@ export interface Provisioned {
 export const warmPoolEnabled = (env: Env) => Number(env.DBLEASE_WARM_POOL_SIZE) > 0;
 
 /** A warm-pool entry the account object claimed at admission: credentials made and proven at fill time. */
-export const fromPoolClaim = (claimed: PoolClaimed): Provisioned => ({
-  facts: claimed.facts,
-  password: claimed.password,
-  proven: true,
-  source: 'pool',
-});
+export const fromPoolClaim = (claimed: PoolClaimed): Provisioned => ({ facts: claimed.facts, password: claimed.password, source: 'pool' });
 
-/**
- * A fresh project made on demand: no warm pool, or it had no entry. `prove` is the saga's
- * readiness check, run while the database is handed over (src/neon/provision.ts).
- */
-export async function provisionFresh(
-  env: Env,
-  tenant: string,
-  admitted: Admitted,
-  prove: (connectionUri: string) => Promise<unknown>,
-): Promise<Provisioned> {
+/** A fresh project made on demand: no warm pool, or it had no entry. */
+export async function provisionFresh(env: Env, tenant: string, admitted: Admitted): Promise<Provisioned> {
   const names = admitted.provider_names;
   const region = admitted.database.region;
   const made = await createFreshDatabase(env, names.resource, {
@@ -59,7 +44,6 @@ export async function provisionFresh(
     databaseName: names.database,
     regionId: region === DEFAULT_REGION ? undefined : region,
     provider: { tenant },
-    prove,
   });
   const uri = new URL(made.connectionUri);
   return {
@@ -73,7 +57,6 @@ export async function provisionFresh(
       database_name: made.databaseName,
     },
     password: decodeURIComponent(uri.password),
-    proven: true,
     source: made.source,
   };
 }
@@ -106,7 +89,6 @@ export async function provisionBranch(env: Env, tenant: string, admitted: Admitt
       database_name: parent.database_name,
     },
     password,
-    proven: false,
     source: 'branch',
   };
 }

@@ -97,29 +97,27 @@ export async function runCreate(
   const claimed = admission.claimed ?? null;
   if (claimed?.completed) return completedFromPool(principal, { ...claimed, completed: claimed.completed }, started);
 
-  // The readiness check of step 3: `select 1` with the credentials the agent gets.
-  const prove = (uri: string) =>
-    waitForSql(env, uri).catch((err: unknown) => {
-      throw err instanceof Failure
-        ? err
-        : new Failure('provider_unavailable', `the new database did not accept its credentials: ${(err as Error).message}`, undefined, 5);
-    });
   let made: Provisioned | undefined;
   try {
-    // 2. Provision (a pool claim was made at admission; null means the pool had none). On demand,
-    // the readiness check runs while the database is handed over.
+    // 2. Provision (a pool claim was made at admission; null means the pool had none).
     made =
       request.kind === 'branch'
         ? await provisionBranch(env, tenant, admission, point!.point)
         : claimed
           ? fromPoolClaim(claimed)
-          : await provisionFresh(env, tenant, admission, prove);
+          : await provisionFresh(env, tenant, admission);
     const provisionedAt = Date.now();
 
-    // 3. Wait until it answers, unless that was proven already (by the pool, or during the build).
+    // 3. Wait until it answers, with the credentials the agent gets (the pool proved its entry).
     const { host, role_name: role, database_name: name } = made.facts;
     const conn = connection({ host, role, password: made.password, database: name });
-    if (!made.proven) await prove(conn.direct);
+    if (made.source !== 'pool') {
+      await waitForSql(env, conn.direct).catch((err: unknown) => {
+        throw err instanceof Failure
+          ? err
+          : new Failure('provider_unavailable', `the new database did not accept its credentials: ${(err as Error).message}`, undefined, 5);
+      });
+    }
     // 3b. Seed it, so a 201 means the seed is in (a failure is undone like any other).
     if (seedPlan) await applySeed(env, conn.direct, seedPlan, seedLimit!);
     // 3c. Mask an anonymised branch before anyone has its credentials (src/app/databases/mask.ts).

@@ -86,32 +86,6 @@ describe('fresh databases on demand', () => {
     expect((await testClient().getProject(db.projectId)).history_retention_seconds).toBe(7200);
   });
 
-  it('proves the new credentials while the database is handed over, and a failed proof deletes the project', async () => {
-    const events: string[] = [];
-    const db = await createFreshDatabase(env, testName('prove'), {
-      provider: { onExchange: (e) => void (e.route.includes('/databases/') && events.push(`transfer ${e.phase}`)) },
-      prove: async (uri) => {
-        events.push('proof start');
-        expect(await selectOne(uri)).toEqual({ one: 1 });
-      },
-    });
-    handedOut.push(db.projectId);
-    // The proof began before the hand-over's request came back: the two overlap.
-    expect(events.indexOf('proof start')).toBeLessThan(events.indexOf('transfer end'));
-    expect(db.timings).toHaveProperty('prove');
-
-    let made: string | undefined;
-    await expect(
-      createFreshDatabase(env, testName('prove-fails'), {
-        onProject: (projectId) => void (made = projectId),
-        prove: async () => {
-          throw new Error('the new role did not answer');
-        },
-      }),
-    ).rejects.toThrow('the new role did not answer');
-    await expect(testClient().getProject(made!)).rejects.toThrow();
-  });
-
   it('an empty pool answers a claim with null (the create then goes on demand: test/worker/databases/warm-pool.test.ts)', async () => {
     const pool = poolName();
     pools.push(pool);
