@@ -133,8 +133,8 @@ export class PoolStore {
 
   /**
    * Takes a ready entry out of the pool (its sealed password leaves with the row), one whose
-   * compute is awake first, else the oldest; null when there is none. With a claimant, the claim is remembered in the same synchronous step,
-   * so the project is never nobody's.
+   * compute is awake first, else the oldest; null when there is none. With a claimant, the claim
+   * is remembered in the same synchronous step, so the project is never nobody's.
    */
   take(claimant?: { accountId: string; dbId: string }, now = Date.now()): PoolEntry | null {
     const rows = this.sql
