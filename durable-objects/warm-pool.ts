@@ -2,22 +2,13 @@ import { DurableObject } from 'cloudflare:workers';
 import { Sealer } from '../src/core/crypto/sealed';
 import { Failure } from '../src/core/errors';
 import { fillPoolEntry, poolPasswordContext, type PoolEntry } from '../src/neon/pool-entry';
-import { waitForSql } from '../src/neon/sql-ready';
-import { withPassword } from '../src/neon/uri';
 import { regionOfPool, shortId } from '../src/core/naming';
 import { neonClient } from '../src/neon/index';
 import { BACKGROUND, backgroundProviderOptions } from '../src/neon/budget-gate';
 import { lifecycleConfig } from '../src/core/policy/lifecycle-config';
-import {
-  awakeTarget,
-  deferredRefillAt,
-  KEEP_AWAKE_BATCH_MS,
-  KEEP_AWAKE_EVERY_MS,
-  keepAwakeDueAt,
-  nextPoolAlarm,
-  retryDelayMs,
-} from '../src/core/policy/warm-pool-schedule';
+import { awakeTarget, deferredRefillAt, keepAwakeDueAt, nextPoolAlarm, retryDelayMs } from '../src/core/policy/warm-pool-schedule';
 import { PoolStore, type PoolClaim } from './warm-pool-store';
+import { cleanLegacy, cleanStranded, deleted, keepAwake, reprove, resealStale, type PoolUpkeep } from './warm-pool-upkeep';
 
 export interface WarmPoolStatus {
   pool: string;
@@ -51,8 +42,6 @@ const MAX_TARGET = 1_000;
  * it the claim proves the entry again before handing it out (ARCHITECTURE.md, "The claim path").
  */
 export const PROOF_MAX_AGE_MS = 10 * 60_000;
-/** A re-proof wakes a suspended compute: well under this on Neon; one that cannot is dropped. */
-const REPROOF_TIMEOUT_MS = 5_000;
 /** Old entries a claim tries to re-prove before it gives up and the create goes on demand. */
 const MAX_REPROOFS = 3;
 
@@ -86,9 +75,19 @@ export class WarmPool extends DurableObject<Env> {
   /** Instance field so tests can age entries without waiting (see PROOF_MAX_AGE_MS). */
   proofMaxAgeMs = PROOF_MAX_AGE_MS;
 
+  /** What the upkeep steps (durable-objects/warm-pool-upkeep.ts) work with. */
+  private readonly upkeep: PoolUpkeep;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new PoolStore(ctx.storage.sql);
+    this.upkeep = {
+      env,
+      store: this.store,
+      sealer: () => this.getSealer(),
+      client: (account) => this.client(account),
+      deleteInBackground: (entry) => this.deleteInBackground(entry),
+    };
   }
 
   /** The pool's name, remembered so the alarm (which gets no arguments) knows its region. */
@@ -176,7 +175,7 @@ export class WarmPool extends DurableObject<Env> {
         const entry = this.store.take(claimant);
         if (!entry) break;
         if (Date.now() - entry.provenAt <= this.proofMaxAgeMs) return this.served(entry);
-        const provenAt = await this.reprove(entry);
+        const provenAt = await reprove(this.upkeep, entry);
         if (provenAt !== null) return this.served({ ...entry, provenAt });
         this.store.forgetClaim(entry.projectId);
         this.deleteInBackground(entry);
@@ -217,22 +216,16 @@ export class WarmPool extends DurableObject<Env> {
     this.name(pool);
     this.store.setMeta('target', '0');
     await this.refilling;
-    await this.cleanLegacy();
+    await cleanLegacy(this.upkeep);
     const taken: PoolEntry[] = [];
     for (let entry = this.store.take(); entry; entry = this.store.take()) taken.push(entry);
-    let deleted = 0;
+    let count = 0;
     for (const entry of taken) {
-      const ok = await neonClient(this.env, entry.accountId)
-        .deleteProject(entry.projectId)
-        .then(
-          () => true,
-          () => false,
-        );
       // A project the provider would not delete now stays in the pool for the next drain.
-      if (ok) deleted++;
+      if (await deleted(neonClient(this.env, entry.accountId), entry.projectId)) count++;
       else this.store.putBack(entry, Date.now());
     }
-    return { deleted };
+    return { deleted: count };
   }
 
   /** Projects held or being built, for reconciliation of `dblease-pool-` projects. */
@@ -283,17 +276,6 @@ export class WarmPool extends DurableObject<Env> {
     return entry;
   }
 
-  /** `select 1` with the entry's own credentials; when it answered, or null if it did not. */
-  private async reprove(entry: PoolEntry): Promise<number | null> {
-    try {
-      const password = await (await this.getSealer()).open(entry.passwordSealed, poolPasswordContext(entry));
-      await waitForSql(this.env, withPassword(entry.uriTemplate, password), { timeoutMs: REPROOF_TIMEOUT_MS });
-      return Date.now();
-    } catch {
-      return null;
-    }
-  }
-
   private deleteInBackground(entry: { accountId: string; projectId: string }): void {
     // A delete that fails leaves a `dblease-pool-` project nobody holds or claimed: reconciliation's orphan.
     this.ctx.waitUntil(
@@ -338,7 +320,7 @@ export class WarmPool extends DurableObject<Env> {
   }
 
   private keepAwakeAt(): number | null {
-    return keepAwakeDueAt(this.store.oldestAwakeProof(), KEEP_AWAKE_EVERY_MS);
+    return keepAwakeDueAt(this.store.oldestAwakeProof());
   }
 
   /** Sets the one alarm to the earliest thing owed (src/core/policy/warm-pool-schedule.ts). */
@@ -354,28 +336,13 @@ export class WarmPool extends DurableObject<Env> {
     this.shortSince = undefined;
     this.refillDueAt = undefined;
     try {
-      await this.cleanStranded();
-      await this.cleanLegacy();
-      await this.resealStale();
-      await this.keepAwake();
+      await cleanStranded(this.upkeep, this.live);
+      await cleanLegacy(this.upkeep);
+      await resealStale(this.upkeep);
+      await keepAwake(this.upkeep);
       await Promise.all(Array.from({ length: FILL_CONCURRENCY }, () => this.fillLoop()));
     } finally {
       await this.schedule();
-    }
-  }
-
-  /**
-   * Proves awake entries again before their computes reach the provider's idle suspend: those
-   * whose proof is due within KEEP_AWAKE_BATCH_MS. One that fails is dropped and its project
-   * deleted, as at a claim.
-   */
-  private async keepAwake(): Promise<void> {
-    const dueBy = Date.now() + KEEP_AWAKE_BATCH_MS;
-    for (const entry of this.store.awakeEntries()) {
-      if (entry.provenAt + KEEP_AWAKE_EVERY_MS > dueBy) continue;
-      const provenAt = await this.reprove(entry);
-      if (provenAt !== null) this.store.setProven(entry.id, provenAt);
-      else if (this.store.takeById(entry.id)) this.deleteInBackground(entry);
     }
   }
 
@@ -384,8 +351,8 @@ export class WarmPool extends DurableObject<Env> {
     while (this.short()) {
       const id = shortId();
       // Decided as the fill starts, so fills running side by side do not both take the last awake place.
-      const keepAwake = this.store.countAwake() < this.awakeTarget();
-      this.store.startFilling(id, Date.now(), keepAwake);
+      const awake = this.store.countAwake() < this.awakeTarget();
+      this.store.startFilling(id, Date.now(), awake);
       this.live.add(id);
       try {
         const { password, ...filled } = await fillPoolEntry(this.env, {
@@ -394,7 +361,7 @@ export class WarmPool extends DurableObject<Env> {
           regionId: region === 'default' ? undefined : region,
           load: this.store.loadByAccount(),
           gate: BACKGROUND,
-          keepAwake,
+          keepAwake: awake,
           onProject: (projectId, accountId) => this.store.noteProject(id, projectId, accountId),
         });
         // Sealed before it is written: the plain password never reaches storage.
@@ -412,56 +379,6 @@ export class WarmPool extends DurableObject<Env> {
       } finally {
         this.live.delete(id);
       }
-    }
-  }
-
-  /** Entries from before sealed credentials (a pool upgraded in place) can never be claimed: delete them. */
-  private async cleanLegacy(): Promise<void> {
-    for (const e of this.store.legacyEntries()) {
-      const ok = await this.client(e.accountId)
-        .deleteProject(e.projectId)
-        .then(
-          () => true,
-          () => false,
-        );
-      if (ok) this.store.forget(e.id);
-    }
-  }
-
-  /**
-   * After a key rotation (README, "Rotating keys"), entries sealed under a previous key are
-   * sealed again under the current one, so removing the previous key strands none. One that
-   * opens under no configured key can never be handed out: its project is deleted.
-   */
-  private async resealStale(): Promise<void> {
-    const sealer = await this.getSealer();
-    for (const e of this.store.readyEntries()) {
-      if (!sealer.isStale(e.passwordSealed)) continue;
-      const context = poolPasswordContext(e);
-      const password = await sealer.open(e.passwordSealed, context).catch(() => null);
-      if (password === null) {
-        this.store.forget(e.id);
-        this.deleteInBackground(e);
-        continue;
-      }
-      this.store.replaceSeal(e.id, e.passwordSealed, await sealer.seal(password, context));
-    }
-  }
-
-  /** Fills that an earlier incarnation left half done: delete their projects, drop the rows. */
-  private async cleanStranded(): Promise<void> {
-    for (const s of this.store.strandedFills(this.live)) {
-      if (s.projectId && s.accountId) {
-        const ok = await this.client(s.accountId)
-          .deleteProject(s.projectId)
-          .then(
-            () => true,
-            () => false,
-          );
-        // Keep the row if the delete failed, so the next refill tries again.
-        if (!ok) continue;
-      }
-      this.store.forget(s.id);
     }
   }
 }
