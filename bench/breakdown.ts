@@ -23,7 +23,7 @@ import { api, benchAccount, OPERATOR_TOKEN, BENCH_VARS } from './provisioning-se
 import { benchAccounts, measureAccountGet, sampleCreate, waitForPool } from './provisioning-curve';
 import { machineBusyMs, pssMiB, readProcs, subtree, type Proc } from './proc-stats';
 import { machine, writeResult } from './report';
-import { summarize, type Summary } from './stats';
+import { alignedTable, summarize, type Summary } from './stats';
 import type { StackMessage } from './stack-process';
 import { newWorkerState, startDirectWorker, type DirectWorker } from './workerd-direct';
 import { bundleSources, profileWorkerd, summarizeProfile, type ProfileSummary, type V8Profile } from './cpu-profile';
@@ -251,31 +251,29 @@ export async function benchBreakdown(): Promise<object> {
     // 2. Claims, with refills held off: a pool size of 1 keeps claims on, and the pool holds more.
     const claimer = await start({ DBLEASE_WARM_POOL_SIZE: '1' }, true, true);
     await measureAccountGet(claimer, tokens[0]!, 3); // the isolate and an account object, warm
-    const a0 = await sample(claimer.pid, stackPid);
-    const alone: { total: number; request: number }[] = [];
-    for (let i = 0; i < RUNS; i++) alone.push(await createAndQuery(claimer, tokens[i % tokens.length]!));
-    const a1 = await sample(claimer.pid, stackPid);
-    const one = phase(
-      'create + first query, one at a time',
-      RUNS,
-      a0,
-      a1,
-      cores,
-      alone.map((x) => x.total),
-      alone.map((x) => x.request),
-    );
+    // CPU per process around a phase of creates, with their latencies.
+    const creates = async (name: string, run: () => Promise<{ total: number; request: number }[]>) => {
+      const before = await sample(claimer.pid, stackPid);
+      const made = await run();
+      const after = await sample(claimer.pid, stackPid);
+      return phase(
+        name,
+        made.length,
+        before,
+        after,
+        cores,
+        made.map((x) => x.total),
+        made.map((x) => x.request),
+      );
+    };
+    const one = await creates('create + first query, one at a time', async () => {
+      const alone: { total: number; request: number }[] = [];
+      for (let i = 0; i < RUNS; i++) alone.push(await createAndQuery(claimer, tokens[i % tokens.length]!));
+      return alone;
+    });
     log(`${one.name}: p50 ${one.latency!.median} ms`);
-    const b0 = await sample(claimer.pid, stackPid);
-    const burst = await Promise.all(tokens.slice(0, BURST).map((t) => createAndQuery(claimer, t)));
-    const b1 = await sample(claimer.pid, stackPid);
-    const fifty = phase(
-      `create + first query, ${BURST} at once`,
-      BURST,
-      b0,
-      b1,
-      cores,
-      burst.map((x) => x.total),
-      burst.map((x) => x.request),
+    const fifty = await creates(`create + first query, ${BURST} at once`, () =>
+      Promise.all(tokens.slice(0, BURST).map((t) => createAndQuery(claimer, t))),
     );
     log(`${fifty.name}: p99 ${fifty.latency!.p99} ms`);
     // The same burst again under the profilers (sampling costs a little CPU, so not the measured one).
@@ -344,11 +342,9 @@ export async function benchBreakdown(): Promise<object> {
       String(p.ours_per_create),
       String(p.core_share),
     ]);
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
     console.log(`\nBreakdown: CPU ms per create by process, the Worker under workerd alone (BENCH_RUNS=${RUNS})`);
     console.log(`${m.cpus}, ${cores} cores, ${m.memory_gib} GiB; Node ${m.node}\n`);
-    console.log([line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
+    console.log(alignedTable(head, rows));
     console.log(
       `\n  one at a time: create + first query p50 ${one.latency!.median}, p99 ${one.latency!.p99} ms; the 201 alone p50 ${one.request!.median} ms, the first query alone p50 ${one.first_query!.median} ms`,
     );

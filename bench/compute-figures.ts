@@ -1,8 +1,8 @@
-import pg from 'pg';
 import type { ThrowawayStack } from '../test/support/throwaway-stack';
 import { idleComputeMemory, type ComputeMemory } from './compute-memory';
 import { duBytes, unsharedBytes } from './disk-usage';
 import { createProject, suspendEndpoint, type Api, type NewProject } from './neon-calls';
+import { selectOne } from './provisioning-setup';
 import { summarize, type Summary } from './stats';
 
 /** What one compute costs: its cold start, its memory when idle, a fresh project's disk. */
@@ -18,17 +18,6 @@ export interface ColdStart {
   warmConnect: Summary;
 }
 
-async function connectAndSelect(uri: string): Promise<void> {
-  const client = new pg.Client({ connectionString: uri, connectionTimeoutMillis: 30_000 });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    await client.query('select 1');
-  } finally {
-    await client.end();
-  }
-}
-
 export async function coldStarts(stack: ThrowawayStack, api: Api, runs: number): Promise<ColdStart> {
   const p = await createProject(api, 'bench-cold-start');
   const cold: number[] = [];
@@ -38,13 +27,13 @@ export async function coldStarts(stack: ThrowawayStack, api: Api, runs: number):
     await suspendEndpoint(api, p.id, p.endpointId);
     if (stack.api.computes.isRunning(p.branchId)) throw new Error('the compute still runs after its endpoint was suspended');
     let started = performance.now();
-    await connectAndSelect(p.uri);
+    await selectOne(p.uri);
     cold.push(performance.now() - started);
     const rc = stack.api.computes.runningBranches().find((r) => r.branchId === p.branchId);
     if (!rc) throw new Error('no compute runs after a connection through the proxy');
     postmaster.push(rc.postmaster.startMs);
     started = performance.now();
-    await connectAndSelect(p.uri);
+    await selectOne(p.uri);
     warm.push(performance.now() - started);
   }
   await api.deleteProject(p.id);

@@ -1,6 +1,6 @@
 /**
- * The orchestrator's overhead on demand (DESIGN §9: ≤ 1.15 at p50, ≤ 1.3 at p99), one create at
- * a time, made three ways by turns: the provider calls the Worker's saga makes, made directly from
+ * The orchestrator's overhead on demand (README, "Benchmarks": ≤ 1.15 at p50, ≤ 1.3 at p99), one
+ * create at a time, made three ways by turns: the provider calls the Worker's saga makes, made directly from
  * Node (`buildProject`, then `select 1`); the Worker under Wrangler's dev server; and the Worker
  * under workerd alone. Taking the three in turn means they share the machine's state of the
  * moment, so machine noise does not end up in the ratio. The provider's spare clones are settled

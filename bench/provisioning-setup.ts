@@ -70,9 +70,13 @@ export async function benchAccount(url: string, policy: Record<string, number> =
   return token;
 }
 
-/** `select 1` over a new connection with the given string: what "ready for a query" means to an agent. */
+/**
+ * `select 1` over a new connection with the given string: what "ready for a query" means to an
+ * agent. A connection that takes over 30 s (a compute that never starts) fails the sample.
+ */
 export async function selectOne(uri: string): Promise<void> {
-  const client = new pg.Client({ connectionString: uri });
+  const client = new pg.Client({ connectionString: uri, connectionTimeoutMillis: 30_000 });
+  client.on('error', () => {});
   await client.connect();
   try {
     await client.query('select 1');

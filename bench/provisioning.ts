@@ -28,7 +28,7 @@ import {
   wavesFor,
   type LevelResult,
 } from './provisioning-curve';
-import type { Summary } from './stats';
+import { alignedTable, type Summary } from './stats';
 import { benchStack, benchWorker, OPERATOR_TOKEN, providerSettled, selectOne } from './provisioning-setup';
 import { machine, writeResult } from './report';
 
@@ -154,12 +154,10 @@ export async function benchProvisioning(): Promise<object> {
     );
     const head = ['series', 'concurrency', 'n', 'p50', 'p95', 'p99', '201 p50', 'failed'];
     const body = rows.map((r) => [r.series, r.concurrency, r.n, r.p50, r.p95, r.p99, r.request_p50, r.failures].map(String));
-    const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-    const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
     const m = machine(pgVersion);
     console.log(`\nProvisioning: create + first query through the Worker, ms (BENCH_RUNS=${RUNS})`);
     console.log(`${m.cpus}, ${m.cores} cores, ${m.memory_gib} GiB; Node ${m.node}; PostgreSQL ${m.postgres}\n`);
-    console.log([line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n'));
+    console.log(alignedTable(head, body));
     console.log(`\ndirect provider calls + select 1, alone: p50 ${direct.median}, p95 ${direct.p95}, p99 ${direct.p99}`);
     console.log(`GET /v1/account alone, p50: ${odAccountGet.median} (on-demand Worker), ${poolAccountGet.median} (warm-pool Worker)`);
     console.log(`provider requests per create: ${odRequestsPerCreate} on demand through the Worker, ${directRequestsPerCreate} direct`);

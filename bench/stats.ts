@@ -65,7 +65,12 @@ export function table(rows: { name: string; summary: Summary }[]): string {
     r.name,
     ...[r.summary.n, r.summary.min, r.summary.median, r.summary.p95, r.summary.p99, r.summary.max].map(String),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return alignedTable(head, body);
+}
+
+/** A plain-text table: the first column left-aligned, the others right-aligned, a rule under the head. */
+export function alignedTable(head: string[], body: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }

@@ -1,6 +1,5 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type RunningStack } from '../support/local-stack';
+import { connect, startStack, type RunningStack } from '../support/local-stack';
 
 /**
  * Roles as Neon has them: real names on each branch's own compute, copied with the branch's
@@ -13,13 +12,6 @@ beforeAll(async () => {
   stack = await startStack();
 });
 afterAll(() => stack?.dispose());
-
-async function connect(uri: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: uri, connectionTimeoutMillis: 10_000 });
-  client.on('error', () => {});
-  await client.connect();
-  return client;
-}
 
 async function project(name: string) {
   const { data } = await stack.client.createProject({ project: { name } });

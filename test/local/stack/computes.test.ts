@@ -1,6 +1,5 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type RunningStack } from '../support/local-stack';
+import { connect, startStack, type RunningStack } from '../support/local-stack';
 
 /** The cap on running computes (DBLEASE_LOCAL_MAX_COMPUTES), here 2, and what a fresh project costs on disk. */
 let stack: RunningStack;
@@ -14,13 +13,6 @@ async function project() {
   const { data } = await stack.client.createProject({ project: {} });
   await stack.settle(data.project.id, data.operations);
   return { id: data.project.id, branchId: data.branch.id, endpointId: data.endpoints[0].id, uri: data.connection_uris![0].connection_uri };
-}
-
-async function connect(uri: string) {
-  const client = new pg.Client({ connectionString: uri, connectionTimeoutMillis: 10_000 });
-  client.on('error', () => {});
-  await client.connect();
-  return client;
 }
 
 const state = async (p: { id: string; endpointId: string }) =>

@@ -2,9 +2,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startStack, type RunningStack } from '../support/local-stack';
+import { connect, startStack, type RunningStack } from '../support/local-stack';
 
 /** Deleting what clients still use, and a data folder that runs out of space. */
 const stacks: RunningStack[] = [];
@@ -16,13 +15,6 @@ afterAll(async () => {
     await fs.rm(path.dirname(dir), { recursive: true, force: true });
   }
 });
-
-async function connect(uri: string) {
-  const client = new pg.Client({ connectionString: uri, connectionTimeoutMillis: 10_000 });
-  client.on('error', () => {});
-  await client.connect();
-  return client;
-}
 
 async function createProject(stack: RunningStack) {
   const res = await fetch(`${stack.urls.api}/projects`, {

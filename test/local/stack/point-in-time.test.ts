@@ -1,6 +1,5 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type RunningStack } from '../support/local-stack';
+import { connect, startStack, type RunningStack } from '../support/local-stack';
 
 /**
  * Branches and restores as of a moment: the template, recovered through the project's archived
@@ -11,13 +10,6 @@ beforeAll(async () => {
   stack = await startStack();
 });
 afterAll(() => stack?.dispose());
-
-async function connect(uri: string) {
-  const client = new pg.Client({ connectionString: uri, connectionTimeoutMillis: 10_000 });
-  client.on('error', () => {});
-  await client.connect();
-  return client;
-}
 
 async function rows(uri: string, sql: string) {
   const client = await connect(uri);

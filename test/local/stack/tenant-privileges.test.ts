@@ -1,6 +1,5 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type RunningStack } from '../support/local-stack';
+import { connect, startStack, type RunningStack } from '../support/local-stack';
 
 /**
  * What a tenant's roles must never do on their compute, though they are members of
@@ -26,19 +25,12 @@ beforeAll(async () => {
   owner.password = encodeURIComponent(role.role.password!);
   tenants.push({ name: 'API-created role', uri: owner.toString() });
   // A table each role may use, so COPY fails on the privilege and not on a missing table.
-  const setup = await connect(tenants[0].uri);
+  const setup = await connect(tenants[0].uri, 5_000);
   await setup.query('CREATE TABLE scratch (line text); GRANT ALL ON scratch TO PUBLIC');
   await setup.end();
 });
 
 afterAll(() => stack?.dispose());
-
-async function connect(uri: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: uri, connectionTimeoutMillis: 5_000 });
-  client.on('error', () => {});
-  await client.connect();
-  return client;
-}
 
 // Harmless targets (`true`, /dev/null), so a regression fails the test without touching the machine.
 const FORBIDDEN: [string, string][] = [
@@ -74,7 +66,7 @@ describe('tenant roles cannot reach the server', () => {
   for (const [label, sql] of FORBIDDEN) {
     it(`refuses ${label}`, async () => {
       for (const tenant of tenants) {
-        const client = await connect(tenant.uri);
+        const client = await connect(tenant.uri, 5_000);
         try {
           const err = (await client.query(sql).then(
             () => undefined,
@@ -89,7 +81,7 @@ describe('tenant roles cannot reach the server', () => {
   }
 
   it('still lets the owner use what Neon gives it: trusted extensions, roles and databases of its own, neon_superuser', async () => {
-    const client = await connect(tenants[0].uri);
+    const client = await connect(tenants[0].uri, 5_000);
     try {
       await client.query('CREATE EXTENSION pgcrypto');
       expect((await client.query(`SELECT length(gen_random_bytes(4)) AS n`)).rows).toEqual([{ n: 4 }]);

@@ -1,4 +1,5 @@
 import { createApiClient, type Api, type Operation } from '@neondatabase/api-client';
+import pg from 'pg';
 import type { LocalStackConfig } from '../../../local/config';
 import { startThrowawayStack, type ThrowawayStack } from '../../support/throwaway-stack';
 
@@ -42,4 +43,15 @@ export async function startStack(overrides: Partial<LocalStackConfig> = {}): Pro
     },
     dispose: () => stack.dispose(),
   };
+}
+
+/**
+ * A connected `pg` client for `uri`, given up after `timeoutMs`. Errors the server sends after a
+ * test is done with the session (a compute stopping, say) are ignored rather than thrown.
+ */
+export async function connect(uri: string, timeoutMs = 10_000): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: uri, connectionTimeoutMillis: timeoutMs });
+  client.on('error', () => {});
+  await client.connect();
+  return client;
 }
